@@ -1,0 +1,119 @@
+/**
+ * Activities: thin adapters from Temporal to services. Each parses nothing it does not have to,
+ * heartbeats while it works, and turns service errors into failures with the right retry class.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../domain/failures';
+import type { Intent, Verification } from '../domain/task';
+import type { ToolName } from '../domain/tool-catalog';
+import { AgentModel, BadModelOutputError, type CallOptions, type ExecuteStepInput, type TaskContext } from '../services/llm/agent-model';
+import { classifyLlmError } from '../services/llm/failures';
+import { MissingApiKeyError } from '../services/llm/llm-client';
+import type { StateStore } from '../services/state/state-store';
+import { actionHash, gateToolCall, type GateRequest } from '../services/tools/tool-gate';
+import type { ToolRunner } from '../services/tools/tool-runner';
+import { workspaceRoot } from '../services/tools/workspace';
+
+export interface ActivityServices {
+  model: AgentModel;
+  tools: ToolRunner;
+  store: StateStore;
+}
+
+/** Bad model output is retried (a new sample may be fine), but only this many attempts in total. */
+const BAD_OUTPUT_ATTEMPTS = 3;
+const HEARTBEAT_EVERY_MS = 2_000;
+
+/** Runs fn with a steady heartbeat, so a dead worker is noticed within the heartbeat timeout. */
+async function withHeartbeat<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await fn(ctx);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function llmCall<T>(fn: (options: CallOptions) => Promise<T>): Promise<T> {
+  return await withHeartbeat(async (ctx) => {
+    try {
+      return await fn({ onProgress: () => ctx.heartbeat(), signal: ctx.cancellationSignal });
+    } catch (err) {
+      if (err instanceof BadModelOutputError) {
+        throw ApplicationFailure.create({
+          type: FailureType.LlmBadOutput,
+          message: err.message,
+          nonRetryable: ctx.info.attempt >= BAD_OUTPUT_ATTEMPTS,
+        });
+      }
+      if (err instanceof MissingApiKeyError) {
+        throw ApplicationFailure.create({ type: FailureType.LlmAuthFailed, message: err.message, nonRetryable: true });
+      }
+      throw classifyLlmError(err);
+    }
+  });
+}
+
+export interface EpisodeRecord {
+  taskId: string;
+  prompt: string;
+  workspace: string;
+  intent: Intent;
+  planSteps: string[];
+  verification: Verification;
+  transcriptHead: string | null;
+  status: string;
+  toolCalls: number;
+  recordedAt: string;
+}
+
+export function createActivities({ model, tools, store }: ActivityServices) {
+  return {
+    async parseIntent(ctx: TaskContext) {
+      return await llmCall((o) => model.parseIntent(ctx, o));
+    },
+    async makePlan(ctx: TaskContext, intent: Intent) {
+      return await llmCall((o) => model.makePlan(ctx, intent, o));
+    },
+    async executeStep(input: ExecuteStepInput) {
+      return await llmCall((o) => model.executeStep(input, o));
+    },
+    async verifyResult(input: TaskContext & { goal: string; planSteps: string[]; head: string | null }) {
+      return await llmCall((o) => model.verify(input, o));
+    },
+    async composeAnswer(input: TaskContext & { head: string | null; verification: Verification; outcomeNote: string }) {
+      return await llmCall((o) => model.respond(input, o));
+    },
+
+    /** The permission gate; pure CPU plus one realpath, run as a local activity. */
+    async authorizeToolCall(request: GateRequest) {
+      return await gateToolCall(request);
+    },
+    /** Hash for approvals that are not tool calls (accepting an unverified result). */
+    async hashAction(tool: string, input: unknown, workspace: string) {
+      const root = await workspaceRoot(workspace).catch(() => workspace);
+      return actionHash(tool, input, root);
+    },
+
+    async runTool(request: { toolUseId: string; tool: ToolName; input: Record<string, unknown>; workspace: string }) {
+      return await withHeartbeat(async (ctx) => {
+        const execution = ctx.info.workflowExecution;
+        if (!execution) throw ApplicationFailure.nonRetryable('runTool must be called from a workflow', FailureType.ToolInfrastructure);
+        const { workflowId, runId } = execution;
+        return await tools.run(
+          { effectKey: `${workflowId}/${runId}/${request.toolUseId}`, tool: request.tool, input: request.input, workspace: request.workspace },
+          { signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat() },
+        );
+      });
+    },
+
+    /** The memory write stage: the episode is kept for recall and consolidation. Last write wins, so retries are harmless. */
+    async recordEpisode(episode: EpisodeRecord) {
+      await store.putEpisode(episode.taskId, episode);
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,157 @@
+/**
+ * The `agent` CLI. Human-friendly by default, `--json` for scripts. Errors are one line with
+ * what to do next and a non-zero exit; `--debug` adds the stack trace.
+ */
+import { parseArgs } from 'node:util';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, parseDuration } from '../services/config';
+import { createContext, type CliContext } from './cli-context';
+import { demoCommand } from './commands/demo';
+import { doctorCommand } from './commands/doctor';
+import { runTask } from './commands/run';
+import { downCommand, fakeLlmCommand, upCommand, workerCommand } from './commands/server';
+import { cancelCommand, decideCommand, listCommand, logsCommand, statusCommand } from './commands/tasks';
+import { innermostMessage, UserError } from './task-client';
+
+const USAGE = `agent — durable agent tasks on Temporal
+
+Usage:
+  agent run "<task>" [--workspace DIR] [--no-wait] [--json] [--id ID] [--approval-timeout 30m]
+  agent status <taskId> [--json]
+  agent list [--limit N] [--json]
+  agent approve <taskId> [requestId] [--reason TEXT] [--always] [--json]
+  agent deny <taskId> [requestId] [--reason TEXT] [--json]
+  agent cancel <taskId>
+  agent logs <taskId> [--follow] [--json]
+  agent up                      embedded Temporal dev server (if none answers) + a worker, foreground
+  agent worker                  a worker only
+  agent down                    stop the embedded dev server started by \`agent run\`
+  agent demo [--workspace DIR]  an offline task with the scripted model
+  agent fake-llm [--port N] [--script FILE]
+  agent doctor [--json]
+
+Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, AGENT_TASK_QUEUE, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL,
+AGENT_MODEL, AGENT_HOME, DATABASE_URL, AGENT_APPROVAL_TIMEOUT (see README).`;
+
+const OPTIONS = {
+  workspace: { type: 'string', short: 'w' },
+  'no-wait': { type: 'boolean' },
+  json: { type: 'boolean' },
+  id: { type: 'string' },
+  'approval-timeout': { type: 'string' },
+  reason: { type: 'string' },
+  always: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
+  limit: { type: 'string' },
+  port: { type: 'string' },
+  script: { type: 'string' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function need(args: string[], index: number, what: string): string {
+  const value = args[index];
+  if (!value) throw new UserError(`missing ${what}\n\n${USAGE}`, 2);
+  return value;
+}
+
+function positiveInt(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UserError(`--${name} must be a positive integer, got "${text}"`, 2);
+  return n;
+}
+
+/** Ctrl-C while following a task detaches: the task itself lives on in Temporal. */
+function detachOnInterrupt(): void {
+  process.once('SIGINT', () => {
+    process.stderr.write('\ninterrupted: the task keeps running in Temporal (see `agent list`, `agent status <id>`)\n');
+    process.exit(130);
+  });
+}
+
+async function dispatch(command: string, args: string[], values: Values, ctx: CliContext): Promise<number> {
+  if (command === 'run' || command === 'demo' || command === 'logs') {
+    detachOnInterrupt();
+    // The in-process worker's INFO lines would drown the task's own progress.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  }
+  switch (command) {
+    case 'run': {
+      let approvalTimeoutMs: number | undefined;
+      if (values['approval-timeout']) {
+        try {
+          approvalTimeoutMs = parseDuration(values['approval-timeout']);
+        } catch (err) {
+          throw new UserError(`--approval-timeout: ${(err as Error).message}`, 2);
+        }
+      }
+      return await runTask(ctx, {
+        prompt: need(args, 0, 'the task text, e.g. agent run "fix the failing test"'),
+        workspace: values.workspace ?? process.cwd(),
+        wait: !values['no-wait'],
+        taskId: values.id,
+        approvalTimeoutMs: approvalTimeoutMs ?? ctx.config.approvalTimeoutMs,
+      });
+    }
+    case 'status':
+      return await statusCommand(ctx, need(args, 0, 'the task id'));
+    case 'list':
+      return await listCommand(ctx, positiveInt(values.limit, 'limit', 20));
+    case 'approve':
+    case 'deny':
+      return await decideCommand(ctx, need(args, 0, 'the task id'), args[1], command === 'approve', { reason: values.reason, always: values.always });
+    case 'cancel':
+      return await cancelCommand(ctx, need(args, 0, 'the task id'));
+    case 'logs':
+      return await logsCommand(ctx, need(args, 0, 'the task id'), values.follow ?? false);
+    case 'up':
+      return await upCommand(ctx);
+    case 'worker':
+      return await workerCommand(ctx);
+    case 'down':
+      return await downCommand(ctx);
+    case 'demo':
+      return await demoCommand(ctx, values.workspace);
+    case 'fake-llm':
+      return await fakeLlmCommand(ctx, positiveInt(values.port, 'port', 8787), values.script);
+    case 'doctor':
+      return await doctorCommand(ctx);
+    default:
+      throw new UserError(`unknown command "${command}"\n\n${USAGE}`, 2);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    process.stderr.write(`agent: ${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (!command || values.help || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command || values.help ? 0 : 2;
+  }
+  try {
+    const ctx = createContext(values.json ?? false);
+    return await dispatch(command, args, values, ctx);
+  } catch (err) {
+    if (values.debug) process.stderr.write(`${(err as Error).stack}\n`);
+    if (err instanceof UserError) {
+      process.stderr.write(`agent: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`agent: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`agent: ${innermostMessage(err as Error)}${values.debug ? '' : ' (run with --debug for details)'}\n`);
+    return 1;
+  }
+}

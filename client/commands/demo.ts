@@ -1,0 +1,50 @@
+/**
+ * `agent demo`: a complete task with no API key and no network. The scripted model (the same
+ * fake-llm server the tests use) reads a file, asks to write one, and answers; the real
+ * Anthropic SDK, Temporal server and worker do everything else.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { AnthropicLlm } from '../../services/llm/llm-client';
+import type { CliContext } from '../cli-context';
+import { startFakeLlm } from '../fake-llm/fake-llm-server';
+import { parseScript } from '../fake-llm/script';
+import { runTask } from './run';
+
+export const DEMO_PROMPT = 'Count the TODO lines in notes.txt and write the count to todo-count.txt';
+
+export const DEMO_SCRIPT = parseScript({
+  latencyMs: 150,
+  stages: {
+    intent: { input: { goal: 'Count TODO lines in notes.txt and record the count in todo-count.txt', kind: 'change', needsWrite: true, needsShell: false, summary: 'Count TODOs in notes.txt' } },
+    plan: {
+      input: {
+        steps: [
+          { title: 'Read notes.txt', tool: 'read_file' },
+          { title: 'Write the count to todo-count.txt', tool: 'write_file' },
+        ],
+      },
+    },
+    execute: [
+      { text: 'I will read the notes first.', toolCalls: [{ name: 'read_file', input: { path: 'notes.txt' } }] },
+      { text: 'There are 2 TODO lines.', toolCalls: [{ name: 'write_file', input: { path: 'todo-count.txt', content: '2\n' } }] },
+      { text: 'notes.txt has 2 TODO lines; I wrote 2 to todo-count.txt.' },
+    ],
+    verify: { input: { passed: true, evidence: ['read_file notes.txt showed 2 lines starting with TODO', 'write_file created todo-count.txt (2 bytes)'], problems: [] } },
+    respond: { text: 'notes.txt contains 2 TODO lines. I wrote the count to todo-count.txt.' },
+  },
+});
+
+export async function demoCommand(ctx: CliContext, workspaceArg: string | undefined): Promise<number> {
+  const workspace = workspaceArg ?? (await mkdtemp(path.join(os.tmpdir(), 'agent-demo-')));
+  if (!workspaceArg) await writeFile(path.join(workspace, 'notes.txt'), 'TODO: buy milk\nDone: call Bob\nTODO: write the docs\n');
+  const fake = await startFakeLlm(DEMO_SCRIPT);
+  try {
+    if (!ctx.json) ctx.out(`demo: scripted model at ${fake.url}, workspace ${workspace}`);
+    const llm = new AnthropicLlm({ apiKey: 'demo', baseURL: fake.url, model: ctx.config.llm.model, maxTokens: 1024 });
+    return await runTask(ctx, { prompt: DEMO_PROMPT, workspace, wait: true, llm });
+  } finally {
+    await fake.close();
+  }
+}

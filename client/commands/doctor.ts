@@ -1,0 +1,80 @@
+/** `agent doctor`: what is configured and what is reachable, each with the fix when it is not. */
+import { execFile } from 'node:child_process';
+import { access, constants, mkdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { NativeConnection } from '@temporalio/worker';
+import pg from 'pg';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
+import { findTemporalCli, isPortOpen } from '../../services/temporal-dev-server';
+import type { CliContext } from '../cli-context';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+const run = promisify(execFile);
+
+export async function doctorCommand(ctx: CliContext): Promise<number> {
+  const { config } = ctx;
+  const checks: Check[] = [];
+  const add = (c: Check) => checks.push(c);
+
+  const cli = await findTemporalCli(config.temporal.cliPath);
+  const version = cli ? (await run(cli, ['--version']).catch(() => ({ stdout: '?' }))).stdout.trim() : '';
+  add({ name: 'temporal-cli', ok: !!cli, detail: cli ? `${cli} (${version})` : 'not found', fix: 'npm run setup' });
+
+  const reachable = await isPortOpen(config.temporal.address);
+  add({
+    name: 'temporal-server',
+    ok: reachable || (config.temporal.devServer === 'auto' && !!cli),
+    detail: reachable ? `${config.temporal.address} answers` : `nothing at ${config.temporal.address}${config.temporal.devServer === 'auto' ? ' (the embedded dev server starts on demand)' : ''}`,
+    fix: 'agent up',
+  });
+  if (reachable) {
+    try {
+      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      try {
+        const attrs = await connection.operatorService.listSearchAttributes({ namespace: config.temporal.namespace });
+        const missing = Object.keys(CUSTOM_SEARCH_ATTRIBUTES).filter((n) => !(n in (attrs.customAttributes ?? {})));
+        add({ name: 'search-attributes', ok: missing.length === 0, detail: missing.length ? `missing: ${missing.join(', ')}` : 'registered', fix: 'start a worker (it registers them)' });
+        const tq = await connection.workflowService.describeTaskQueue({ namespace: config.temporal.namespace, taskQueue: { name: config.temporal.taskQueue }, taskQueueType: 1 });
+        const recent = (tq.pollers ?? []).filter((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 > Date.now() - 90_000);
+        add({ name: 'workers', ok: recent.length > 0, detail: `${recent.length} polling ${config.temporal.taskQueue}`, fix: 'agent worker (or agent up)' });
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      add({ name: 'namespace', ok: false, detail: (err as Error).message.split('\n')[0]!, fix: `check TEMPORAL_NAMESPACE (${config.temporal.namespace})` });
+    }
+  }
+
+  add({
+    name: 'model',
+    ok: !!config.llm.apiKey,
+    detail: config.llm.apiKey ? `${config.llm.model} via ${config.llm.baseURL ?? 'api.anthropic.com'}` : 'ANTHROPIC_API_KEY not set',
+    fix: 'export ANTHROPIC_API_KEY=... (or run `agent demo` offline)',
+  });
+
+  if (config.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: 3_000 });
+    const res = await pool.query('SELECT version()').then(
+      (r) => ({ ok: true, detail: String(r.rows[0].version).split(',')[0]! }),
+      (err: Error) => ({ ok: false, detail: err.message }),
+    );
+    await pool.end();
+    add({ name: 'state-store', ok: res.ok, detail: `PostgreSQL: ${res.detail}`, fix: 'check DATABASE_URL' });
+  } else {
+    const ok = await mkdir(config.home, { recursive: true }).then(
+      () => access(config.home, constants.W_OK).then(() => true, () => false),
+      () => false,
+    );
+    add({ name: 'state-store', ok, detail: `files under ${config.home} (set DATABASE_URL for PostgreSQL)`, fix: `make ${config.home} writable or set AGENT_HOME` });
+  }
+
+  if (ctx.json) ctx.emit({ ok: checks.every((c) => c.ok), checks });
+  else for (const c of checks) ctx.out(`${c.ok ? '✔' : '✖'} ${c.name.padEnd(18)} ${c.detail}${c.ok || !c.fix ? '' : `\n    fix: ${c.fix}`}`);
+  return checks.every((c) => c.ok) ? 0 : 1;
+}

@@ -1,0 +1,84 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { TaskStatus } from '../../domain/task';
+import type { LlmClient } from '../../services/llm/llm-client';
+import { createAgentWorker, type AgentWorker } from '../../workers/worker';
+import type { CliContext } from '../cli-context';
+import { ensureServer, webUiLink } from '../embedded';
+import { followTask } from '../follow';
+import { UserError } from '../task-client';
+
+export interface RunOptions {
+  prompt: string;
+  workspace: string;
+  wait: boolean;
+  taskId?: string;
+  approvalTimeoutMs?: number;
+  /** Tests and the demo inject a model client; normal runs use ANTHROPIC_* from the environment. */
+  llm?: LlmClient;
+}
+
+/** Exit codes: 0 completed, 1 failed, 3 denied, 4 cancelled (documented in the README). */
+export const EXIT_CODES: Record<TaskStatus, number> = { completed: 0, failed: 1, denied: 3, cancelled: 4, running: 0, waiting_approval: 0 };
+
+export async function resolveWorkspace(dir: string): Promise<string> {
+  const workspace = path.resolve(dir);
+  const info = await stat(workspace).catch(() => null);
+  if (!info) throw new UserError(`workspace ${workspace} does not exist (create it or pass --workspace DIR)`, 2);
+  if (!info.isDirectory()) throw new UserError(`workspace ${workspace} is not a directory`, 2);
+  return workspace;
+}
+
+/** Submits a task, runs a worker in this process while it waits, follows progress and prints the answer. */
+export async function runTask(ctx: CliContext, options: RunOptions): Promise<number> {
+  const workspace = await resolveWorkspace(options.workspace);
+  if (!options.llm && !ctx.config.llm.apiKey) {
+    throw new UserError('ANTHROPIC_API_KEY is not set: export it (and ANTHROPIC_BASE_URL for a compatible endpoint), or try `agent demo` for an offline run with the scripted model', 2);
+  }
+  const log = (line: string) => (ctx.json ? process.stderr.write(`${line}\n`) : ctx.out(line));
+  await ensureServer(ctx.config, { detached: true, log });
+  const client = await ctx.connect();
+  let worker: AgentWorker | null = null;
+  let running: Promise<void> | null = null;
+  if (options.wait) {
+    // A worker in this process guarantees progress; extra workers beside `agent up` are harmless (stateless).
+    worker = await createAgentWorker(ctx.config, { llm: options.llm });
+    running = worker.run();
+  }
+  try {
+    const taskId = await client.start(
+      { prompt: options.prompt, workspace, ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}), submittedBy: process.env.USER ?? 'cli' },
+      { taskId: options.taskId },
+    );
+    if (!options.wait) {
+      if (ctx.json) ctx.emit({ taskId, status: 'running', result: null, approvals: [] });
+      else {
+        ctx.out(`submitted ${taskId} — follow with \`agent logs ${taskId} --follow\`, Web UI: ${webUiLink(ctx.config, taskId)}`);
+        ctx.out('(a worker must be running for it to progress: `agent up` or `agent worker`)');
+      }
+      return 0;
+    }
+    if (!ctx.json) ctx.out(`▶ ${taskId}  ${webUiLink(ctx.config, taskId)}`);
+    const interactive = !ctx.json && process.stdin.isTTY === true;
+    const startedAt = Date.now();
+    const { view, approvals } = await followTask(client, taskId, { progress: !ctx.json, interactive });
+    if (ctx.json) {
+      ctx.emit({ taskId, status: view.status, result: view.result, approvals, error: view.error });
+    } else {
+      const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+      const mark = view.status === 'completed' ? '✔' : '✖';
+      ctx.out(`\n${mark} ${view.status}${view.result ? (view.result.verified ? ' (verified)' : ' (not verified)') : ''} in ${seconds}s`);
+      if (view.result) {
+        ctx.out(`\n${view.result.answer}`);
+        if (view.result.evidence.length) ctx.out(`\nEvidence:\n${view.result.evidence.map((e) => `  - ${e}`).join('\n')}`);
+      }
+      if (view.error) ctx.out(`error: ${view.error}`);
+    }
+    return EXIT_CODES[view.status];
+  } finally {
+    if (worker) {
+      worker.worker.shutdown();
+      await running;
+    }
+  }
+}

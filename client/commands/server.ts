@@ -1,0 +1,62 @@
+/** `agent up`, `agent worker`, `agent down` and `agent fake-llm`: the long-running processes. */
+import { readFile } from 'node:fs/promises';
+import { createAgentWorker } from '../../workers/worker';
+import type { CliContext } from '../cli-context';
+import { ensureServer, stopEmbeddedServer } from '../embedded';
+import { startFakeLlm } from '../fake-llm/fake-llm-server';
+import { parseScript } from '../fake-llm/script';
+import { UserError } from '../task-client';
+
+/** Embedded dev server (if none answers) plus a worker, in the foreground until Ctrl-C. */
+export async function upCommand(ctx: CliContext): Promise<number> {
+  const server = await ensureServer(ctx.config, { detached: false, log: ctx.out });
+  if (!server) ctx.out(`using the Temporal server at ${ctx.config.temporal.address}`);
+  try {
+    return await workerCommand(ctx);
+  } finally {
+    await server?.stop();
+  }
+}
+
+export async function workerCommand(ctx: CliContext): Promise<number> {
+  const worker = await createAgentWorker(ctx.config).catch((err: Error) => {
+    throw new UserError(`cannot start the worker: ${err.message.split('\n')[0]} (is the server at ${ctx.config.temporal.address} running? try \`agent up\`)`);
+  });
+  ctx.out(`worker polling task queue "${ctx.config.temporal.taskQueue}" on ${ctx.config.temporal.address} (namespace ${ctx.config.temporal.namespace}); Ctrl-C to stop`);
+  await worker.run();
+  return 0;
+}
+
+export async function downCommand(ctx: CliContext): Promise<number> {
+  const stopped = await stopEmbeddedServer(ctx.config);
+  ctx.out(stopped ? 'stopped the embedded Temporal dev server' : 'no embedded Temporal dev server was running');
+  return 0;
+}
+
+export async function fakeLlmCommand(ctx: CliContext, port: number, scriptFile: string | undefined): Promise<number> {
+  let script = parseScript({ stages: {} });
+  if (scriptFile) {
+    const text = await readFile(scriptFile, 'utf8').catch(() => {
+      throw new UserError(`cannot read script ${scriptFile}`, 2);
+    });
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new UserError(`script ${scriptFile} is not valid JSON: ${(err as Error).message}`, 2);
+    }
+    try {
+      script = parseScript(raw);
+    } catch (err) {
+      throw new UserError((err as Error).message, 2);
+    }
+  }
+  const fake = await startFakeLlm(script, port);
+  ctx.out(`fake LLM listening on ${fake.url} — export ANTHROPIC_BASE_URL=${fake.url} ANTHROPIC_API_KEY=fake`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await fake.close();
+  return 0;
+}

@@ -1,0 +1,111 @@
+/** Commands that inspect or steer an existing task: status, list, approve, deny, cancel, logs. */
+import type { TaskStatusView } from '../../domain/task';
+import type { CliContext } from '../cli-context';
+import { webUiLink } from '../embedded';
+import { describeApproval, formatTrace } from '../follow';
+
+export async function statusCommand(ctx: CliContext, taskId: string): Promise<number> {
+  const client = await ctx.connect();
+  const view = await client.status(taskId);
+  if (ctx.json) {
+    ctx.emit(statusJson(view));
+    return 0;
+  }
+  ctx.out(`${view.taskId}  ${view.status}  (stage: ${view.stage})  ${view.summary}`);
+  ctx.out(`Web UI: ${webUiLink(ctx.config, taskId)}`);
+  if (view.plan.length) {
+    ctx.out('Plan:');
+    for (const step of view.plan) ctx.out(`  ${step.state === 'done' ? '[x]' : '[ ]'} ${step.index}. ${step.title}`);
+  }
+  for (const r of view.pendingApprovals) {
+    ctx.out(`Pending approval ${r.requestId} — ${describeApproval(r)}`);
+    ctx.out(`  → agent approve ${taskId} ${r.requestId}   |   agent deny ${taskId} ${r.requestId}`);
+  }
+  for (const a of view.approvals) ctx.out(`Approval ${a.requestId} ${a.tool}: ${a.outcome} by ${a.decidedBy} via ${a.channel} at ${a.decidedAt}`);
+  ctx.out(`Tool calls: ${view.toolCalls}, model turns: ${view.turns}`);
+  if (view.result) ctx.out(`\nResult (${view.result.verified ? 'verified' : 'not verified'}):\n${view.result.answer}`);
+  if (view.error) ctx.out(`Error: ${view.error}`);
+  return 0;
+}
+
+/** The documented `agent status --json` shape. */
+export function statusJson(view: TaskStatusView) {
+  return {
+    taskId: view.taskId,
+    status: view.status,
+    stage: view.stage,
+    summary: view.summary,
+    plan: view.plan,
+    pendingApprovals: view.pendingApprovals.map((r) => ({
+      requestId: r.requestId,
+      tool: r.tool,
+      input: r.input,
+      risk: r.risk,
+      reasons: r.reasons,
+      actionHash: r.actionHash,
+      expiresAt: r.expiresAt,
+    })),
+    approvals: view.approvals,
+    toolCalls: view.toolCalls,
+    turns: view.turns,
+    result: view.result,
+    error: view.error,
+  };
+}
+
+export async function listCommand(ctx: CliContext, limit: number): Promise<number> {
+  const client = await ctx.connect();
+  const items = await client.list(limit);
+  if (ctx.json) {
+    ctx.emit(items);
+    return 0;
+  }
+  if (items.length === 0) ctx.out('no tasks yet — start one with `agent run "<task>" --workspace DIR`');
+  for (const t of items) ctx.out(`${t.taskId}  ${t.status.padEnd(16)} ${t.startTime.slice(0, 19).replace('T', ' ')}  ${t.summary}`);
+  return 0;
+}
+
+export async function decideCommand(
+  ctx: CliContext,
+  taskId: string,
+  requestId: string | undefined,
+  approve: boolean,
+  options: { reason?: string; always?: boolean },
+): Promise<number> {
+  const client = await ctx.connect();
+  const record = await client.decide(taskId, requestId, {
+    approve,
+    always: options.always,
+    reason: options.reason,
+    decidedBy: process.env.USER ?? 'cli-user',
+    channel: 'cli',
+  });
+  if (ctx.json) ctx.emit(record);
+  else ctx.out(`${record.requestId} (${record.tool}) ${record.outcome}${record.always ? ' — always, for the rest of this task' : ''}`);
+  return 0;
+}
+
+export async function cancelCommand(ctx: CliContext, taskId: string): Promise<number> {
+  const client = await ctx.connect();
+  await client.cancel(taskId);
+  if (ctx.json) ctx.emit({ taskId, cancelRequested: true });
+  else ctx.out(`cancellation requested for ${taskId}; running tools are stopped and the task ends as cancelled`);
+  return 0;
+}
+
+export async function logsCommand(ctx: CliContext, taskId: string, follow: boolean): Promise<number> {
+  const client = await ctx.connect();
+  let next = 1;
+  for (;;) {
+    const view = await client.status(taskId);
+    const live = view.status === 'running' || view.status === 'waiting_approval';
+    // A finished task's trace is replayed by a worker; TaskClient says what to do when none runs.
+    const entries = await client.trace(taskId, next);
+    for (const e of entries) {
+      ctx.out(ctx.json ? JSON.stringify(e) : formatTrace(e));
+      next = e.seq + 1;
+    }
+    if (!follow || !live) return 0;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Talks to agent tasks through Temporal: start, status, trace, decide, cancel, list. Used by the
+ * CLI and by the chat/webhook front ends; every failure becomes a UserError that says what to do.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { AGENT_TASK_WORKFLOW, TASK_ID_PREFIX } from '../domain/constants';
+import { decideApprovalUpdate, statusQuery, traceQuery } from '../domain/messages';
+import {
+  ApprovalDecisionSchema,
+  TaskInputSchema,
+  type ApprovalDecision,
+  type ApprovalRecord,
+  type TaskResult,
+  type TaskStatus,
+  type TaskStatusView,
+  type TaskSubmission,
+  type TraceEntry,
+} from '../domain/task';
+import type { Config } from '../services/config';
+import type { agentTask } from '../workflows/agent-task';
+
+/** An error meant for a person: printed as one line, exit code 1 (2 for bad usage). */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+const QUERY_DEADLINE_MS = 5_000;
+
+export interface TaskListItem {
+  taskId: string;
+  status: TaskStatus;
+  stage: string | null;
+  summary: string;
+  startTime: string;
+}
+
+export class TaskClient {
+  private constructor(
+    readonly client: Client,
+    private readonly config: Config,
+  ) {}
+
+  /** Connects to TEMPORAL_ADDRESS; throws UserError saying how to start a server when nothing answers. */
+  static async connect(config: Config): Promise<TaskClient> {
+    try {
+      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3_000 });
+      return new TaskClient(new Client({ connection, namespace: config.temporal.namespace }), config);
+    } catch (err) {
+      throw new UserError(
+        `cannot reach the Temporal server at ${config.temporal.address} (${(err as Error).message.split('\n')[0]}). ` +
+          'Start the embedded one with `agent up`, or set TEMPORAL_ADDRESS to a running server.',
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.connection.close();
+  }
+
+  /** Validates the submission and starts the workflow; returns the task id. */
+  async start(submission: TaskSubmission, options: { taskId?: string } = {}): Promise<string> {
+    const parsed = TaskInputSchema.safeParse(submission);
+    if (!parsed.success) throw new UserError(`invalid task: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
+    const input = parsed.data;
+    const taskId = options.taskId ?? `${TASK_ID_PREFIX}${randomUUID().slice(0, 8)}`;
+    const summary = input.prompt.split('\n')[0]!.slice(0, 150);
+    await this.client.workflow.start<typeof agentTask>(AGENT_TASK_WORKFLOW, {
+      workflowId: taskId,
+      taskQueue: this.config.temporal.taskQueue,
+      args: [input],
+      staticSummary: summary,
+      staticDetails: `**Task**\n\n${input.prompt}\n\n**Workspace:** \`${input.workspace}\` · submitted by ${input.submittedBy}`,
+      memo: { summary },
+    });
+    return taskId;
+  }
+
+  handle(taskId: string): WorkflowHandle<typeof agentTask> {
+    return this.client.workflow.getHandle<typeof agentTask>(taskId);
+  }
+
+  /** The task's status; for a finished task it comes from the result, so it needs no worker. */
+  async status(taskId: string): Promise<TaskStatusView> {
+    const description = await this.describe(taskId);
+    const handle = this.handle(taskId);
+    switch (description.status.name) {
+      case 'RUNNING':
+        return await this.query(taskId, () => handle.query(statusQuery));
+      case 'COMPLETED': {
+        const result = await handle.result();
+        return finishedView(taskId, result.status, result, null, description.memo, result);
+      }
+      case 'CANCELLED':
+        return finishedView(taskId, 'cancelled', null, 'cancelled', description.memo);
+      default: {
+        const error = await handle.result().then(
+          () => null,
+          (err: Error) => innermostMessage(err),
+        );
+        return finishedView(taskId, 'failed', null, error ?? description.status.name.toLowerCase(), description.memo);
+      }
+    }
+  }
+
+  async trace(taskId: string, fromSeq = 0): Promise<TraceEntry[]> {
+    await this.describe(taskId);
+    return await this.query(taskId, () => this.handle(taskId).query(traceQuery, fromSeq));
+  }
+
+  /** Waits for the end and returns the result; throws UserError for a failed or cancelled task. */
+  async result(taskId: string): Promise<TaskResult> {
+    try {
+      return await this.handle(taskId).result();
+    } catch (err) {
+      throw new UserError(`task ${taskId} did not complete: ${innermostMessage(err as Error)}`);
+    }
+  }
+
+  /**
+   * Sends a decision. Without requestId, decides the only pending request (error if several).
+   * Throws UserError when the request is unknown, expired, already decided or for another action.
+   */
+  async decide(
+    taskId: string,
+    requestId: string | undefined,
+    decision: Omit<ApprovalDecision, 'requestId' | 'actionHash' | 'always'> & { always?: boolean },
+  ): Promise<ApprovalRecord> {
+    const view = await this.status(taskId);
+    if (view.status !== 'running' && view.status !== 'waiting_approval') {
+      throw new UserError(`task ${taskId} is ${view.status}; there is nothing to approve`);
+    }
+    let request = requestId ? view.pendingApprovals.find((r) => r.requestId === requestId) : undefined;
+    if (!requestId) {
+      if (view.pendingApprovals.length === 0) throw new UserError(`task ${taskId} has no pending approval request`);
+      if (view.pendingApprovals.length > 1) {
+        throw new UserError(`task ${taskId} has ${view.pendingApprovals.length} pending requests; name one: ${view.pendingApprovals.map((r) => r.requestId).join(', ')}`, 2);
+      }
+      request = view.pendingApprovals[0];
+    }
+    // Unknown or already decided: send it anyway with a dummy hash so the workflow's validator gives the authoritative reason.
+    return await this.sendDecision(taskId, {
+      ...decision,
+      always: decision.always ?? false,
+      requestId: request?.requestId ?? requestId!,
+      actionHash: request?.actionHash ?? '0'.repeat(64),
+    });
+  }
+
+  /** Sends a fully specified decision (bound to an action hash), as chat front ends do. */
+  async sendDecision(taskId: string, decision: ApprovalDecision): Promise<ApprovalRecord> {
+    const parsed = ApprovalDecisionSchema.safeParse(decision);
+    if (!parsed.success) throw new UserError(`invalid decision: ${parsed.error.issues.map((i) => i.message).join('; ')}`, 2);
+    try {
+      return await this.handle(taskId).executeUpdate(decideApprovalUpdate, { args: [parsed.data] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new UserError(`rejected: ${innermostMessage(err)}`);
+      if (err instanceof WorkflowNotFoundError) throw new UserError(`no task with id ${taskId}`);
+      throw err;
+    }
+  }
+
+  async cancel(taskId: string): Promise<void> {
+    const description = await this.describe(taskId);
+    if (description.status.name !== 'RUNNING') throw new UserError(`task ${taskId} is not running (${description.status.name.toLowerCase()})`);
+    await this.handle(taskId).cancel();
+  }
+
+  async list(limit = 20): Promise<TaskListItem[]> {
+    const items: TaskListItem[] = [];
+    for await (const wf of this.client.workflow.list({ query: `WorkflowType = '${AGENT_TASK_WORKFLOW}'` })) {
+      const attrs = wf.searchAttributes as Record<string, unknown[] | undefined>;
+      const liveStatus = attrs.AgentStatus?.[0] as TaskStatus | undefined;
+      items.push({
+        taskId: wf.workflowId,
+        status: wf.status.name === 'RUNNING' ? (liveStatus ?? 'running') : closedStatus(wf.status.name, liveStatus),
+        stage: (attrs.AgentStage?.[0] as string | undefined) ?? null,
+        summary: String((wf.memo as { summary?: string } | undefined)?.summary ?? ''),
+        startTime: wf.startTime.toISOString(),
+      });
+      if (items.length >= limit) break;
+    }
+    return items;
+  }
+
+  private async describe(taskId: string) {
+    try {
+      return await this.handle(taskId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new UserError(`no task with id ${taskId} (see \`agent list\`)`);
+      throw err;
+    }
+  }
+
+  private async query<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, fn);
+    } catch (err) {
+      const message = (err as Error).message ?? '';
+      if (/deadline|timeout|timed out/i.test(message)) {
+        throw new UserError(`task ${taskId} is running but no worker answered within ${QUERY_DEADLINE_MS / 1000}s; start one with \`agent worker\` or \`agent up\``);
+      }
+      throw err;
+    }
+  }
+}
+
+function closedStatus(name: string, live: TaskStatus | undefined): TaskStatus {
+  if (name === 'COMPLETED') return live && live !== 'running' && live !== 'waiting_approval' ? live : 'completed';
+  if (name === 'CANCELLED') return 'cancelled';
+  return 'failed';
+}
+
+function finishedView(
+  taskId: string,
+  status: TaskStatus,
+  result: TaskResult | null,
+  error: string | null,
+  memo: Record<string, unknown> | undefined,
+  from?: TaskResult,
+): TaskStatusView {
+  return {
+    taskId,
+    status,
+    stage: 'done',
+    summary: from?.summary ?? String(memo?.summary ?? ''),
+    prompt: '',
+    workspace: '',
+    plan: from?.plan ?? [],
+    pendingApprovals: [],
+    approvals: from?.approvals ?? [],
+    toolCalls: from?.toolCalls ?? 0,
+    turns: from?.turns ?? 0,
+    result,
+    error,
+  };
+}
+
+/** Temporal wraps failures several levels deep; a person needs the innermost message. */
+export function innermostMessage(err: Error): string {
+  let current: Error = err;
+  while ((current as { cause?: unknown }).cause instanceof Error) current = (current as { cause: Error }).cause;
+  return current.message;
+}

@@ -1,0 +1,149 @@
+/**
+ * Contracts of an agent task: what a client submits, what each pipeline stage produces,
+ * and the status view clients read. Zod schemas parse untrusted data at the Node edge;
+ * the workflow only ever sees the inferred, JSON-safe types.
+ */
+import { z } from 'zod';
+import { RISK_CLASSES, type ToolName } from './tool-catalog';
+
+export const STAGES = ['intent', 'plan', 'route', 'execute', 'verify', 'confirm', 'remember', 'respond', 'done'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const TASK_STATUSES = ['running', 'waiting_approval', 'completed', 'failed', 'denied', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const CONFIRM_RESULT_MODES = ['never', 'unverified', 'always'] as const;
+
+export const TaskInputSchema = z.strictObject({
+  prompt: z.string().trim().min(1, 'the task text is empty').max(20_000),
+  /** Absolute path; every file tool is confined to it. */
+  workspace: z.string().min(1),
+  approvalTimeoutMs: z.number().int().min(1_000).max(7 * 24 * 3600_000).default(30 * 60_000),
+  maxTurns: z.number().int().min(1).max(200).default(25),
+  /** When the finished result itself needs a human OK: never, only if verification failed, or always. */
+  confirmResult: z.enum(CONFIRM_RESULT_MODES).default('unverified'),
+  submittedBy: z.string().max(200).default('cli'),
+});
+export type TaskInput = z.infer<typeof TaskInputSchema>;
+export type TaskSubmission = z.input<typeof TaskInputSchema>;
+
+export const IntentSchema = z.strictObject({
+  goal: z.string().min(1).max(2_000),
+  kind: z.enum(['question', 'change', 'command', 'other']),
+  needsWrite: z.boolean(),
+  needsShell: z.boolean(),
+  /** One line for the Web UI and `agent list`. */
+  summary: z.string().min(1).max(120),
+});
+export type Intent = z.infer<typeof IntentSchema>;
+
+export const PlanSchema = z.strictObject({
+  steps: z
+    .array(
+      z.strictObject({
+        title: z.string().min(1).max(300),
+        tool: z.string().max(64).optional(),
+      }),
+    )
+    .min(1)
+    .max(30),
+});
+export type Plan = z.infer<typeof PlanSchema>;
+
+export const VerificationSchema = z.strictObject({
+  passed: z.boolean(),
+  evidence: z.array(z.string().max(1_000)).max(20),
+  problems: z.array(z.string().max(1_000)).max(20),
+});
+export type Verification = z.infer<typeof VerificationSchema>;
+
+export const RiskSchema = z.enum([...RISK_CLASSES, 'unverified-result']);
+export type Risk = z.infer<typeof RiskSchema>;
+
+export interface PlanStepView {
+  index: number;
+  title: string;
+  state: 'pending' | 'done';
+}
+
+export interface ApprovalRequest {
+  requestId: string;
+  kind: 'tool' | 'result';
+  toolUseId: string | null;
+  tool: string;
+  input: unknown;
+  risk: Risk;
+  reasons: string[];
+  actionHash: string;
+  requestedAt: string;
+  expiresAt: string;
+}
+
+export const ApprovalDecisionSchema = z.strictObject({
+  requestId: z.string().min(1),
+  actionHash: z.string().regex(/^[0-9a-f]{64}$/, 'actionHash must be a sha256 hex digest'),
+  approve: z.boolean(),
+  /** Approve this action and the same kind of action for the rest of this task. */
+  always: z.boolean().default(false),
+  reason: z.string().max(2_000).optional(),
+  decidedBy: z.string().min(1).max(200),
+  channel: z.enum(['cli', 'slack', 'webhook', 'api']),
+});
+export type ApprovalDecision = z.infer<typeof ApprovalDecisionSchema>;
+
+export interface ApprovalRecord {
+  requestId: string;
+  tool: string;
+  actionHash: string;
+  outcome: 'approved' | 'denied' | 'expired';
+  always: boolean;
+  reason: string | null;
+  decidedBy: string;
+  channel: ApprovalDecision['channel'] | 'timeout';
+  decidedAt: string;
+}
+
+/** A remembered "always" answer: lets the same kind of action through for the rest of the task. */
+export interface SessionGrant {
+  tool: ToolName;
+  /** run_command: the exact command; file writes: '*' (any path in this workspace). */
+  scope: string;
+}
+
+export interface TaskResult {
+  taskId: string;
+  status: TaskStatus;
+  answer: string;
+  verified: boolean;
+  evidence: string[];
+  problems: string[];
+  approvals: ApprovalRecord[];
+  toolCalls: number;
+  turns: number;
+  summary: string;
+  plan: PlanStepView[];
+}
+
+export interface TaskStatusView {
+  taskId: string;
+  status: TaskStatus;
+  stage: Stage;
+  summary: string;
+  prompt: string;
+  workspace: string;
+  plan: PlanStepView[];
+  pendingApprovals: ApprovalRequest[];
+  approvals: ApprovalRecord[];
+  toolCalls: number;
+  turns: number;
+  result: TaskResult | null;
+  error: string | null;
+}
+
+export interface TraceEntry {
+  seq: number;
+  at: string;
+  stage: Stage;
+  kind: 'stage' | 'llm' | 'tool' | 'policy' | 'approval' | 'note' | 'error';
+  message: string;
+}

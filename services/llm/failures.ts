@@ -1,0 +1,53 @@
+/**
+ * The one place provider errors become Temporal failures (design rule 1). The Anthropic client
+ * runs with maxRetries 0, so every retry decision is made here and carried out by Temporal.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../domain/failures';
+
+const MAX_PROVIDER_DELAY_MS = 10 * 60_000;
+
+/** Reads retry-after-ms / retry-after (seconds or HTTP date); undefined when absent or unparsable. */
+export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = Number(headers.get('retry-after-ms'));
+  if (headers.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return Math.min(ms, MAX_PROVIDER_DELAY_MS);
+  const raw = headers.get('retry-after');
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, MAX_PROVIDER_DELAY_MS);
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - now), MAX_PROVIDER_DELAY_MS);
+}
+
+/** Maps any error thrown while calling the model to an ApplicationFailure with the right retry behaviour. */
+export function classifyLlmError(err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof Anthropic.APIConnectionError) {
+    return ApplicationFailure.create({ type: FailureType.LlmUnavailable, message: `model API unreachable: ${err.message}`, cause: err });
+  }
+  if (err instanceof Anthropic.APIError) {
+    const status = err.status;
+    const message = `model API ${status ?? 'stream'} error: ${err.message}`;
+    // An error event inside a stream has no HTTP status; its type says what happened.
+    const streamType = (err.error as { error?: { type?: string } } | undefined)?.error?.type;
+    if (status === 429 || status === 529 || streamType === 'overloaded_error' || streamType === 'rate_limit_error') {
+      return ApplicationFailure.create({
+        type: FailureType.LlmRateLimited,
+        message,
+        nextRetryDelay: retryAfterMs(err.headers),
+        cause: err,
+      });
+    }
+    if (status === 401 || status === 403) {
+      return ApplicationFailure.create({ type: FailureType.LlmAuthFailed, message: `${message} (check ANTHROPIC_API_KEY)`, nonRetryable: true });
+    }
+    if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 409) {
+      return ApplicationFailure.create({ type: FailureType.LlmRequestRejected, message, nonRetryable: true });
+    }
+    return ApplicationFailure.create({ type: FailureType.LlmUnavailable, message, nextRetryDelay: retryAfterMs(err.headers), cause: err });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.create({ type: FailureType.LlmUnavailable, message: `model call failed: ${message}` });
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BLOB_REF, BlobNotFoundError, type EffectRecord, type StateStore } from './state-store';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Writes via temp file + rename so a crash never leaves a half-written record behind. */
+async function writeAtomic(file: string, data: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+async function readIfExists(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** The embedded default: plain files under AGENT_HOME/state, safe for several processes on one machine. */
+export class FileStateStore implements StateStore {
+  constructor(private readonly root: string) {}
+
+  async putBlob(data: string): Promise<string> {
+    const hex = sha256(data);
+    const file = this.blobPath(hex);
+    if ((await readIfExists(file)) === null) await writeAtomic(file, data);
+    return `sha256:${hex}`;
+  }
+
+  async getBlob(ref: string): Promise<string> {
+    if (!BLOB_REF.test(ref)) throw new BlobNotFoundError(ref);
+    const data = await readIfExists(this.blobPath(ref.slice(7)));
+    if (data === null) throw new BlobNotFoundError(ref);
+    return data;
+  }
+
+  async beginEffect(key: string): Promise<EffectRecord | null> {
+    const file = this.effectPath(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const record: EffectRecord = { state: 'started', startedAt: new Date().toISOString() };
+    try {
+      // O_EXCL makes the claim atomic: exactly one attempt ever owns an effect.
+      const handle = await open(file, 'wx');
+      await handle.writeFile(JSON.stringify({ key, ...record }));
+      await handle.sync();
+      await handle.close();
+      return null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const existing = await readIfExists(file);
+      // An empty file means the owner crashed between create and write: it may have started.
+      if (!existing) return { state: 'started', startedAt: record.startedAt };
+      const parsed = JSON.parse(existing) as EffectRecord;
+      return parsed;
+    }
+  }
+
+  async finishEffect(key: string, outcome: string): Promise<void> {
+    const file = this.effectPath(key);
+    const existing = await readIfExists(file);
+    const startedAt = existing ? ((JSON.parse(existing) as EffectRecord).startedAt ?? null) : null;
+    await writeAtomic(file, JSON.stringify({ key, state: 'finished', startedAt, outcome }));
+  }
+
+  async putEpisode(taskId: string, episode: unknown): Promise<void> {
+    await writeAtomic(path.join(this.root, 'episodes', `${sha256(taskId)}.json`), JSON.stringify(episode));
+  }
+
+  async getEpisode(taskId: string): Promise<unknown | null> {
+    const data = await readIfExists(path.join(this.root, 'episodes', `${sha256(taskId)}.json`));
+    return data === null ? null : JSON.parse(data);
+  }
+
+  async close(): Promise<void> {}
+
+  private blobPath(hex: string): string {
+    return path.join(this.root, 'blobs', hex.slice(0, 2), hex);
+  }
+
+  private effectPath(key: string): string {
+    return path.join(this.root, 'effects', `${sha256(key)}.json`);
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Durable state that must not live in workflow history: large blobs (claim checks, transcript
+ * segments), the side-effect journal that makes crash recovery honest, and task episodes.
+ * Two adapters: files under AGENT_HOME (embedded default) and PostgreSQL (DATABASE_URL, shared by
+ * horizontally scaled workers).
+ */
+export type EffectRecord = { state: 'started'; startedAt: string } | { state: 'finished'; startedAt: string; outcome: string };
+
+export interface StateStore {
+  /** Stores content-addressed data; returns a ref "sha256:<hex>". Idempotent. */
+  putBlob(data: string): Promise<string>;
+  /** Throws BlobNotFoundError when the ref is unknown. */
+  getBlob(ref: string): Promise<string>;
+  /**
+   * Claims a side effect before it runs. Returns null when this caller now owns it, otherwise the
+   * existing record: "started" means an earlier attempt may have run it (outcome unknown).
+   */
+  beginEffect(key: string): Promise<EffectRecord | null>;
+  finishEffect(key: string, outcome: string): Promise<void>;
+  /** Records a finished task's episode (prompt, plan, outcome, transcript ref). Last write wins. */
+  putEpisode(taskId: string, episode: unknown): Promise<void>;
+  getEpisode(taskId: string): Promise<unknown | null>;
+  close(): Promise<void>;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(ref: string) {
+    super(`blob ${ref} not found in the state store`);
+  }
+}
+
+export const BLOB_REF = /^sha256:[0-9a-f]{64}$/;

@@ -1,0 +1,96 @@
+/**
+ * Composition root: config → services → activities → Worker. Nothing else wires things.
+ * Workers are stateless: all task state is in Temporal, all large data in the state store,
+ * so any number of them can poll the same task queue.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import pg from 'pg';
+import { createActivities } from '../activities';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import type { Config } from '../services/config';
+import { AgentModel } from '../services/llm/agent-model';
+import { AnthropicLlm, type LlmClient } from '../services/llm/llm-client';
+import { TranscriptStore } from '../services/llm/transcript';
+import { FileStateStore } from '../services/state/file-state-store';
+import { PgStateStore } from '../services/state/pg-state-store';
+import type { StateStore } from '../services/state/state-store';
+import { ToolRunner } from '../services/tools/tool-runner';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** History never holds more than this much of one tool output; the rest goes by reference. */
+const HISTORY_INLINE_BYTES = 4 * 1024;
+
+export async function openStateStore(config: Config): Promise<StateStore> {
+  if (config.databaseUrl) return await PgStateStore.open(new pg.Pool({ connectionString: config.databaseUrl, max: 10 }));
+  return new FileStateStore(path.join(config.home, 'state'));
+}
+
+/**
+ * Registers the custom search attributes when missing. The dev server gets them at start-up;
+ * this covers a production cluster (needs operator permission; otherwise register them by hand).
+ */
+export async function ensureSearchAttributes(connection: NativeConnection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = Object.entries(CUSTOM_SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return;
+  const types = { Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL };
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, types[type]])),
+  });
+}
+
+export interface AgentWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  store: StateStore;
+  /** Runs until shutdown (SIGINT/SIGTERM or worker.shutdown()), then releases connections. */
+  run(): Promise<void>;
+}
+
+export interface WorkerOverrides {
+  llm?: LlmClient;
+  workflowBundle?: WorkflowBundleOption;
+  identity?: string;
+}
+
+/** Connects, registers search attributes and creates the worker. Throws if the server is unreachable. */
+export async function createAgentWorker(config: Config, overrides: WorkerOverrides = {}): Promise<AgentWorker> {
+  const store = await openStateStore(config);
+  const llm = overrides.llm ?? new AnthropicLlm(config.llm);
+  const model = new AgentModel(llm, new TranscriptStore(store), store);
+  const tools = new ToolRunner(store, { modelOutputLimit: config.inlineOutputLimit, historyInlineBytes: HISTORY_INLINE_BYTES });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  await ensureSearchAttributes(connection, config.temporal.namespace);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ model, tools, store }),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    ...(overrides.identity ? { identity: overrides.identity } : {}),
+  });
+  return {
+    worker,
+    connection,
+    store,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await connection.close();
+        await store.close();
+      }
+    },
+  };
+}
