@@ -93,7 +93,7 @@ export class TaskClient {
       case 'RUNNING':
         return await this.query(taskId, () => handle.query(statusQuery));
       case 'COMPLETED': {
-        const result = await handle.result();
+        const { trace: _trace, ...result } = await handle.result();
         return finishedView(taskId, result.status, result, null, description.memo, result);
       }
       case 'CANCELLED':
@@ -108,8 +108,13 @@ export class TaskClient {
     }
   }
 
+  /** Trace entries with seq >= fromSeq. A completed task's come from its result, so no worker is needed. */
   async trace(taskId: string, fromSeq = 0): Promise<TraceEntry[]> {
-    await this.describe(taskId);
+    const description = await this.describe(taskId);
+    if (description.status.name === 'COMPLETED') {
+      const { trace = [] } = await this.handle(taskId).result();
+      return trace.filter((e) => e.seq >= fromSeq);
+    }
     return await this.query(taskId, () => this.handle(taskId).query(traceQuery, fromSeq));
   }
 

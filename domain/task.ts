@@ -122,6 +122,8 @@ export interface TaskResult {
   turns: number;
   summary: string;
   plan: PlanStepView[];
+  /** The step-by-step trace (last entries), so `agent logs` of a finished task needs no worker. */
+  trace?: TraceEntry[];
 }
 
 export interface TaskStatusView {

@@ -60,6 +60,8 @@ const sideEffectTools = wf.proxyActivities<Activities>({
 const state = wf.proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 10 } });
 
 const MAX_TRACE_ENTRIES = 5_000;
+/** The result carries the trace's tail; older entries stay available through the trace query. */
+const RESULT_TRACE_ENTRIES = 1_000;
 
 export async function agentTask(input: TaskInput): Promise<TaskResult> {
   const taskId = wf.workflowInfo().workflowId;
@@ -327,7 +329,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     };
     status = finalStatus;
     enter('done');
-    return result;
+    return { ...result, trace: trace.slice(-RESULT_TRACE_ENTRIES) };
   } catch (err) {
     if (wf.isCancellation(err)) {
       status = 'cancelled';

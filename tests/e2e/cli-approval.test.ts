@@ -1,0 +1,142 @@
+/**
+ * End to end through the `agent` CLI against the real Temporal server: a scripted task reads a
+ * file, asks to write one, is approved (or denied) with `agent approve|deny`, and answers.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
+import { parseScript } from '../../client/fake-llm/script';
+import { makeWorkspace, runCli, spawnCli, testEnv, waitFor } from '../support/harness';
+
+const copyScenario = (match: string) => ({
+  match,
+  stages: {
+    intent: { input: { goal: 'copy a.txt to b.txt', kind: 'change', needsWrite: true, needsShell: false, summary: `Copy a.txt (${match})` } },
+    plan: { input: { steps: [{ title: 'Read a.txt', tool: 'read_file' }, { title: 'Write b.txt', tool: 'write_file' }] } },
+    execute: [
+      { toolCalls: [{ name: 'read_file', input: { path: 'a.txt' } }] },
+      { toolCalls: [{ name: 'write_file', input: { path: 'b.txt', content: 'alpha\n' } }] },
+      { text: 'Finished.' },
+    ],
+    verify: { input: { passed: match === 'approve-me', evidence: ['write_file created b.txt'], problems: match === 'approve-me' ? [] : ['b.txt was not written'] } },
+    respond: { text: match === 'approve-me' ? 'Copied a.txt to b.txt.' : 'I could not write b.txt: the write was denied.' },
+  },
+});
+
+let fake: FakeLlm;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  fake = await startFakeLlm(parseScript({ scenarios: [copyScenario('approve-me'), copyScenario('deny-me')] }));
+  env = await testEnv(fake.url);
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+async function pendingRequest(taskId: string) {
+  return await waitFor(async () => {
+    const res = await runCli(['status', taskId, '--json'], env);
+    if (res.code !== 0) return null;
+    const view = JSON.parse(res.stdout);
+    return view.pendingApprovals.length ? view : null;
+  }, `a pending approval on ${taskId}`, 45_000);
+}
+
+describe('agent run with approvals through the CLI', () => {
+  it('approves a write, writes the file once, verifies and answers', async () => {
+    const workspace = await makeWorkspace({ 'a.txt': 'alpha\n' });
+    const taskId = `task-approve-${Date.now()}`;
+    const run = spawnCli(['run', 'approve-me: copy a.txt to b.txt', '--workspace', workspace, '--json', '--id', taskId], env);
+
+    const view = await pendingRequest(taskId);
+    expect(view.status).toBe('waiting_approval');
+    expect(view.pendingApprovals[0]).toMatchObject({ tool: 'write_file', input: { path: 'b.txt', content: 'alpha\n' }, risk: 'workspace-write' });
+    expect(view.pendingApprovals[0].actionHash).toMatch(/^[0-9a-f]{64}$/);
+    await expect(stat(path.join(workspace, 'b.txt'))).rejects.toThrow();
+
+    const approve = await runCli(['approve', taskId, '--json'], env);
+    expect(approve.stderr).toBe('');
+    expect(JSON.parse(approve.stdout)).toMatchObject({ outcome: 'approved', channel: 'cli', tool: 'write_file' });
+
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout);
+    expect(out).toMatchObject({ taskId, status: 'completed', result: { verified: true, answer: 'Copied a.txt to b.txt.', toolCalls: 2 } });
+    expect(out.approvals).toHaveLength(1);
+    expect(out.approvals[0]).toMatchObject({ outcome: 'approved', requestId: view.pendingApprovals[0].requestId });
+    expect(await readFile(path.join(workspace, 'b.txt'), 'utf8')).toBe('alpha\n');
+
+    // A second decision on the same request is rejected with a reason, and nothing changes.
+    const again = await runCli(['deny', taskId, view.pendingApprovals[0].requestId], env);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/completed; there is nothing to approve/);
+
+    const logs = await runCli(['logs', taskId], env);
+    expect(logs.stdout).toMatch(/write_file b.txt → ok/);
+    expect(logs.stdout).toMatch(/approval apr-1 approved by/);
+  });
+
+  it('denies a write: nothing is written, the model is told, the task ends denied', async () => {
+    const workspace = await makeWorkspace({ 'a.txt': 'alpha\n' });
+    const taskId = `task-deny-${Date.now()}`;
+    const run = spawnCli(['run', 'deny-me: copy a.txt to b.txt', '--workspace', workspace, '--json', '--id', taskId], env);
+    await pendingRequest(taskId);
+
+    const deny = await runCli(['deny', taskId, '--reason', 'not today'], env);
+    expect(deny.code, deny.stderr).toBe(0);
+    expect(deny.stdout).toMatch(/denied/);
+
+    const result = await run.done;
+    expect(result.code).toBe(3);
+    const out = JSON.parse(result.stdout);
+    expect(out).toMatchObject({ status: 'denied', result: { verified: false } });
+    expect(out.approvals[0]).toMatchObject({ outcome: 'denied', reason: 'not today' });
+    await expect(stat(path.join(workspace, 'b.txt'))).rejects.toThrow();
+
+    // The model heard the outcome as a tool_result error for its write_file call.
+    const turn3 = fake.requests.find((r) => r.task === taskId && r.stage === 'execute' && r.turn === 2)!;
+    const lastMessage = turn3.body.messages.at(-1)!;
+    expect(lastMessage.content).toEqual([
+      expect.objectContaining({ type: 'tool_result', is_error: true, content: expect.stringMatching(/the user denied it \(not today\)/) }),
+    ]);
+  });
+});
+
+describe('CLI errors are one clear line', () => {
+  it('unknown task id', async () => {
+    const res = await runCli(['status', 'task-nope'], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim()).toBe('agent: no task with id task-nope (see `agent list`)');
+  });
+
+  it('workspace that does not exist', async () => {
+    const res = await runCli(['run', 'x', '--workspace', '/definitely/not/here'], env);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/workspace \/definitely\/not\/here does not exist/);
+  });
+
+  it('missing API key says how to set it or run the demo', async () => {
+    const { ANTHROPIC_API_KEY: _drop, ...noKey } = env;
+    const res = await runCli(['run', 'x', '--workspace', '/tmp'], noKey);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/ANTHROPIC_API_KEY is not set.*agent demo/);
+  });
+
+  it('server unreachable says how to start one', async () => {
+    const res = await runCli(['list'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/cannot reach the Temporal server at 127.0.0.1:1.*agent up/);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('unknown command and bad flags exit 2 with usage', async () => {
+    const res = await runCli(['frobnicate'], env);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/unknown command "frobnicate"/);
+    const bad = await runCli(['list', '--limit', 'many'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--limit must be a positive integer/);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Starts the real components the suite shares: a Temporal dev server (the official CLI, Web UI
+ * on), a PostgreSQL cluster, and one workflow bundle so each test worker skips webpack.
+ */
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { findTemporalCli, freePort, startDevServer, type DevServer } from '../../services/temporal-dev-server';
+import { WORKFLOWS_PATH } from '../../workers/worker';
+import { startTestPostgres, type TestPostgres } from './postgres';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalUiUrl: string;
+    temporalUiPort: number;
+    workflowBundlePath: string;
+    postgresUrl: string;
+    tmpRoot: string;
+  }
+}
+
+let server: DevServer | undefined;
+let postgres: TestPostgres | undefined;
+
+export async function setup(project: TestProject) {
+  const cliPath = await findTemporalCli(process.env.TEMPORAL_CLI_PATH);
+  if (!cliPath) throw new Error('the Temporal CLI is missing: run `npm run setup` first');
+  const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'agent-tests-'));
+  const uiPort = await freePort();
+  server = await startDevServer({
+    cliPath,
+    address: `127.0.0.1:${await freePort()}`,
+    uiPort,
+    namespace: 'default',
+    logFile: path.join(tmpRoot, 'temporal.log'),
+    detached: false,
+  });
+  postgres = startTestPostgres(await freePort());
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } });
+  const bundlePath = path.join(tmpRoot, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalUiUrl', server.uiUrl);
+  project.provide('temporalUiPort', uiPort);
+  project.provide('workflowBundlePath', bundlePath);
+  project.provide('postgresUrl', postgres.url);
+  project.provide('tmpRoot', tmpRoot);
+}
+
+export async function teardown() {
+  await server?.stop();
+  postgres?.stop();
+}

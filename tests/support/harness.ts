@@ -1,0 +1,99 @@
+/** Shared helpers: env for a test's own task queue, in-process and out-of-process workers, the CLI. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../services/config';
+import { PROJECT_ROOT } from '../../services/temporal-dev-server';
+import type { LlmClient } from '../../services/llm/llm-client';
+import { createAgentWorker } from '../../workers/worker';
+import { TaskClient } from '../../client/task-client';
+
+export const AGENT_BIN = path.join(PROJECT_ROOT, 'bin', 'agent.js');
+
+/** Environment for one test: its own task queue and AGENT_HOME on the shared server. */
+export async function testEnv(fakeLlmUrl: string | null, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const home = await mkdtemp(path.join(inject('tmpRoot'), 'home-'));
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/root',
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_UI_PORT: String(inject('temporalUiPort')),
+    AGENT_DEV_SERVER: 'never',
+    AGENT_TASK_QUEUE: `test-${randomUUID().slice(0, 8)}`,
+    AGENT_HOME: home,
+    ANTHROPIC_API_KEY: 'test-key',
+    ...(fakeLlmUrl ? { ANTHROPIC_BASE_URL: fakeLlmUrl } : {}),
+    ...extra,
+  };
+}
+
+export interface TestWorker {
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/** A worker in this process, using the bundle built once by global setup. */
+export async function startTestWorker(env: Record<string, string>, llm?: LlmClient): Promise<TestWorker> {
+  const config = loadConfig(env);
+  const agentWorker = await createAgentWorker(config, { llm, workflowBundle: { codePath: inject('workflowBundlePath') } });
+  const running = agentWorker.run();
+  return {
+    config,
+    async stop() {
+      agentWorker.worker.shutdown();
+      await running;
+    },
+  };
+}
+
+export async function connectClient(env: Record<string, string>): Promise<TaskClient> {
+  return await TaskClient.connect(loadConfig(env));
+}
+
+export async function makeWorkspace(files: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(path.join(inject('tmpRoot'), 'ws-'));
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+/** Polls fn until it returns a truthy value; throws naming `what` on timeout. */
+export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns `node bin/agent.js ...`; resolves when it exits. */
+export function spawnCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [AGENT_BIN, ...args], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
+}
+
+export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return await spawnCli(args, env).done;
+}
