@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/support/global-setup.ts'],
+    setupFiles: ['tests/support/quiet-runtime.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

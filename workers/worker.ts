@@ -24,7 +24,7 @@ const { temporal } = proto;
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** History never holds more than this much of one tool output; the rest goes by reference. */
-const HISTORY_INLINE_BYTES = 4 * 1024;
+const HISTORY_INLINE_BYTES = 1024;
 
 export async function openStateStore(config: Config): Promise<StateStore> {
   if (config.databaseUrl) return await PgStateStore.open(new pg.Pool({ connectionString: config.databaseUrl, max: 10 }));
