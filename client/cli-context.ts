@@ -1,4 +1,5 @@
 /** What every CLI command gets: parsed config, output helpers, and a lazily connected client. */
+import os from 'node:os';
 import { loadConfig, type Config } from '../services/config';
 import { TaskClient } from './task-client';
 
@@ -24,4 +25,13 @@ export function createContext(json: boolean, env = process.env): CliContext {
       return client;
     },
   };
+}
+
+/** Who is at this terminal, recorded as the approver of CLI decisions. */
+export function localUser(): string {
+  try {
+    return process.env.USER || os.userInfo().username;
+  } catch {
+    return 'cli-user';
+  }
 }

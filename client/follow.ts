@@ -4,6 +4,7 @@
  */
 import readline from 'node:readline/promises';
 import type { ApprovalRecord, ApprovalRequest, TaskStatusView, TraceEntry } from '../domain/task';
+import { localUser } from './cli-context';
 import { innermostMessage, TaskClient, UserError } from './task-client';
 
 export interface FollowOptions {
@@ -89,7 +90,7 @@ async function askInline(client: TaskClient, taskId: string, request: ApprovalRe
         approve: choice !== 'no',
         always: choice === 'always',
         reason,
-        decidedBy: process.env.USER ?? 'cli-user',
+        decidedBy: localUser(),
         channel: 'cli',
       });
       out(`  ${record.outcome}${record.always ? ' (always, this session)' : ''}\n`);

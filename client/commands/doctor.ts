@@ -42,7 +42,7 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
         add({ name: 'search-attributes', ok: missing.length === 0, detail: missing.length ? `missing: ${missing.join(', ')}` : 'registered', fix: 'start a worker (it registers them)' });
         const tq = await connection.workflowService.describeTaskQueue({ namespace: config.temporal.namespace, taskQueue: { name: config.temporal.taskQueue }, taskQueueType: 1 });
         const recent = (tq.pollers ?? []).filter((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 > Date.now() - 90_000);
-        add({ name: 'workers', ok: recent.length > 0, detail: `${recent.length} polling ${config.temporal.taskQueue}`, fix: 'agent worker (or agent up)' });
+        add({ name: 'workers', ok: recent.length > 0, detail: `${recent.length} seen polling ${config.temporal.taskQueue} in the last 90s`, fix: 'agent worker (or agent up)' });
       } finally {
         await connection.close();
       }

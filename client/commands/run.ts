@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { TaskStatus } from '../../domain/task';
 import type { LlmClient } from '../../services/llm/llm-client';
 import { createAgentWorker, type AgentWorker } from '../../workers/worker';
-import type { CliContext } from '../cli-context';
+import { localUser, type CliContext } from '../cli-context';
 import { ensureServer, webUiLink } from '../embedded';
 import { followTask } from '../follow';
 import { UserError } from '../task-client';
@@ -47,7 +47,7 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
   }
   try {
     const taskId = await client.start(
-      { prompt: options.prompt, workspace, ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}), submittedBy: process.env.USER ?? 'cli' },
+      { prompt: options.prompt, workspace, ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}), submittedBy: localUser() },
       { taskId: options.taskId },
     );
     if (!options.wait) {

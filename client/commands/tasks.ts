@@ -1,6 +1,6 @@
 /** Commands that inspect or steer an existing task: status, list, approve, deny, cancel, logs. */
 import type { TaskStatusView } from '../../domain/task';
-import type { CliContext } from '../cli-context';
+import { localUser, type CliContext } from '../cli-context';
 import { webUiLink } from '../embedded';
 import { describeApproval, formatTrace } from '../follow';
 
@@ -77,7 +77,7 @@ export async function decideCommand(
     approve,
     always: options.always,
     reason: options.reason,
-    decidedBy: process.env.USER ?? 'cli-user',
+    decidedBy: localUser(),
     channel: 'cli',
   });
   if (ctx.json) ctx.emit(record);
