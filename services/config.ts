@@ -41,7 +41,7 @@ export const EnvSchema = z.object({
   AGENT_MODEL: z.string().default('claude-sonnet-5-5'),
   AGENT_MAX_TOKENS: positiveInt.default(8_192),
   DATABASE_URL: z.string().optional(),
-  AGENT_APPROVAL_TIMEOUT: duration.default(30 * 60_000),
+  AGENT_APPROVAL_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(30 * 60_000),
   /** Tool outputs above this many bytes are stored outside workflow history and passed by reference. */
   AGENT_INLINE_OUTPUT_LIMIT: positiveInt.default(64 * 1024),
   AGENT_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(50),

@@ -47,7 +47,7 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
   }
   try {
     const taskId = await client.start(
-      { prompt: options.prompt, workspace, ...(options.approvalTimeoutMs ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}), submittedBy: localUser() },
+      { prompt: options.prompt, workspace, ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}), submittedBy: localUser() },
       { taskId: options.taskId },
     );
     if (!options.wait) {

@@ -36,23 +36,21 @@ const Stages = z.strictObject({
 
 const Scenario = z.strictObject({ match: z.string().default(''), stages: Stages });
 
-export const ScriptSchema = z.union([
-  z.strictObject({ latencyMs: z.number().int().min(0).default(0), scenarios: z.array(Scenario).min(1) }),
-  z.strictObject({ latencyMs: z.number().int().min(0).default(0), stages: Stages }).transform((s) => ({
-    latencyMs: s.latencyMs,
-    scenarios: [{ match: '', stages: s.stages }],
-  })),
-]);
+const ScenarioScript = z.strictObject({ latencyMs: z.number().int().min(0).default(0), scenarios: z.array(Scenario).min(1) });
+const SingleScript = z.strictObject({ latencyMs: z.number().int().min(0).default(0), stages: Stages });
 
-export type FakeScript = z.output<typeof ScriptSchema>;
+export type FakeScript = z.output<typeof ScenarioScript>;
 export type FakeReply = z.infer<typeof Reply>;
 export type FakeStage = keyof z.infer<typeof Stages>;
 
 /** Parses a script; throws an Error naming the bad field. */
 export function parseScript(raw: unknown): FakeScript {
-  const parsed = ScriptSchema.safeParse(raw);
+  // Pick the form by its key instead of a zod union, so an error names the bad field, not "(root)".
+  const single = typeof raw === 'object' && raw !== null && 'stages' in raw;
+  const parsed = single ? SingleScript.safeParse(raw) : ScenarioScript.safeParse(raw);
   if (!parsed.success) {
     throw new Error(`invalid fake-llm script: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   }
+  if ('stages' in parsed.data) return { latencyMs: parsed.data.latencyMs, scenarios: [{ match: '', stages: parsed.data.stages }] };
   return parsed.data;
 }

@@ -17,6 +17,8 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   if (!raw) return undefined;
   const seconds = Number(raw);
   if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, MAX_PROVIDER_DELAY_MS);
+  // Only a real HTTP-date counts: Date.parse is lenient enough to read "-1" as a year.
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(raw.trim())) return undefined;
   const date = Date.parse(raw);
   return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - now), MAX_PROVIDER_DELAY_MS);
 }

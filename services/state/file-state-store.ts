@@ -56,8 +56,8 @@ export class FileStateStore implements StateStore {
       const existing = await readIfExists(file);
       // An empty file means the owner crashed between create and write: it may have started.
       if (!existing) return { state: 'started', startedAt: record.startedAt };
-      const parsed = JSON.parse(existing) as EffectRecord;
-      return parsed;
+      const { state, startedAt, outcome } = JSON.parse(existing) as { state: 'started' | 'finished'; startedAt: string; outcome?: string };
+      return state === 'finished' ? { state, startedAt, outcome: outcome ?? '' } : { state, startedAt };
     }
   }
 

@@ -7,7 +7,8 @@ export const STATE_MIGRATIONS: Migration[] = [
   {
     id: '001_agent_state',
     sql: `
-      CREATE TABLE agent_blobs (ref text PRIMARY KEY, data text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+      -- bytea and text (not text and jsonb): tool output may contain NUL, which PostgreSQL text and jsonb reject.
+      CREATE TABLE agent_blobs (ref text PRIMARY KEY, data bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
       CREATE TABLE agent_effects (
         key text PRIMARY KEY,
         state text NOT NULL CHECK (state IN ('started', 'finished')),
@@ -15,7 +16,7 @@ export const STATE_MIGRATIONS: Migration[] = [
         started_at timestamptz NOT NULL DEFAULT now(),
         finished_at timestamptz
       );
-      CREATE TABLE agent_episodes (task_id text PRIMARY KEY, data jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE agent_episodes (task_id text PRIMARY KEY, data text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
     `,
   },
 ];
@@ -32,15 +33,15 @@ export class PgStateStore implements StateStore {
 
   async putBlob(data: string): Promise<string> {
     const ref = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    await this.pool.query('INSERT INTO agent_blobs (ref, data) VALUES ($1, $2) ON CONFLICT (ref) DO NOTHING', [ref, data]);
+    await this.pool.query('INSERT INTO agent_blobs (ref, data) VALUES ($1, $2) ON CONFLICT (ref) DO NOTHING', [ref, Buffer.from(data, 'utf8')]);
     return ref;
   }
 
   async getBlob(ref: string): Promise<string> {
     if (!BLOB_REF.test(ref)) throw new BlobNotFoundError(ref);
-    const { rows } = await this.pool.query<{ data: string }>('SELECT data FROM agent_blobs WHERE ref = $1', [ref]);
+    const { rows } = await this.pool.query<{ data: Buffer }>('SELECT data FROM agent_blobs WHERE ref = $1', [ref]);
     if (!rows[0]) throw new BlobNotFoundError(ref);
-    return rows[0].data;
+    return rows[0].data.toString('utf8');
   }
 
   async beginEffect(key: string): Promise<EffectRecord | null> {
@@ -75,8 +76,8 @@ export class PgStateStore implements StateStore {
   }
 
   async getEpisode(taskId: string): Promise<unknown | null> {
-    const { rows } = await this.pool.query<{ data: unknown }>('SELECT data FROM agent_episodes WHERE task_id = $1', [taskId]);
-    return rows[0]?.data ?? null;
+    const { rows } = await this.pool.query<{ data: string }>('SELECT data FROM agent_episodes WHERE task_id = $1', [taskId]);
+    return rows[0] ? JSON.parse(rows[0].data) : null;
   }
 
   async close(): Promise<void> {

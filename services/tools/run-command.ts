@@ -26,6 +26,8 @@ export async function runCommand(
   options: { signal?: AbortSignal; onOutput?: () => void } = {},
 ): Promise<CommandResult> {
   const cwd = await workspaceRoot(workspace);
+  // An abort listener added to an already-aborted signal never fires: check first.
+  if (options.signal?.aborted) throw new Error('run_command cancelled before it started');
   const env = Object.fromEntries(PASSED_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
   return await new Promise<CommandResult>((resolve, reject) => {
     const child = spawn('/bin/bash', ['-c', input.command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -11,7 +11,8 @@ export class ToolInputError extends Error {}
 
 export function isInside(root: string, candidate: string): boolean {
   const rel = path.relative(root, candidate);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  // "..env" is a legal name inside; only ".." itself or "../..." leaves the root.
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 /** The workspace's real path. Throws ToolInputError when it does not exist or is not a directory. */

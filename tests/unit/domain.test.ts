@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../domain/canonical-json';
+import { decideToolCall, grantScopeFor } from '../../domain/policy';
+import { routeTools } from '../../domain/routing';
+import { TaskInputSchema, type Intent, type Plan } from '../../domain/task';
+
+describe('canonicalJson', () => {
+  it('is independent of key order at every depth', () => {
+    const a = { b: 1, a: { y: [1, { q: 1, p: 2 }], x: 'z' }, c: null };
+    const b = { c: null, a: { x: 'z', y: [1, { p: 2, q: 1 }] }, b: 1 };
+    expect(canonicalJson(a)).toBe(canonicalJson(b));
+    expect(canonicalJson(a)).toBe('{"a":{"x":"z","y":[1,{"p":2,"q":1}]},"b":1,"c":null}');
+  });
+
+  it('keeps array order', () => {
+    expect(canonicalJson([3, 1, 2])).toBe('[3,1,2]');
+    expect(canonicalJson([1, 2])).not.toBe(canonicalJson([2, 1]));
+  });
+
+  it('drops undefined properties and turns undefined array items into null, like JSON.stringify', () => {
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe(canonicalJson({ b: 1 }));
+    expect(canonicalJson([undefined, 1])).toBe(JSON.stringify([undefined, 1]));
+  });
+
+  it('escapes strings and keys the way JSON does', () => {
+    const value = { 'ke"y': 'line\nbreak "quoted" ✓' };
+    expect(JSON.parse(canonicalJson(value))).toEqual(value);
+  });
+
+  it('throws on NaN, Infinity, cycles, functions, symbols and bigints', () => {
+    expect(() => canonicalJson({ a: Number.NaN })).toThrow(/non-finite/);
+    expect(() => canonicalJson([Infinity])).toThrow(/non-finite/);
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = { inner: cyclic };
+    expect(() => canonicalJson(cyclic)).toThrow(/cyclic/);
+    expect(() => canonicalJson({ f: () => 1 })).toThrow(/function/);
+    expect(() => canonicalJson(Symbol('s'))).toThrow(/symbol/);
+    expect(() => canonicalJson(1n)).toThrow(/bigint/);
+  });
+
+  it('accepts a shared (non-cyclic) object referenced twice', () => {
+    const shared = { k: 1 };
+    expect(canonicalJson({ a: shared, b: [shared] })).toBe('{"a":{"k":1},"b":[{"k":1}]}');
+  });
+});
+
+describe('decideToolCall', () => {
+  it('allows reads without grants', () => {
+    for (const tool of ['read_file', 'list_files'] as const) {
+      const verdict = decideToolCall(tool, { path: 'a.txt' }, []);
+      expect(verdict.decision).toBe('allow');
+      expect(verdict.risk).toBe('read-only');
+    }
+  });
+
+  it('asks for write_file and run_command without grants', () => {
+    const write = decideToolCall('write_file', { path: 'a', content: 'x' }, []);
+    expect(write).toMatchObject({ decision: 'ask', risk: 'workspace-write' });
+    const run = decideToolCall('run_command', { command: 'ls' }, []);
+    expect(run).toMatchObject({ decision: 'ask', risk: 'unknown' });
+    expect(run.reasons.join(' ')).toMatch(/shell/);
+  });
+
+  it('a "*" write grant allows any write_file but not run_command', () => {
+    const grants = [{ tool: 'write_file' as const, scope: '*' }];
+    expect(decideToolCall('write_file', { path: 'deep/other.txt', content: 'y' }, grants).decision).toBe('allow');
+    expect(decideToolCall('write_file', { path: 'deep/other.txt', content: 'y' }, grants).matchedRule).toBe('session: write_file(*)');
+    expect(decideToolCall('run_command', { command: 'ls' }, grants).decision).toBe('ask');
+  });
+
+  it('a run_command grant covers the exact command only', () => {
+    const grants = [{ tool: 'run_command' as const, scope: grantScopeFor('run_command', { command: 'npm test' }) }];
+    expect(decideToolCall('run_command', { command: 'npm test' }, grants).decision).toBe('allow');
+    expect(decideToolCall('run_command', { command: 'npm test && rm -rf /' }, grants).decision).toBe('ask');
+    expect(decideToolCall('run_command', { command: 'npm  test' }, grants).decision).toBe('ask');
+  });
+
+  it('grantScopeFor gives "*" for writes and the command for run_command', () => {
+    expect(grantScopeFor('write_file', { path: 'a', content: '' })).toBe('*');
+    expect(grantScopeFor('run_command', { command: 'make' })).toBe('make');
+  });
+});
+
+describe('routeTools', () => {
+  const intent = (needsWrite: boolean, needsShell: boolean): Intent => ({
+    goal: 'g',
+    kind: 'other',
+    needsWrite,
+    needsShell,
+    summary: 's',
+  });
+  const plan = (...tools: (string | undefined)[]): Plan => ({ steps: tools.map((tool, i) => ({ title: `step ${i}`, ...(tool ? { tool } : {}) })) });
+
+  it('offers only read tools for a read-only task', () => {
+    expect(routeTools(intent(false, false), plan(undefined)).sort()).toEqual(['list_files', 'read_file']);
+  });
+
+  it('adds write_file and run_command from the intent', () => {
+    expect(routeTools(intent(true, false), plan()).sort()).toEqual(['list_files', 'read_file', 'write_file']);
+    expect(routeTools(intent(false, true), plan()).sort()).toEqual(['list_files', 'read_file', 'run_command']);
+  });
+
+  it('adds a tool the plan names and ignores names that are not tools', () => {
+    const tools = routeTools(intent(false, false), plan('run_command', 'rm_rf', 'read_file', 'hasOwnProperty'));
+    expect(tools.sort()).toEqual(['list_files', 'read_file', 'run_command']);
+  });
+});
+
+describe('TaskInputSchema', () => {
+  it('fills defaults', () => {
+    expect(TaskInputSchema.parse({ prompt: '  fix it  ', workspace: '/w' })).toEqual({
+      prompt: 'fix it',
+      workspace: '/w',
+      approvalTimeoutMs: 30 * 60_000,
+      maxTurns: 25,
+      confirmResult: 'unverified',
+      submittedBy: 'cli',
+    });
+  });
+
+  it('rejects an empty or whitespace-only prompt with a readable message', () => {
+    for (const prompt of ['', '   \n\t']) {
+      const result = TaskInputSchema.safeParse({ prompt, workspace: '/w' });
+      expect(result.success).toBe(false);
+      expect(result.error!.issues[0]!.message).toBe('the task text is empty');
+      expect(result.error!.issues[0]!.path).toEqual(['prompt']);
+    }
+  });
+
+  it('rejects unknown keys, a missing workspace and out-of-range numbers', () => {
+    expect(TaskInputSchema.safeParse({ prompt: 'x', workspace: '/w', extra: 1 }).success).toBe(false);
+    expect(TaskInputSchema.safeParse({ prompt: 'x' }).success).toBe(false);
+    expect(TaskInputSchema.safeParse({ prompt: 'x', workspace: '/w', approvalTimeoutMs: 999 }).success).toBe(false);
+    expect(TaskInputSchema.safeParse({ prompt: 'x', workspace: '/w', maxTurns: 0 }).success).toBe(false);
+    expect(TaskInputSchema.safeParse({ prompt: 'x', workspace: '/w', confirmResult: 'sometimes' }).success).toBe(false);
+  });
+});
