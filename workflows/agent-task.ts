@@ -350,7 +350,13 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     let lastText = '';
     for (turns = 1; turns <= input.maxTurns; turns++) {
       const step = await llm.executeStep.executeWithOptions({ summary: `model turn ${turns}` }, [
-        { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title), tools, head, toolResults },
+        {
+          taskId,
+          tools,
+          head,
+          toolResults,
+          ...(head === null ? { start: { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title) } } : {}),
+        },
       ]);
       head = step.head;
       if (step.text) lastText = step.text;

@@ -48,12 +48,13 @@ export interface ToolResultForModel {
   contentRef?: string;
 }
 
-export interface ExecuteStepInput extends TaskContext {
-  goal: string;
-  planSteps: string[];
+export interface ExecuteStepInput {
+  taskId: string;
   tools: ToolName[];
-  /** Transcript head; null on the first turn. */
+  /** Transcript head; null on the first turn, which must then carry `start`. */
   head: string | null;
+  /** First turn only: stored in the transcript's root, so later turns send none of it again. */
+  start?: TaskContext & { goal: string; planSteps: string[] };
   /** Answers to every tool_use of the previous turn (rule 6: none may be left unanswered). */
   toolResults: ToolResultForModel[];
 }
@@ -138,20 +139,24 @@ export class AgentModel {
 
   /** One turn of the tool loop: append the previous turn's tool results, call the model, store its answer. */
   async executeStep(input: ExecuteStepInput, options: CallOptions = {}): Promise<ExecuteStepResult> {
-    const append: Anthropic.MessageParam =
-      input.head === null
-        ? { role: 'user', content: input.prompt }
-        : { role: 'user', content: await Promise.all(input.toolResults.map((r) => this.toolResultBlock(r))) };
-    const head = await this.transcripts.append(input.head, [append]);
-    const messages = await this.transcripts.load(head);
-    const system =
-      `You are a careful software agent working in the workspace ${input.workspace} (all paths are relative to it).\n` +
-      `Goal: ${input.goal}\nPlan:\n${input.planSteps.map((s, i) => `${i + 1}. ${s}`).join('\n')}\n\n` +
-      'Use the tools to do the work. Some actions need a human approval; if one is denied, do not retry it, ' +
-      'adapt or explain. When the work is done, answer with a short summary and no tool calls.\n' +
-      SAFETY_NOTE;
+    let head: string;
+    if (input.head === null) {
+      if (!input.start) throw new Error('the first execute turn needs the task context (start)');
+      const { prompt, workspace, goal, planSteps } = input.start;
+      const system =
+        `You are a careful software agent working in the workspace ${workspace} (all paths are relative to it).\n` +
+        `Goal: ${goal}\nPlan:\n${planSteps.map((s, i) => `${i + 1}. ${s}`).join('\n')}\n\n` +
+        'Use the tools to do the work. Some actions need a human approval; if one is denied, do not retry it, ' +
+        'adapt or explain. When the work is done, answer with a short summary and no tool calls.\n' +
+        SAFETY_NOTE;
+      head = await this.transcripts.append(null, [{ role: 'user', content: prompt }], system);
+    } else {
+      const results = await Promise.all(input.toolResults.map((r) => this.toolResultBlock(r)));
+      head = await this.transcripts.append(input.head, [{ role: 'user', content: results }]);
+    }
+    const { system, messages } = await this.transcripts.load(head);
     const message = await this.llm.complete(
-      { stage: 'execute', taskId: input.taskId, system, messages, tools: toolDefinitions(input.tools) },
+      { stage: 'execute', taskId: input.taskId, system: system ?? '', messages, tools: toolDefinitions(input.tools) },
       options,
     );
     const newHead = await this.transcripts.append(head, [{ role: 'assistant', content: message.content }]);
@@ -166,7 +171,7 @@ export class AgentModel {
     input: TaskContext & { goal: string; planSteps: string[]; head: string | null },
     options: CallOptions = {},
   ): Promise<{ verification: Verification; usage: Usage }> {
-    const transcript = renderTranscript(await this.transcripts.load(input.head));
+    const transcript = renderTranscript((await this.transcripts.load(input.head)).messages);
     const { value, usage } = await this.structured(
       'verify',
       input.taskId,
@@ -185,7 +190,7 @@ export class AgentModel {
     input: TaskContext & { head: string | null; verification: Verification; outcomeNote: string },
     options: CallOptions = {},
   ): Promise<{ answer: string; usage: Usage }> {
-    const transcript = renderTranscript(await this.transcripts.load(input.head), 30_000);
+    const transcript = renderTranscript((await this.transcripts.load(input.head)).messages, 30_000);
     const message = await this.llm.complete(
       {
         stage: 'respond',

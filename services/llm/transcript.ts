@@ -8,6 +8,13 @@ import type { StateStore } from '../state/state-store';
 
 interface Segment {
   prev: string | null;
+  /** Set on the root segment only: the system prompt every turn of this transcript uses. */
+  system?: string;
+  messages: Anthropic.MessageParam[];
+}
+
+export interface Transcript {
+  system: string | null;
   messages: Anthropic.MessageParam[];
 }
 
@@ -20,16 +27,19 @@ export class TranscriptStore {
     private readonly maxCached = 5_000,
   ) {}
 
-  /** Appends messages after `head`; the same append always yields the same ref, so retries are harmless. */
-  async append(head: string | null, messages: Anthropic.MessageParam[]): Promise<string> {
-    const segment: Segment = { prev: head, messages };
+  /**
+   * Appends messages after `head` (a new transcript with `system` when head is null); the same
+   * append always yields the same ref, so retries are harmless.
+   */
+  async append(head: string | null, messages: Anthropic.MessageParam[], system?: string): Promise<string> {
+    const segment: Segment = head === null && system !== undefined ? { prev: null, system, messages } : { prev: head, messages };
     const ref = await this.store.putBlob(JSON.stringify(segment));
     this.remember(ref, segment);
     return ref;
   }
 
-  /** Loads every message up to and including `head`, oldest first. Throws if a segment is missing. */
-  async load(head: string | null): Promise<Anthropic.MessageParam[]> {
+  /** Loads every message up to and including `head`, oldest first, with the root's system prompt. Throws if a segment is missing. */
+  async load(head: string | null): Promise<Transcript> {
     const segments: Segment[] = [];
     for (let ref = head; ref !== null; ) {
       let segment = this.cache.get(ref);
@@ -40,7 +50,8 @@ export class TranscriptStore {
       segments.push(segment);
       ref = segment.prev;
     }
-    return segments.reverse().flatMap((s) => s.messages);
+    segments.reverse();
+    return { system: segments[0]?.system ?? null, messages: segments.flatMap((s) => s.messages) };
   }
 
   private remember(ref: string, segment: Segment): void {

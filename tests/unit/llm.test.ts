@@ -266,11 +266,11 @@ describe('TranscriptStore', () => {
 
   it('loads the chain oldest first, from any head', async () => {
     const transcripts = new TranscriptStore(store);
-    const h1 = await transcripts.append(null, [user('one')]);
+    const h1 = await transcripts.append(null, [user('one')], 'the system prompt');
     const h2 = await transcripts.append(h1, [assistant('two'), user('three')]);
     const h3 = await transcripts.append(h2, [assistant('four')]);
-    expect(await transcripts.load(h3)).toEqual([user('one'), assistant('two'), user('three'), assistant('four')]);
-    expect(await transcripts.load(h1)).toEqual([user('one')]);
+    expect(await transcripts.load(h3)).toEqual({ system: 'the system prompt', messages: [user('one'), assistant('two'), user('three'), assistant('four')] });
+    expect(await transcripts.load(h1)).toEqual({ system: 'the system prompt', messages: [user('one')] });
     // A fresh instance (another worker, empty cache) reads the same chain from the store.
     expect(await new TranscriptStore(store).load(h3)).toEqual(await transcripts.load(h3));
   });
@@ -286,7 +286,7 @@ describe('TranscriptStore', () => {
 
   it('load(null) is empty and a missing segment throws BlobNotFoundError', async () => {
     const transcripts = new TranscriptStore(store);
-    expect(await transcripts.load(null)).toEqual([]);
+    expect(await transcripts.load(null)).toEqual({ system: null, messages: [] });
     await expect(transcripts.load(`sha256:${'a'.repeat(64)}`)).rejects.toBeInstanceOf(BlobNotFoundError);
   });
 
@@ -294,7 +294,7 @@ describe('TranscriptStore', () => {
     const transcripts = new TranscriptStore(store, 2);
     let head: string | null = null;
     for (let i = 0; i < 6; i++) head = await transcripts.append(head, [user(`m${i}`)]);
-    expect((await transcripts.load(head)).map((m) => m.content)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    expect((await transcripts.load(head)).messages.map((m) => m.content)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
   });
 });
 
