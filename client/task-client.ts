@@ -3,7 +3,7 @@
  * CLI and by the chat/webhook front ends; every failure becomes a UserError that says what to do.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, type ConnectionLike, type WorkflowHandle } from '@temporalio/client';
 import { AGENT_TASK_WORKFLOW, TASK_ID_PREFIX } from '../domain/constants';
 import { decideApprovalUpdate, statusQuery, traceQuery } from '../domain/messages';
 import {
@@ -44,7 +44,17 @@ export class TaskClient {
   private constructor(
     readonly client: Client,
     private readonly config: Config,
+    /** Set when the connection belongs to an in-process worker: tasks start eagerly on it, and close() leaves it open. */
+    private readonly borrowed = false,
   ) {}
+
+  /**
+   * A client over an in-process worker's connection. Tasks then start with eager workflow start:
+   * the server hands the first workflow task straight back to this worker, saving a dispatch.
+   */
+  static overWorkerConnection(connection: ConnectionLike, config: Config): TaskClient {
+    return new TaskClient(new Client({ connection, namespace: config.temporal.namespace }), config, true);
+  }
 
   /** Connects to TEMPORAL_ADDRESS; throws UserError saying how to start a server when nothing answers. */
   static async connect(config: Config): Promise<TaskClient> {
@@ -60,7 +70,7 @@ export class TaskClient {
   }
 
   async close(): Promise<void> {
-    await this.client.connection.close();
+    if (!this.borrowed) await this.client.connection.close();
   }
 
   /** Validates the submission and starts the workflow; returns the task id. */
@@ -77,6 +87,7 @@ export class TaskClient {
       staticSummary: summary,
       staticDetails: `**Task**\n\n${input.prompt}\n\n**Workspace:** \`${input.workspace}\` · submitted by ${input.submittedBy}`,
       memo: { summary },
+      requestEagerStart: this.borrowed,
     });
     return taskId;
   }

@@ -56,8 +56,11 @@ const sideEffectTools = wf.proxyActivities<Activities>({
   heartbeatTimeout: '10s',
   retry: { initialInterval: '500ms', maximumAttempts: 3 },
 });
-/** State-store writes are idempotent (last write wins), so they retry generously. */
-const state = wf.proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 10 } });
+/**
+ * State-store writes: one small idempotent write (last write wins), so a local activity — no server
+ * round trip — retried generously.
+ */
+const state = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 10 } });
 
 const MAX_TRACE_ENTRIES = 5_000;
 /** The result carries the trace's tail; older entries stay available through the trace query. */

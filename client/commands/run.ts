@@ -6,7 +6,7 @@ import { createAgentWorker, type AgentWorker } from '../../workers/worker';
 import { localUser, type CliContext } from '../cli-context';
 import { ensureServer, webUiLink } from '../embedded';
 import { followTask } from '../follow';
-import { UserError } from '../task-client';
+import { TaskClient, UserError } from '../task-client';
 
 export interface RunOptions {
   prompt: string;
@@ -37,13 +37,16 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
   }
   const log = (line: string) => (ctx.json ? process.stderr.write(`${line}\n`) : ctx.out(line));
   await ensureServer(ctx.config, { detached: true, log });
-  const client = await ctx.connect();
   let worker: AgentWorker | null = null;
   let running: Promise<void> | null = null;
+  let client: TaskClient;
   if (options.wait) {
     // A worker in this process guarantees progress; extra workers beside `agent up` are harmless (stateless).
     worker = await createAgentWorker(ctx.config, { llm: options.llm });
     running = worker.run();
+    client = TaskClient.overWorkerConnection(worker.connection, ctx.config);
+  } else {
+    client = await ctx.connect();
   }
   try {
     const taskId = await client.start(
