@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, type ConnectionLike, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { AGENT_TASK_WORKFLOW, TASK_ID_PREFIX } from '../domain/constants';
 import { decideApprovalUpdate, statusQuery, traceQuery } from '../domain/messages';
 import {
@@ -78,16 +79,22 @@ export class TaskClient {
     const parsed = TaskInputSchema.safeParse(submission);
     if (!parsed.success) throw new UserError(`invalid task: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
     const input = parsed.data;
-    const taskId = options.taskId ?? `${TASK_ID_PREFIX}${randomUUID().slice(0, 8)}`;
+    // 48 random bits: a collision is unlikely before tens of millions of tasks, and REJECT_DUPLICATE catches it.
+    const taskId = options.taskId ?? `${TASK_ID_PREFIX}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     const summary = input.prompt.split('\n')[0]!.slice(0, 150);
     await this.client.workflow.start<typeof agentTask>(AGENT_TASK_WORKFLOW, {
       workflowId: taskId,
+      // A task id names one task forever, so `agent status <id>` is never ambiguous.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       taskQueue: this.config.temporal.taskQueue,
       args: [input],
       staticSummary: summary,
       staticDetails: `**Task**\n\n${input.prompt}\n\n**Workspace:** \`${input.workspace}\` · submitted by ${input.submittedBy}`,
       memo: { summary },
       requestEagerStart: this.borrowed,
+    }).catch((err: unknown) => {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new UserError(`task id ${taskId} is already taken (see \`agent status ${taskId}\`)`, 2);
+      throw err;
     });
     return taskId;
   }

@@ -35,6 +35,8 @@ export interface FakeLlm {
   close(): Promise<void>;
 }
 
+const MAX_RECORDED = 10_000;
+
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
@@ -81,6 +83,9 @@ export async function startFakeLlm(script: FakeScript, port = 0): Promise<FakeLl
     const turn = body.messages.filter((m) => m.role === 'assistant').length;
     const record: RecordedRequest = { stage, task, at: Date.now(), turn, status: 200, body };
     requests.push(record);
+    // A long-running `agent fake-llm` must not grow without bound: keep the most recent requests.
+    if (requests.length > MAX_RECORDED) requests.splice(0, requests.length - MAX_RECORDED);
+    if (attempts.size > MAX_RECORDED) attempts.delete(attempts.keys().next().value!);
 
     const reply = pickReply(current, stage, turn, requestText(body));
     const key = `${task}|${stage}|${turn}`;

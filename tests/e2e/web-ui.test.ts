@@ -6,40 +6,30 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
-import type { TaskClient } from '../../client/task-client';
-import { connectClient, makeWorkspace, startTestWorker, testEnv, waitFor, type TestWorker } from '../support/harness';
+import { makeWorkspace, useTaskHarness, waitFor } from '../support/harness';
 import { scenario } from '../support/scripts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-let fake: FakeLlm;
-let worker: TestWorker;
-let client: TaskClient;
 let browser: Browser;
+
+const h = useTaskHarness({
+  scenarios: [
+    scenario('ui-visible', {
+      needsWrite: true,
+      intent: { input: { goal: 'g', kind: 'change', needsWrite: true, needsShell: false, summary: 'Rename the widget config' } },
+      plan: { input: { steps: [{ title: 'Read widget.json', tool: 'read_file' }, { title: 'Write widget.yaml', tool: 'write_file' }] } },
+      execute: [
+        { toolCalls: [{ name: 'read_file', input: { path: 'widget.json' } }] },
+        { toolCalls: [{ name: 'write_file', input: { path: 'widget.yaml', content: 'a: 1\n' } }] },
+        { text: 'done' },
+      ],
+    }),
+  ],
+});
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
-  fake = await startFakeLlm(
-    parseScript({
-      scenarios: [
-        scenario('ui-visible', {
-          needsWrite: true,
-          intent: { input: { goal: 'g', kind: 'change', needsWrite: true, needsShell: false, summary: 'Rename the widget config' } },
-          plan: { input: { steps: [{ title: 'Read widget.json', tool: 'read_file' }, { title: 'Write widget.yaml', tool: 'write_file' }] } },
-          execute: [
-            { toolCalls: [{ name: 'read_file', input: { path: 'widget.json' } }] },
-            { toolCalls: [{ name: 'write_file', input: { path: 'widget.yaml', content: 'a: 1\n' } }] },
-            { text: 'done' },
-          ],
-        }),
-      ],
-    }),
-  );
-  const env = await testEnv(fake.url);
-  worker = await startTestWorker(env);
-  client = await connectClient(env);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
@@ -47,16 +37,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  await client?.close();
-  await worker?.stop();
-  await fake?.close();
 });
 
 describe('Temporal Web UI', () => {
   it('finds the waiting task by search attribute and shows its summary, live plan and pending approval', async () => {
     const workspace = await makeWorkspace({ 'widget.json': '{"a":1}\n' });
-    const taskId = await client.start({ prompt: 'ui-visible: convert widget.json to widget.yaml', workspace });
-    await waitFor(async () => (await client.status(taskId)).pendingApprovals.length > 0, 'approval');
+    const taskId = await h.client.start({ prompt: 'ui-visible: convert widget.json to widget.yaml', workspace });
+    await waitFor(async () => (await h.client.status(taskId)).pendingApprovals.length > 0, 'approval');
 
     const page = await browser.newPage({ viewport: { width: 1920, height: 1200 } });
     try {
@@ -80,7 +67,7 @@ describe('Temporal Web UI', () => {
       await page.screenshot({ path: `${inject('tmpRoot')}/web-ui.png`, fullPage: true }).catch(() => undefined);
       await page.close();
     }
-    await client.decide(taskId, undefined, { approve: true, decidedBy: 'ui-test', channel: 'cli' });
-    expect((await client.result(taskId)).status).toBe('completed');
+    await h.client.decide(taskId, undefined, { approve: true, decidedBy: 'ui-test', channel: 'cli' });
+    expect((await h.client.result(taskId)).status).toBe('completed');
   });
 });

@@ -7,62 +7,43 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
-import type { TaskClient } from '../../client/task-client';
-import { connectClient, makeWorkspace, startTestWorker, testEnv, waitFor, type TestWorker } from '../support/harness';
+import { describe, expect, it, inject } from 'vitest';
+import { makeWorkspace, useTaskHarness, waitFor } from '../support/harness';
 import { scenario } from '../support/scripts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'histories');
 const { History } = proto.temporal.api.history.v1;
 
-let fake: FakeLlm;
-let worker: TestWorker;
-let client: TaskClient;
-
-beforeAll(async () => {
-  fake = await startFakeLlm(
-    parseScript({
-      scenarios: [
-        scenario('replay-me', {
-          needsWrite: true,
-          needsShell: true,
-          execute: [
-            { toolCalls: [{ name: 'read_file', input: { path: 'a.txt' } }, { name: 'list_files', input: {} }] },
-            { toolCalls: [{ name: 'write_file', input: { path: 'b.txt', content: 'b\n' } }, { name: 'read_file', input: { paht: 'bad' } }] },
-            { toolCalls: [{ name: 'run_command', input: { command: 'cat b.txt' } }] },
-            { text: 'done' },
-          ],
-          verifyPassed: false,
-        }),
+const h = useTaskHarness({
+  scenarios: [
+    scenario('replay-me', {
+      needsWrite: true,
+      needsShell: true,
+      execute: [
+        { toolCalls: [{ name: 'read_file', input: { path: 'a.txt' } }, { name: 'list_files', input: {} }] },
+        { toolCalls: [{ name: 'write_file', input: { path: 'b.txt', content: 'b\n' } }, { name: 'read_file', input: { paht: 'bad' } }] },
+        { toolCalls: [{ name: 'run_command', input: { command: 'cat b.txt' } }] },
+        { text: 'done' },
       ],
+      verifyPassed: false,
     }),
-  );
-  const env = await testEnv(fake.url);
-  worker = await startTestWorker(env);
-  client = await connectClient(env);
-});
-afterAll(async () => {
-  await client?.close();
-  await worker?.stop();
-  await fake?.close();
+  ],
 });
 
 /** Runs a task through approvals (approve, deny), a tool error and result confirmation, and returns its history. */
 async function recordTask() {
-  const taskId = await client.start({ prompt: 'replay-me', workspace: await makeWorkspace({ 'a.txt': 'a\n' }), confirmResult: 'always' });
+  const taskId = await h.client.start({ prompt: 'replay-me', workspace: await makeWorkspace({ 'a.txt': 'a\n' }), confirmResult: 'always' });
   for (const approve of [true, false, true]) {
     const [request] = await waitFor(async () => {
-      const view = await client.status(taskId);
+      const view = await h.client.status(taskId);
       return view.pendingApprovals.length ? view.pendingApprovals : null;
     }, 'approval');
-    await client.sendDecision(taskId, { requestId: request!.requestId, actionHash: request!.actionHash, approve, always: false, decidedBy: 'replay', channel: 'cli' });
+    await h.client.sendDecision(taskId, { requestId: request!.requestId, actionHash: request!.actionHash, approve, always: false, decidedBy: 'replay', channel: 'cli' });
   }
-  const result = await client.result(taskId);
+  const result = await h.client.result(taskId);
   expect(result.status).toBe('completed');
   expect(result.approvals.map((a) => a.outcome)).toEqual(['approved', 'denied', 'approved']);
-  return await client.handle(taskId).fetchHistory();
+  return await h.client.handle(taskId).fetchHistory();
 }
 
 describe('replay', () => {

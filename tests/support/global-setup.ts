@@ -2,7 +2,7 @@
  * Starts the real components the suite shares: a Temporal dev server (the official CLI, Web UI
  * on), a PostgreSQL cluster, and one workflow bundle so each test worker skips webpack.
  */
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -24,11 +24,12 @@ declare module 'vitest' {
 
 let server: DevServer | undefined;
 let postgres: TestPostgres | undefined;
+let tmpRoot: string | undefined;
 
 export async function setup(project: TestProject) {
   const cliPath = await findTemporalCli(process.env.TEMPORAL_CLI_PATH);
   if (!cliPath) throw new Error('the Temporal CLI is missing: run `npm run setup` first');
-  const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'agent-tests-'));
+  tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'agent-tests-'));
   const uiPort = await freePort();
   server = await startDevServer({
     cliPath,
@@ -53,4 +54,6 @@ export async function setup(project: TestProject) {
 export async function teardown() {
   await server?.stop();
   postgres?.stop();
+  // Keep the files (screenshots, server log) when asked to, for a person to look at after a failure.
+  if (tmpRoot && !process.env.KEEP_TEST_FILES) rmSync(tmpRoot, { recursive: true, force: true });
 }

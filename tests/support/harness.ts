@@ -3,7 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
+import { parseScript } from '../../client/fake-llm/script';
 import { loadConfig, type Config } from '../../services/config';
 import { PROJECT_ROOT } from '../../services/temporal-dev-server';
 import type { LlmClient } from '../../services/llm/llm-client';
@@ -96,4 +98,31 @@ export function spawnCli(args: string[], env: Record<string, string>): { child: 
 
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return await spawnCli(args, env).done;
+}
+
+export interface TaskHarness {
+  fake: FakeLlm;
+  worker: TestWorker;
+  client: TaskClient;
+  env: Record<string, string>;
+}
+
+/**
+ * Registers beforeAll/afterAll that start a fake LLM answering from `script`, an in-process worker
+ * on a fresh task queue and a client. The returned object is filled in before the first test runs.
+ */
+export function useTaskHarness(script: unknown, extraEnv: Record<string, string> = {}): TaskHarness {
+  const harness = {} as TaskHarness;
+  beforeAll(async () => {
+    harness.fake = await startFakeLlm(parseScript(script));
+    harness.env = await testEnv(harness.fake.url, extraEnv);
+    harness.worker = await startTestWorker(harness.env);
+    harness.client = await connectClient(harness.env);
+  });
+  afterAll(async () => {
+    await harness.client?.close();
+    await harness.worker?.stop();
+    await harness.fake?.close();
+  });
+  return harness;
 }

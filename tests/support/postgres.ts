@@ -3,7 +3,7 @@
  * run as root, so under root the cluster belongs to the `postgres` system user.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -43,6 +43,7 @@ export function startTestPostgres(port: number): TestPostgres {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop() {
       run(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,104 +1,97 @@
 /** Approval semantics on a real Temporal server: timeout means deny; stale, duplicate and tampered decisions are rejected. */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
-import { UserError, type TaskClient } from '../../client/task-client';
-import { connectClient, makeWorkspace, startTestWorker, testEnv, waitFor, type TestWorker } from '../support/harness';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../client/task-client';
+import { makeWorkspace, useTaskHarness, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
-
-let fake: FakeLlm;
-let worker: TestWorker;
-let client: TaskClient;
 
 const writeB = [{ toolCalls: [{ name: 'write_file', input: { path: 'b.txt', content: 'bee\n' } }] }, { text: 'done' }];
 
-beforeAll(async () => {
-  fake = await startFakeLlm(
-    parseScript({
-      scenarios: [
-        scenario('expire-me', { needsWrite: true, execute: writeB, verifyPassed: false }),
-        scenario('stale-me', { needsWrite: true, execute: writeB }),
-        scenario('always-me', {
-          needsShell: true,
-          execute: [
-            { toolCalls: [{ name: 'run_command', input: { command: 'echo one >> log.txt' } }] },
-            { toolCalls: [{ name: 'run_command', input: { command: 'echo one >> log.txt' } }, { name: 'run_command', input: { command: 'echo two >> log.txt' } }] },
-            { text: 'done' },
-          ],
-        }),
+const h = useTaskHarness({
+  scenarios: [
+    scenario('expire-me', { needsWrite: true, execute: writeB, verifyPassed: false }),
+    scenario('stale-me', { needsWrite: true, execute: writeB }),
+    scenario('always-me', {
+      needsShell: true,
+      execute: [
+        { toolCalls: [{ name: 'run_command', input: { command: 'echo one >> log.txt' } }] },
+        { toolCalls: [{ name: 'run_command', input: { command: 'echo one >> log.txt' } }, { name: 'run_command', input: { command: 'echo two >> log.txt' } }] },
+        { text: 'done' },
       ],
     }),
-  );
-  const env = await testEnv(fake.url);
-  worker = await startTestWorker(env);
-  client = await connectClient(env);
-});
-afterAll(async () => {
-  await client?.close();
-  await worker?.stop();
-  await fake?.close();
+  ],
 });
 
 const pending = (taskId: string) =>
   waitFor(async () => {
-    const view = await client.status(taskId);
+    const view = await h.client.status(taskId);
     return view.pendingApprovals.length ? view.pendingApprovals : null;
   }, `pending approval on ${taskId}`);
+
+describe('task ids', () => {
+  it('a task id names one task forever: reusing it is refused, even after the task ended', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'expire-me', workspace, approvalTimeoutMs: 1_000, confirmResult: 'never' });
+    expect(taskId).toMatch(/^task-[0-9a-f]{12}$/);
+    await expect(h.client.start({ prompt: 'expire-me', workspace }, { taskId })).rejects.toThrow(/task id task-[0-9a-f]{12} is already taken/);
+    await h.client.result(taskId);
+    await expect(h.client.start({ prompt: 'expire-me', workspace }, { taskId })).rejects.toThrow(/already taken/);
+  });
+});
 
 describe('approvals', () => {
   it('a request nobody answers expires and counts as denied; the model is told', async () => {
     const workspace = await makeWorkspace();
-    const taskId = await client.start({ prompt: 'expire-me', workspace, approvalTimeoutMs: 1_500, confirmResult: 'never' });
-    const result = await client.result(taskId);
+    const taskId = await h.client.start({ prompt: 'expire-me', workspace, approvalTimeoutMs: 1_500, confirmResult: 'never' });
+    const result = await h.client.result(taskId);
     expect(result.status).toBe('denied');
     expect(result.approvals).toEqual([expect.objectContaining({ outcome: 'expired', decidedBy: 'timeout', channel: 'timeout' })]);
     await expect(stat(path.join(workspace, 'b.txt'))).rejects.toThrow();
-    const [toolResult] = toolResultsAt(fake.requests, taskId, 1);
+    const [toolResult] = toolResultsAt(h.fake.requests, taskId, 1);
     expect(toolResult).toMatchObject({ is_error: true, content: expect.stringMatching(/nobody approved it in time/) });
     // Deciding after expiry is rejected with the reason.
-    await expect(client.sendDecision(taskId, { requestId: 'apr-1', actionHash: result.approvals[0]!.actionHash, approve: true, always: false, decidedBy: 'late', channel: 'cli' })).rejects.toThrow(UserError);
+    await expect(h.client.sendDecision(taskId, { requestId: 'apr-1', actionHash: result.approvals[0]!.actionHash, approve: true, always: false, decidedBy: 'late', channel: 'cli' })).rejects.toThrow(UserError);
   });
 
   it('rejects unknown, tampered and duplicate decisions without changing anything', async () => {
     const workspace = await makeWorkspace();
-    const taskId = await client.start({ prompt: 'stale-me', workspace });
+    const taskId = await h.client.start({ prompt: 'stale-me', workspace });
     const [request] = await pending(taskId);
     const base = { approve: true, always: false, decidedBy: 'alice', channel: 'cli' as const };
 
-    await expect(client.sendDecision(taskId, { ...base, requestId: 'apr-99', actionHash: request!.actionHash })).rejects.toThrow(/has no approval request apr-99/);
-    await expect(client.sendDecision(taskId, { ...base, requestId: request!.requestId, actionHash: 'f'.repeat(64) })).rejects.toThrow(/different action \(action hash mismatch\)/);
-    expect((await client.status(taskId)).pendingApprovals).toHaveLength(1);
+    await expect(h.client.sendDecision(taskId, { ...base, requestId: 'apr-99', actionHash: request!.actionHash })).rejects.toThrow(/has no approval request apr-99/);
+    await expect(h.client.sendDecision(taskId, { ...base, requestId: request!.requestId, actionHash: 'f'.repeat(64) })).rejects.toThrow(/different action \(action hash mismatch\)/);
+    expect((await h.client.status(taskId)).pendingApprovals).toHaveLength(1);
 
-    const record = await client.sendDecision(taskId, { ...base, requestId: request!.requestId, actionHash: request!.actionHash });
+    const record = await h.client.sendDecision(taskId, { ...base, requestId: request!.requestId, actionHash: request!.actionHash });
     expect(record).toMatchObject({ outcome: 'approved', decidedBy: 'alice', actionHash: request!.actionHash });
-    await expect(client.sendDecision(taskId, { ...base, decidedBy: 'bob', requestId: request!.requestId, actionHash: request!.actionHash })).rejects.toThrow(
+    await expect(h.client.sendDecision(taskId, { ...base, decidedBy: 'bob', requestId: request!.requestId, actionHash: request!.actionHash })).rejects.toThrow(
       /already approved by alice/,
     );
 
-    const result = await client.result(taskId);
+    const result = await h.client.result(taskId);
     expect(result.status).toBe('completed');
     expect(result.approvals).toHaveLength(1);
     // Rejected updates never reach history: exactly one accepted decision is recorded.
-    const history = await client.handle(taskId).fetchHistory();
+    const history = await h.client.handle(taskId).fetchHistory();
     const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
     expect(accepted).toHaveLength(1);
   });
 
   it('"always" lets the same command through for the rest of the task, but not a different one', async () => {
     const workspace = await makeWorkspace();
-    const taskId = await client.start({ prompt: 'always-me', workspace });
+    const taskId = await h.client.start({ prompt: 'always-me', workspace });
     const [first] = await pending(taskId);
-    await client.sendDecision(taskId, { requestId: first!.requestId, actionHash: first!.actionHash, approve: true, always: true, decidedBy: 'alice', channel: 'cli' });
+    await h.client.sendDecision(taskId, { requestId: first!.requestId, actionHash: first!.actionHash, approve: true, always: true, decidedBy: 'alice', channel: 'cli' });
     // Turn 2 repeats the exact command (allowed by the grant) and adds a new one (asks again).
     const [second] = await waitFor(async () => {
-      const view = await client.status(taskId);
+      const view = await h.client.status(taskId);
       return view.pendingApprovals.length && view.pendingApprovals[0]!.requestId !== first!.requestId ? view.pendingApprovals : null;
     }, 'second approval');
     expect(second!.input).toMatchObject({ command: 'echo two >> log.txt' });
-    await client.sendDecision(taskId, { requestId: second!.requestId, actionHash: second!.actionHash, approve: false, always: false, decidedBy: 'alice', channel: 'cli' });
-    const result = await client.result(taskId);
+    await h.client.sendDecision(taskId, { requestId: second!.requestId, actionHash: second!.actionHash, approve: false, always: false, decidedBy: 'alice', channel: 'cli' });
+    const result = await h.client.result(taskId);
     expect(result.approvals.map((a) => a.outcome)).toEqual(['approved', 'denied']);
     const trace = result.trace!.map((e) => e.message).join('\n');
     expect(trace).toMatch(/run_command → allow \(unknown; session: run_command\(echo one >> log.txt\)\)/);

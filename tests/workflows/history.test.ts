@@ -4,47 +4,29 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import proto from '@temporalio/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
-import type { TaskClient } from '../../client/task-client';
-import { connectClient, makeWorkspace, startTestWorker, testEnv, waitFor, type TestWorker } from '../support/harness';
+import { describe, expect, it } from 'vitest';
+import { makeWorkspace, useTaskHarness, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
 
 const { temporal } = proto;
-let fake: FakeLlm;
-let worker: TestWorker;
-let client: TaskClient;
 const BIG = 'x'.repeat(99) + '\n';
 const TURNS = 30;
 
-beforeAll(async () => {
-  fake = await startFakeLlm(
-    parseScript({
-      scenarios: [
-        scenario('big-output', { execute: [{ toolCalls: [{ name: 'read_file', input: { path: 'big.txt' } }] }, { text: 'read' }] }),
-        scenario('many-turns', {
-          execute: [...Array.from({ length: TURNS }, () => ({ toolCalls: [{ name: 'read_file', input: { path: 'medium.txt' } }] })), { text: 'done' }],
-        }),
-        scenario('cancel-me', {
-          needsShell: true,
-          execute: [{ toolCalls: [{ name: 'run_command', input: { command: 'echo $$ > pid.txt; exec sleep 60' } }] }, { text: 'never' }],
-        }),
-      ],
+const h = useTaskHarness({
+  scenarios: [
+    scenario('big-output', { execute: [{ toolCalls: [{ name: 'read_file', input: { path: 'big.txt' } }] }, { text: 'read' }] }),
+    scenario('many-turns', {
+      execute: [...Array.from({ length: TURNS }, () => ({ toolCalls: [{ name: 'read_file', input: { path: 'medium.txt' } }] })), { text: 'done' }],
     }),
-  );
-  const env = await testEnv(fake.url, { AGENT_INLINE_OUTPUT_LIMIT: String(64 * 1024) });
-  worker = await startTestWorker(env);
-  client = await connectClient(env);
-});
-afterAll(async () => {
-  await client?.close();
-  await worker?.stop();
-  await fake?.close();
-});
+    scenario('cancel-me', {
+      needsShell: true,
+      execute: [{ toolCalls: [{ name: 'run_command', input: { command: 'echo $$ > pid.txt; exec sleep 60' } }] }, { text: 'never' }],
+    }),
+  ],
+}, { AGENT_INLINE_OUTPUT_LIMIT: String(64 * 1024) });
 
 async function historyPayloads(taskId: string) {
-  const history = await client.handle(taskId).fetchHistory();
+  const history = await h.client.handle(taskId).fetchHistory();
   const events = history.events!;
   // Bytes as the server stores them (protobuf), not JSON (which inflates binary payloads several times).
   const bytes = (e: (typeof events)[number]) => temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
@@ -63,9 +45,9 @@ async function historyPayloads(taskId: string) {
 describe('history size', () => {
   it('a 300 KB tool output is truncated for the model and kept out of history', async () => {
     const workspace = await makeWorkspace({ 'big.txt': BIG.repeat(3_000) });
-    const taskId = await client.start({ prompt: 'big-output', workspace });
-    expect((await client.result(taskId)).status).toBe('completed');
-    const [toolResult] = toolResultsAt(fake.requests, taskId, 1);
+    const taskId = await h.client.start({ prompt: 'big-output', workspace });
+    expect((await h.client.result(taskId)).status).toBe('completed');
+    const [toolResult] = toolResultsAt(h.fake.requests, taskId, 1);
     expect(toolResult!.content.length).toBeLessThan(70 * 1024);
     expect(toolResult!.content).toMatch(/\[output truncated: showing the first 65536 of \d+ bytes; full output stored as sha256:[0-9a-f]{64}\]/);
     const { largest } = await historyPayloads(taskId);
@@ -74,12 +56,12 @@ describe('history size', () => {
 
   it('grows linearly, not quadratically, with the number of turns', async () => {
     const workspace = await makeWorkspace({ 'medium.txt': BIG.repeat(30) });
-    const taskId = await client.start({ prompt: 'many-turns', workspace, maxTurns: 40 });
-    expect((await client.result(taskId)).toolCalls).toBe(TURNS);
+    const taskId = await h.client.start({ prompt: 'many-turns', workspace, maxTurns: 40 });
+    expect((await h.client.result(taskId)).toolCalls).toBe(TURNS);
     const { total, largest, completion } = await historyPayloads(taskId);
     expect(completion).toBeLessThan(64 * 1024);
     // The model saw a transcript of 30 × 3 KB tool results each turn; none of it rides in history.
-    const lastTurn = fake.requests.filter((r) => r.task === taskId && r.stage === 'execute').at(-1)!;
+    const lastTurn = h.fake.requests.filter((r) => r.task === taskId && r.stage === 'execute').at(-1)!;
     expect(JSON.stringify(lastTurn.body.messages).length).toBeGreaterThan(TURNS * 3_000);
     // Per turn only refs and bookkeeping (~5 KB); re-sending the transcript would cost 30 × 3 KB more each turn.
     expect(largest).toBeLessThan(4 * 1024);
@@ -90,14 +72,14 @@ describe('history size', () => {
 describe('cancel', () => {
   it('cancelling a task kills its running command and ends it as cancelled', async () => {
     const workspace = await makeWorkspace();
-    const taskId = await client.start({ prompt: 'cancel-me', workspace });
-    await waitFor(async () => (await client.status(taskId)).pendingApprovals.length > 0, 'approval');
-    await client.decide(taskId, undefined, { approve: true, decidedBy: 'tester', channel: 'cli' });
+    const taskId = await h.client.start({ prompt: 'cancel-me', workspace });
+    await waitFor(async () => (await h.client.status(taskId)).pendingApprovals.length > 0, 'approval');
+    await h.client.decide(taskId, undefined, { approve: true, decidedBy: 'tester', channel: 'cli' });
     const pidFile = path.join(workspace, 'pid.txt');
     await waitFor(async () => existsSync(pidFile), 'the command to start');
     const pid = Number((await readFile(pidFile, 'utf8')).trim());
-    await client.cancel(taskId);
-    await waitFor(async () => (await client.status(taskId)).status === 'cancelled', 'cancelled status');
+    await h.client.cancel(taskId);
+    await waitFor(async () => (await h.client.status(taskId)).status === 'cancelled', 'cancelled status');
     await waitFor(async () => spawnSync('kill', ['-0', String(pid)]).status !== 0, 'the command to be killed', 15_000);
   });
 });
