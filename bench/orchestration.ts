@@ -374,7 +374,7 @@ function renderReport(systems: SystemResult[], approvalMs: number[], facts: stri
   return [
     ...rows,
     '',
-    `Per-step = task wall time (submit → result) ÷ steps: ${STEPS.temporal} for (a) (5 LLM activities + recordEpisode), ${STEPS.loop} stages for (b) and (c). ` +
+    `Per-step = task wall time (submit → result) ÷ steps: ${STEPS.temporal} for (a) (5 LLM activities + the recordEpisode local activity), ${STEPS.loop} stages for (b) and (c). ` +
       `Fake LLM at 0 ms latency, in this process. (b) and (c) use a ${PG_POOL_SIZE}-connection pool; (c) runs with durability "sync".`,
     '',
     `Approval round trip (a), ${approvalMs.length} sequential samples: p50 ${percentile(approvalMs, 50).toFixed(1)} ms, p99 ${percentile(approvalMs, 99).toFixed(1)} ms (sendDecision call → Update completed).`,
