@@ -10,6 +10,6 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more parallel files than this only make the Temporal server and workers contend.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './tests/support/summary-reporter.ts'],
   },
 });
