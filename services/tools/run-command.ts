@@ -1,16 +1,17 @@
 /**
  * Runs a shell command in its own process group with a minimal environment, a timeout and an
  * output cap. The whole group is killed on timeout or cancellation, so no orphan keeps writing.
- * (The OS sandbox around it arrives with the permission-engine issue.)
+ * With a `sandbox` policy the command runs inside bubblewrap (services/sandbox/bubblewrap.ts).
  */
 import { spawn } from 'node:child_process';
+import { realpath } from 'node:fs/promises';
 import type { z } from 'zod';
 import type { RunCommandInput } from '../../domain/tool-catalog';
+import { bubblewrapArgs, detectSandbox, SandboxUnavailableError, type SandboxPolicy } from '../sandbox/bubblewrap';
+import { allowListedEnv } from './redact';
 import { workspaceRoot } from './workspace';
 
 const OUTPUT_CAP_BYTES = 4 * 1024 * 1024;
-/** Variables a build or test command commonly needs; nothing else (secrets included) is passed on. */
-const PASSED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TERM', 'TZ', 'USER', 'SHELL', 'TMPDIR'];
 
 export interface CommandResult {
   exitCode: number | null;
@@ -20,17 +21,41 @@ export interface CommandResult {
   stderr: string;
 }
 
+export interface RunCommandOptions {
+  signal?: AbortSignal;
+  onOutput?: () => void;
+  /**
+   * Run inside bubblewrap under this policy; its workspace must be the command's workspace. Throws
+   * SandboxUnavailableError (never runs unsandboxed) when no sandbox works on this host.
+   */
+  sandbox?: SandboxPolicy;
+}
+
+/** Throws ToolInputError for a bad workspace; a failing command is a result, not an error. */
 export async function runCommand(
   workspace: string,
   input: z.infer<typeof RunCommandInput>,
-  options: { signal?: AbortSignal; onOutput?: () => void } = {},
+  options: RunCommandOptions = {},
 ): Promise<CommandResult> {
   const cwd = await workspaceRoot(workspace);
-  // An abort listener added to an already-aborted signal never fires: check first.
+  // Only variables a build or test needs; secrets (API keys, tokens, DATABASE_URL) never reach a command.
+  const env = allowListedEnv(process.env);
+  let file = '/bin/bash';
+  let args = ['-c', input.command];
+  if (options.sandbox) {
+    const sandbox = await detectSandbox();
+    if (!sandbox.available || !sandbox.path) throw new SandboxUnavailableError(`run_command needs a sandbox, but none is available: ${sandbox.reason}`);
+    const sandboxRoot = await realpath(options.sandbox.workspace).catch(() => options.sandbox!.workspace);
+    if (sandboxRoot !== cwd) throw new Error(`sandbox workspace ${options.sandbox.workspace} is not the command's workspace ${cwd}`);
+    file = sandbox.path;
+    // bwrap leads the process group we kill; the sandboxed command is in its own session (--new-session)
+    // but dies with bwrap (--die-with-parent), and with it the whole PID namespace, daemons included.
+    args = [...bubblewrapArgs({ ...options.sandbox, workspace: cwd }, env), '--', '/bin/bash', '-c', input.command];
+  }
+  // An abort listener added to an already-aborted signal never fires: check first (after the awaits above).
   if (options.signal?.aborted) throw new Error('run_command cancelled before it started');
-  const env = Object.fromEntries(PASSED_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
   return await new Promise<CommandResult>((resolve, reject) => {
-    const child = spawn('/bin/bash', ['-c', input.command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     const sizes = { stdout: 0, stderr: 0 };
     let timedOut = false;
