@@ -10,6 +10,8 @@ import type { ToolName } from '../domain/tool-catalog';
 import { AgentModel, BadModelOutputError, type CallOptions, type ExecuteStepInput, type TaskContext } from '../services/llm/agent-model';
 import { classifyLlmError } from '../services/llm/failures';
 import { MissingApiKeyError } from '../services/llm/llm-client';
+import { PolicyFileError, type PolicySources } from '../services/policy/policy-sources';
+import { parseRule, RuleSyntaxError } from '../services/policy/rules';
 import type { StateStore } from '../services/state/state-store';
 import { actionHash, gateToolCall, type GateRequest } from '../services/tools/tool-gate';
 import type { ToolRunner } from '../services/tools/tool-runner';
@@ -19,6 +21,7 @@ export interface ActivityServices {
   model: AgentModel;
   tools: ToolRunner;
   store: StateStore;
+  policy: PolicySources;
 }
 
 /** Bad model output is retried (a new sample may be fine), but only this many attempts in total. */
@@ -69,7 +72,7 @@ export interface EpisodeRecord {
   recordedAt: string;
 }
 
-export function createActivities({ model, tools, store }: ActivityServices) {
+export function createActivities({ model, tools, store, policy }: ActivityServices) {
   return {
     async parseIntent(ctx: TaskContext) {
       return await llmCall((o) => model.parseIntent(ctx, o));
@@ -91,19 +94,46 @@ export function createActivities({ model, tools, store }: ActivityServices) {
     async authorizeToolCall(request: GateRequest) {
       return await gateToolCall(request);
     },
+    /**
+     * The task's policy snapshot: builtin, user and workspace rules as they are now, plus the task's
+     * own. A broken policy file fails the task (fail closed) instead of running with fewer rules.
+     */
+    async loadPolicy(workspace: string, taskRules: string[]) {
+      const root = await workspaceRoot(workspace).catch(() => workspace);
+      try {
+        return [...(await policy.load(root)), ...taskRules.map((r) => parseRule(r, 'task'))];
+      } catch (err) {
+        if (err instanceof PolicyFileError || err instanceof RuleSyntaxError) {
+          throw ApplicationFailure.create({ type: FailureType.PolicyInvalid, message: err.message, nonRetryable: true });
+        }
+        throw err;
+      }
+    },
+    /** Persists "always" answers as user rules scoped to this workspace (listed by `agent policy list`). */
+    async persistGrants(workspace: string, rules: string[]) {
+      const root = await workspaceRoot(workspace).catch(() => workspace);
+      await policy.add(rules, root);
+    },
     /** Hash for approvals that are not tool calls (accepting an unverified result). */
     async hashAction(tool: string, input: unknown, workspace: string) {
       const root = await workspaceRoot(workspace).catch(() => workspace);
       return actionHash(tool, input, root);
     },
 
-    async runTool(request: { toolUseId: string; tool: ToolName; input: Record<string, unknown>; workspace: string }) {
+    async runTool(request: { toolUseId: string; tool: ToolName; input: Record<string, unknown>; workspace: string; allowNetwork?: boolean; requireSandbox?: boolean }) {
       return await withHeartbeat(async (ctx) => {
         const execution = ctx.info.workflowExecution;
         if (!execution) throw ApplicationFailure.nonRetryable('runTool must be called from a workflow', FailureType.ToolInfrastructure);
         const { workflowId, runId } = execution;
         return await tools.run(
-          { effectKey: `${workflowId}/${runId}/${request.toolUseId}`, tool: request.tool, input: request.input, workspace: request.workspace },
+          {
+            effectKey: `${workflowId}/${runId}/${request.toolUseId}`,
+            tool: request.tool,
+            input: request.input,
+            workspace: request.workspace,
+            allowNetwork: request.allowNetwork ?? false,
+            requireSandbox: request.requireSandbox ?? false,
+          },
           { signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat() },
         );
       });

@@ -8,6 +8,7 @@ import { ConfigError, parseDuration } from '../services/config';
 import { createContext, type CliContext } from './cli-context';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
+import { parseMode, parseTaskRules, policyCheckCommand, policyEditCommand, policyListCommand } from './commands/policy';
 import { runTask } from './commands/run';
 import { downCommand, fakeLlmCommand, upCommand, workerCommand } from './commands/server';
 import { cancelCommand, decideCommand, listCommand, logsCommand, statusCommand } from './commands/tasks';
@@ -17,12 +18,16 @@ const USAGE = `agent — durable agent tasks on Temporal
 
 Usage:
   agent run "<task>" [--workspace DIR] [--no-wait] [--json] [--id ID] [--approval-timeout 30m]
+            [--mode default|accept-edits|plan|dont-ask|bypass] [--rule "allow run_command(npm run build)"]...
   agent status <taskId> [--json]
   agent list [--limit N] [--json]
   agent approve <taskId> [requestId] [--reason TEXT] [--always] [--json]
   agent deny <taskId> [requestId] [--reason TEXT] [--json]
   agent cancel <taskId>
   agent logs <taskId> [--follow] [--json]
+  agent policy check --tool NAME --input JSON [--workspace DIR] [--mode M] [--rule R]... [--json]
+  agent policy list [--workspace DIR] [--json]
+  agent policy add|remove "<rule>" [--workspace DIR]
   agent up                      embedded Temporal dev server (if none answers) + a worker, foreground
   agent worker                  a worker only
   agent down                    stop the embedded dev server started by \`agent run\`
@@ -45,6 +50,10 @@ const OPTIONS = {
   limit: { type: 'string' },
   port: { type: 'string' },
   script: { type: 'string' },
+  mode: { type: 'string' },
+  rule: { type: 'string', multiple: true },
+  tool: { type: 'string' },
+  input: { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -94,6 +103,8 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
         wait: !values['no-wait'],
         taskId: values.id,
         approvalTimeoutMs: approvalTimeoutMs ?? ctx.config.approvalTimeoutMs,
+        mode: parseMode(values.mode),
+        rules: parseTaskRules(values.rule ?? []),
       });
     }
     case 'status':
@@ -107,6 +118,13 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
       return await cancelCommand(ctx, need(args, 0, 'the task id'));
     case 'logs':
       return await logsCommand(ctx, need(args, 0, 'the task id'), values.follow ?? false);
+    case 'policy': {
+      const sub = need(args, 0, 'a policy command: check, list, add or remove');
+      if (sub === 'check') return await policyCheckCommand(ctx, { tool: values.tool, input: values.input, workspace: values.workspace, mode: values.mode, rules: values.rule ?? [] });
+      if (sub === 'list') return await policyListCommand(ctx, values.workspace);
+      if (sub === 'add' || sub === 'remove') return await policyEditCommand(ctx, sub, args[1], values.workspace);
+      throw new UserError(`unknown policy command "${sub}" (check, list, add, remove)`, 2);
+    }
     case 'up':
       return await upCommand(ctx);
     case 'worker':

@@ -15,6 +15,8 @@ export const FailureType = {
   LlmBadOutput: 'LlmBadOutput',
   /** A tool failed in a way the task cannot continue from (not a tool error the model should see). */
   ToolInfrastructure: 'ToolInfrastructure',
+  /** A policy file or task rule is malformed: the task stops rather than run with fewer rules. */
+  PolicyInvalid: 'PolicyInvalid',
   /** The task's workspace is missing or not a directory. */
   WorkspaceUnavailable: 'WorkspaceUnavailable',
 } as const;
@@ -23,4 +25,5 @@ export const NON_RETRYABLE_FAILURES = [
   FailureType.LlmRequestRejected,
   FailureType.LlmAuthFailed,
   FailureType.WorkspaceUnavailable,
+  FailureType.PolicyInvalid,
 ];

@@ -1,48 +1,38 @@
 /**
- * The minimal permission policy: reads run, writes and shell commands ask, and an "always" answer
- * becomes a session grant. Pure and deterministic so the same call always gets the same verdict;
- * the full rule engine (issue 3) replaces the body of `decideToolCall`, never its callers.
+ * Policy vocabulary shared by the workflow, the gate and the CLI: modes, decisions, and rules in
+ * the JSON-safe shape a workflow can hold. The engine that evaluates them lives in services/policy.
  */
-import type { RiskClass, ToolName } from './tool-catalog';
-import { TOOL_SPECS } from './tool-catalog';
-import type { SessionGrant } from './task';
+import type { RiskClass } from './tool-catalog';
+
+/**
+ * default: reads (and shell commands proven read-only) run; writes and other commands ask.
+ * accept-edits: file edits inside the workspace run too. plan: read-only, no side effects at all.
+ * dont-ask: anything that would ask is denied (unattended agents). bypass: everything not denied
+ * runs — refused unless the worker has an OS sandbox.
+ */
+export const MODES = ['default', 'accept-edits', 'plan', 'dont-ask', 'bypass'] as const;
+export type Mode = (typeof MODES)[number];
 
 export type Decision = 'allow' | 'ask' | 'deny';
+
+export const RULE_SOURCES = ['builtin', 'user', 'workspace', 'task', 'session'] as const;
+export type RuleSource = (typeof RULE_SOURCES)[number];
+
+export interface RuleRecord {
+  effect: Decision;
+  tool: string;
+  /** null: every call of the tool. */
+  specifier: string | null;
+  source: RuleSource;
+  /** The rule as written, e.g. `allow run_command(npm run test *)`. */
+  text: string;
+}
 
 export interface PolicyVerdict {
   decision: Decision;
   risk: RiskClass;
   reasons: string[];
   matchedRule: string | null;
-}
-
-/** The scope an "always" answer grants for this call: the exact command, or any write in the workspace. */
-export function grantScopeFor(tool: ToolName, input: Record<string, unknown>): string {
-  return tool === 'run_command' ? String(input.command ?? '') : '*';
-}
-
-export function decideToolCall(
-  tool: ToolName,
-  input: Record<string, unknown>,
-  grants: readonly SessionGrant[],
-): PolicyVerdict {
-  const spec = TOOL_SPECS[tool];
-  if (!spec.writes) {
-    return { decision: 'allow', risk: spec.risk, reasons: [`${tool} only reads inside the workspace`], matchedRule: 'default: reads allowed' };
-  }
-  const scope = grantScopeFor(tool, input);
-  const grant = grants.find((g) => g.tool === tool && (g.scope === '*' || g.scope === scope));
-  if (grant) {
-    return {
-      decision: 'allow',
-      risk: spec.risk,
-      reasons: [`approved "always" earlier in this task`],
-      matchedRule: `session: ${tool}(${grant.scope})`,
-    };
-  }
-  const reasons =
-    tool === 'run_command'
-      ? ['shell commands can change anything the workspace user can; this one has not been analysed']
-      : [`${tool} changes files in the workspace`];
-  return { decision: 'ask', risk: spec.risk, reasons, matchedRule: 'default: writes and shell ask' };
+  /** run_command only: whether the sandbox lets the command reach the network. */
+  allowNetwork?: boolean;
 }

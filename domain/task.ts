@@ -4,7 +4,8 @@
  * the workflow only ever sees the inferred, JSON-safe types.
  */
 import { z } from 'zod';
-import { RISK_CLASSES, type ToolName } from './tool-catalog';
+import { MODES } from './policy';
+import { RISK_CLASSES } from './tool-catalog';
 
 export const STAGES = ['intent', 'plan', 'route', 'execute', 'verify', 'confirm', 'remember', 'respond', 'done'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -23,6 +24,10 @@ export const TaskInputSchema = z.strictObject({
   /** When the finished result itself needs a human OK: never, only if verification failed, or always. */
   confirmResult: z.enum(CONFIRM_RESULT_MODES).default('unverified'),
   submittedBy: z.string().max(200).default('cli'),
+  /** Permission mode for the whole task (see domain/policy.ts). */
+  mode: z.enum(MODES).default('default'),
+  /** Task-level rules, e.g. `allow run_command(npm run build)`; they rank above user and workspace rules in the audit trail. */
+  rules: z.array(z.string().max(1_000)).max(100).default([]),
 });
 export type TaskInput = z.infer<typeof TaskInputSchema>;
 export type TaskSubmission = z.input<typeof TaskInputSchema>;
@@ -101,13 +106,6 @@ export interface ApprovalRecord {
   decidedBy: string;
   channel: ApprovalDecision['channel'] | 'timeout';
   decidedAt: string;
-}
-
-/** A remembered "always" answer: lets the same kind of action through for the rest of the task. */
-export interface SessionGrant {
-  tool: ToolName;
-  /** run_command: the exact command; file writes: '*' (any path in this workspace). */
-  scope: string;
 }
 
 export interface TaskResult {

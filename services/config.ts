@@ -64,6 +64,8 @@ export interface Config {
   approvalTimeoutMs: number;
   inlineOutputLimit: number;
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
+  /** The environment this config was read from: the redactor masks its secret values in tool output. */
+  environment: Readonly<Record<string, string | undefined>>;
 }
 
 export class ConfigError extends Error {}
@@ -96,5 +98,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxConcurrentWorkflowTasks: e.AGENT_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: e.AGENT_MAX_CACHED_WORKFLOWS,
     },
+    environment: { ...env },
   };
 }

@@ -16,6 +16,9 @@ import { TranscriptStore } from '../services/llm/transcript';
 import { FileStateStore } from '../services/state/file-state-store';
 import { PgStateStore } from '../services/state/pg-state-store';
 import type { StateStore } from '../services/state/state-store';
+import { PolicySources } from '../services/policy/policy-sources';
+import { selfCheck as shellSelfCheck } from '../services/policy/shell-analyzer';
+import { createRedactor } from '../services/tools/redact';
 import { ToolRunner } from '../services/tools/tool-runner';
 import proto from '@temporalio/proto';
 
@@ -62,10 +65,18 @@ export interface WorkerOverrides {
 
 /** Connects, registers search attributes and creates the worker. Throws if the server is unreachable. */
 export async function createAgentWorker(config: Config, overrides: WorkerOverrides = {}): Promise<AgentWorker> {
+  // Every shell rule carries its own examples; a worker whose rules disagree with them must not start.
+  const ruleFailures = await shellSelfCheck();
+  if (ruleFailures.length) throw new Error(`shell rules fail their own examples: ${ruleFailures.slice(0, 5).join('; ')}`);
   const store = await openStateStore(config);
   const llm = overrides.llm ?? new AnthropicLlm(config.llm);
   const model = new AgentModel(llm, new TranscriptStore(store), store);
-  const tools = new ToolRunner(store, { modelOutputLimit: config.inlineOutputLimit, historyInlineBytes: HISTORY_INLINE_BYTES });
+  const tools = new ToolRunner(store, {
+    modelOutputLimit: config.inlineOutputLimit,
+    historyInlineBytes: HISTORY_INLINE_BYTES,
+    // The worker's own secrets (API keys, DATABASE_URL) are the first thing a tool could leak.
+    redactor: createRedactor({ env: config.environment }),
+  });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace);
   const worker = await Worker.create({
@@ -73,7 +84,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ model, tools, store }),
+    activities: createActivities({ model, tools, store, policy: new PolicySources(config.home) }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,

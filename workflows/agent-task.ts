@@ -9,7 +9,7 @@ import type { Activities } from '../activities';
 import type { ToolResultForModel } from '../services/llm/agent-model';
 import { NON_RETRYABLE_FAILURES } from '../domain/failures';
 import { decideApprovalUpdate, statusQuery, traceQuery } from '../domain/messages';
-import { grantScopeFor } from '../domain/policy';
+import type { RuleRecord } from '../domain/policy';
 import { routeTools } from '../domain/routing';
 import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
 import {
@@ -20,7 +20,6 @@ import {
   type Intent,
   type Plan,
   type PlanStepView,
-  type SessionGrant,
   type Stage,
   type TaskInput,
   type TaskResult,
@@ -83,7 +82,9 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   const pending = new Map<string, ApprovalRequest>();
   const decisions = new Map<string, ApprovalRecord>();
   const approvals: ApprovalRecord[] = [];
-  const grants: SessionGrant[] = [];
+  /** The policy snapshot taken at the route stage, then "always" answers given during the task. */
+  let policyRules: RuleRecord[] = [];
+  const sessionRules: RuleRecord[] = [];
   let approvalSeq = 0;
 
   const now = () => new Date().toISOString();
@@ -211,14 +212,14 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   async function callTool(call: { id: string; name: string; input: Record<string, unknown> }, offered: ToolName[]): Promise<ToolResultForModel> {
     const fail = (content: string): ToolResultForModel => ({ toolUseId: call.id, isError: true, content });
     const verdict = await gate.authorizeToolCall.executeWithOptions({ summary: `gate ${call.name}` }, [
-      { tool: call.name, input: call.input, workspace: input.workspace, offeredTools: offered, grants: [...grants] },
+      { tool: call.name, input: call.input, workspace: input.workspace, offeredTools: offered, mode: input.mode, rules: [...policyRules, ...sessionRules] },
     ]);
     if (verdict.kind === 'invalid') {
       note('error', `${call.name}: ${verdict.message}`);
       return fail(`Error: ${verdict.message}`);
     }
     const { decision, risk, reasons, matchedRule } = verdict.verdict;
-    note('policy', `${verdict.tool} → ${decision} (${risk}; ${matchedRule ?? 'no rule'})`);
+    note('policy', `${verdict.tool} → ${decision} (${risk}; ${matchedRule ?? 'no rule'}): ${reasons.slice(0, 3).join('; ')}`);
     if (decision === 'deny') return fail(`Denied by policy: ${reasons.join('; ')}. Do not retry this action.`);
     if (decision === 'ask') {
       const record = await requestApproval({ kind: 'tool', toolUseId: call.id, tool: verdict.tool, input: verdict.input, risk, reasons, actionHash: verdict.actionHash });
@@ -226,11 +227,23 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
         const why = record.outcome === 'expired' ? 'nobody approved it in time, so it was treated as denied' : `the user denied it${record.reason ? ` (${record.reason})` : ''}`;
         return fail(`Not run: ${why}. Do not retry the same action; adapt the plan or explain what is blocked.`);
       }
-      if (record.always) grants.push({ tool: verdict.tool, scope: grantScopeFor(verdict.tool, verdict.input) });
+      if (record.always && verdict.grantRules.length) {
+        sessionRules.push(...verdict.grantRules);
+        note('policy', `remembered for this workspace: ${verdict.grantRules.map((r) => r.text).join(', ')}`);
+        await state.persistGrants.executeWithOptions({ summary: 'remember "always" rules' }, [input.workspace, verdict.grantRules.map((r) => r.text)]);
+      }
     }
     const proxy = TOOL_SPECS[verdict.tool].idempotent ? idempotentTools : sideEffectTools;
     const outcome = await proxy.runTool.executeWithOptions({ summary: describeCall(verdict.tool, verdict.input) }, [
-      { toolUseId: call.id, tool: verdict.tool, input: verdict.input, workspace: input.workspace },
+      {
+        toolUseId: call.id,
+        tool: verdict.tool,
+        input: verdict.input,
+        workspace: input.workspace,
+        allowNetwork: verdict.verdict.allowNetwork ?? false,
+        // Allowed without a human because it would be sandboxed: a worker without a sandbox must not run it.
+        requireSandbox: decision === 'allow',
+      },
     ]);
     toolCalls++;
     if (outcome.status === 'ok') markPlanProgress(verdict.tool);
@@ -261,7 +274,8 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     // 3. Route
     enter('route');
     const tools = routeTools(intent, plan);
-    note('note', `tools offered: ${tools.join(', ')}`);
+    policyRules = await gate.loadPolicy.executeWithOptions({ summary: 'load policy' }, [input.workspace, input.rules]);
+    note('note', `tools offered: ${tools.join(', ')}; mode ${input.mode}; ${policyRules.length} policy rules`);
 
     // 4. Execute: the tool loop
     enter('execute');

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Mode } from '../../domain/policy';
 import type { TaskStatus } from '../../domain/task';
 import type { LlmClient } from '../../services/llm/llm-client';
 import { createAgentWorker, type AgentWorker } from '../../workers/worker';
@@ -14,6 +15,8 @@ export interface RunOptions {
   wait: boolean;
   taskId?: string;
   approvalTimeoutMs?: number;
+  mode?: Mode;
+  rules?: string[];
   /** Tests and the demo inject a model client; normal runs use ANTHROPIC_* from the environment. */
   llm?: LlmClient;
 }
@@ -50,7 +53,7 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
   }
   try {
     const taskId = await client.start(
-      { prompt: options.prompt, workspace, ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}), submittedBy: localUser() },
+      { prompt: options.prompt, workspace, ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}), submittedBy: localUser(), mode: options.mode, rules: options.rules },
       { taskId: options.taskId },
     );
     if (!options.wait) {

@@ -1,12 +1,18 @@
 /**
  * The one gate every tool call passes before it may run: argument validation, tool routing and
- * the permission policy, plus the action hash an approval is bound to. Nothing here executes.
+ * the permission engine, plus the action hash an approval is bound to and the rules an "always"
+ * answer would add. Nothing here executes.
  */
 import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { canonicalJson } from '../../domain/canonical-json';
-import { decideToolCall, type PolicyVerdict } from '../../domain/policy';
-import type { SessionGrant } from '../../domain/task';
-import { isToolName, TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
+import type { Mode, PolicyVerdict, RuleRecord } from '../../domain/policy';
+import { TOOL_SPECS, isToolName, type ToolName } from '../../domain/tool-catalog';
+import { decide } from '../policy/engine';
+import { parseRule } from '../policy/rules';
+import { analyzeShell } from '../policy/shell-analyzer';
+import { detectSandbox } from '../sandbox/bubblewrap';
 import { ToolInputError, workspaceRoot } from './workspace';
 
 export interface GateRequest {
@@ -14,16 +20,45 @@ export interface GateRequest {
   input: unknown;
   workspace: string;
   offeredTools: ToolName[];
-  grants: SessionGrant[];
+  mode: Mode;
+  /** Every rule in force for this task: the snapshot taken at start plus session rules. */
+  rules: RuleRecord[];
 }
 
 export type GateResult =
   | { kind: 'invalid'; message: string }
-  | { kind: 'decided'; tool: ToolName; input: Record<string, unknown>; verdict: PolicyVerdict; actionHash: string };
+  | {
+      kind: 'decided';
+      tool: ToolName;
+      input: Record<string, unknown>;
+      verdict: PolicyVerdict;
+      actionHash: string;
+      /** What an "always" answer to this call would allow from now on (empty: nothing expressible). */
+      grantRules: RuleRecord[];
+    };
 
 /** sha256 over tool, canonical arguments and the workspace's real path: any change needs a new approval. */
 export function actionHash(tool: string, input: unknown, workspace: string): string {
   return createHash('sha256').update(`${tool}\n${canonicalJson(input)}\n${workspace}`).digest('hex');
+}
+
+/**
+ * "Always" becomes a scoped rule: the exact words of each simple command (a prefix rule), or the
+ * directory of an edited file. A command whose words cannot be written as a rule grants nothing.
+ */
+async function grantRulesFor(tool: ToolName, input: Record<string, unknown>, root: string): Promise<RuleRecord[]> {
+  if (tool === 'run_command') {
+    const analysis = await analyzeShell(String(input.command), { workspace: root, home: os.homedir() });
+    if (!analysis.parsed || analysis.askReasons.length || analysis.parts.some((p) => p.dynamic || p.argv.some((w) => /[\s()*]/.test(w) || w === ''))) return [];
+    return [...new Set(analysis.parts.map((p) => p.argv.join(' ')))].map((words) => parseRule(`allow run_command(${words})`, 'session'));
+  }
+  if (TOOL_SPECS[tool].writes && typeof input.path === 'string') {
+    const rel = path.relative(root, path.resolve(root, input.path));
+    if (rel.startsWith('..') || /[()*\s]/.test(rel)) return [];
+    const dir = path.dirname(rel);
+    return [parseRule(`allow ${tool}(${dir === '.' ? '*' : `${dir}/**`})`, 'session')];
+  }
+  return [];
 }
 
 /** Never throws for bad model input: an invalid call comes back as { kind: 'invalid' } for the model to see. */
@@ -45,11 +80,14 @@ export async function gateToolCall(request: GateRequest): Promise<GateResult> {
     throw err;
   }
   const input = parsed.data as Record<string, unknown>;
+  const sandbox = await detectSandbox();
+  const verdict = await decide(request.tool, input, { workspace: root, mode: request.mode, rules: request.rules, sandboxAvailable: sandbox.available });
   return {
     kind: 'decided',
     tool: request.tool,
     input,
-    verdict: decideToolCall(request.tool, input, request.grants),
+    verdict,
     actionHash: actionHash(request.tool, input, root),
+    grantRules: verdict.decision === 'ask' ? await grantRulesFor(request.tool, input, root) : [],
   };
 }

@@ -6,10 +6,12 @@
  * holds at most `historyInlineBytes` (the rest is passed by reference).
  */
 import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
+import { detectSandbox } from '../sandbox/bubblewrap';
 import type { StateStore } from '../state/state-store';
+import type { Redactor } from './redact';
 import { listFilesTool, readFileTool, writeFileTool } from './file-tools';
 import { formatCommandResult, runCommand } from './run-command';
-import { ToolInputError } from './workspace';
+import { ToolInputError, workspaceRoot } from './workspace';
 
 export interface ToolRunRequest {
   /** Unique per call across retries and workers (workflow id + tool_use id). */
@@ -17,6 +19,10 @@ export interface ToolRunRequest {
   tool: ToolName;
   input: Record<string, unknown>;
   workspace: string;
+  /** run_command: let the sandbox reach the network (the policy judged the command to need it). */
+  allowNetwork?: boolean;
+  /** run_command: refuse to run without the OS sandbox (it was allowed without a human because it would be sandboxed). */
+  requireSandbox?: boolean;
 }
 
 export interface ToolOutcome {
@@ -46,7 +52,7 @@ const PREVIEW_CHARS = 400;
 export class ToolRunner {
   constructor(
     private readonly store: StateStore,
-    private readonly options: { modelOutputLimit: number; historyInlineBytes: number },
+    private readonly options: { modelOutputLimit: number; historyInlineBytes: number; redactor?: Redactor },
   ) {}
 
   /** Throws only on infrastructure failure (state store down); tool errors come back as outcomes. */
@@ -86,9 +92,17 @@ export class ToolRunner {
         return await writeFileTool(workspace, TOOL_SPECS.write_file.input.parse(request.input));
       case 'run_command': {
         const input = TOOL_SPECS.run_command.input.parse(request.input);
+        const sandbox = await detectSandbox();
+        if (!sandbox.available && request.requireSandbox) {
+          throw new ToolInputError(`not run: this worker has no OS sandbox (${sandbox.reason}), and the policy allowed the command only because it would be sandboxed`);
+        }
         const heartbeat = setInterval(() => context.heartbeat?.(), 1_000);
         try {
-          const result = await runCommand(workspace, input, { signal: context.signal, onOutput: context.heartbeat });
+          const result = await runCommand(workspace, input, {
+            signal: context.signal,
+            onOutput: context.heartbeat,
+            sandbox: sandbox.available ? { workspace: await workspaceRoot(workspace), allowNetwork: request.allowNetwork ?? false } : undefined,
+          });
           return formatCommandResult(result, input.timeoutSeconds);
         } finally {
           clearInterval(heartbeat);
@@ -97,7 +111,9 @@ export class ToolRunner {
     }
   }
 
-  private async outcome(status: ToolOutcome['status'], output: string): Promise<ToolOutcome> {
+  private async outcome(status: ToolOutcome['status'], raw: string): Promise<ToolOutcome> {
+    // Secrets are masked before the output reaches the model, workflow history, the state store or logs.
+    const output = this.options.redactor ? this.options.redactor.redact(raw) : raw;
     const bytes = Buffer.byteLength(output);
     const truncated = bytes > this.options.modelOutputLimit;
     let modelText = output;

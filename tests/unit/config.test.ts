@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       approvalTimeoutMs: 30 * 60_000,
       inlineOutputLimit: 64 * 1024,
       worker: { maxConcurrentActivities: 50, maxConcurrentWorkflowTasks: 50, maxCachedWorkflows: 1_000 },
+      environment: {},
     });
   });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../domain/canonical-json';
-import { decideToolCall, grantScopeFor } from '../../domain/policy';
 import { routeTools } from '../../domain/routing';
 import { TaskInputSchema, type Intent, type Plan } from '../../domain/task';
 
@@ -45,43 +44,6 @@ describe('canonicalJson', () => {
   });
 });
 
-describe('decideToolCall', () => {
-  it('allows reads without grants', () => {
-    for (const tool of ['read_file', 'list_files'] as const) {
-      const verdict = decideToolCall(tool, { path: 'a.txt' }, []);
-      expect(verdict.decision).toBe('allow');
-      expect(verdict.risk).toBe('read-only');
-    }
-  });
-
-  it('asks for write_file and run_command without grants', () => {
-    const write = decideToolCall('write_file', { path: 'a', content: 'x' }, []);
-    expect(write).toMatchObject({ decision: 'ask', risk: 'workspace-write' });
-    const run = decideToolCall('run_command', { command: 'ls' }, []);
-    expect(run).toMatchObject({ decision: 'ask', risk: 'unknown' });
-    expect(run.reasons.join(' ')).toMatch(/shell/);
-  });
-
-  it('a "*" write grant allows any write_file but not run_command', () => {
-    const grants = [{ tool: 'write_file' as const, scope: '*' }];
-    expect(decideToolCall('write_file', { path: 'deep/other.txt', content: 'y' }, grants).decision).toBe('allow');
-    expect(decideToolCall('write_file', { path: 'deep/other.txt', content: 'y' }, grants).matchedRule).toBe('session: write_file(*)');
-    expect(decideToolCall('run_command', { command: 'ls' }, grants).decision).toBe('ask');
-  });
-
-  it('a run_command grant covers the exact command only', () => {
-    const grants = [{ tool: 'run_command' as const, scope: grantScopeFor('run_command', { command: 'npm test' }) }];
-    expect(decideToolCall('run_command', { command: 'npm test' }, grants).decision).toBe('allow');
-    expect(decideToolCall('run_command', { command: 'npm test && rm -rf /' }, grants).decision).toBe('ask');
-    expect(decideToolCall('run_command', { command: 'npm  test' }, grants).decision).toBe('ask');
-  });
-
-  it('grantScopeFor gives "*" for writes and the command for run_command', () => {
-    expect(grantScopeFor('write_file', { path: 'a', content: '' })).toBe('*');
-    expect(grantScopeFor('run_command', { command: 'make' })).toBe('make');
-  });
-});
-
 describe('routeTools', () => {
   const intent = (needsWrite: boolean, needsShell: boolean): Intent => ({
     goal: 'g',
@@ -116,6 +78,8 @@ describe('TaskInputSchema', () => {
       maxTurns: 25,
       confirmResult: 'unverified',
       submittedBy: 'cli',
+      mode: 'default',
+      rules: [],
     });
   });
 

@@ -155,7 +155,7 @@ describe('read_file and list_files', () => {
 describe('gateToolCall', () => {
   const all = ['read_file', 'list_files', 'write_file', 'run_command'] as const;
   const gate = (tool: string, input: unknown, offered: readonly string[] = all, workspace = ws) =>
-    gateToolCall({ tool, input, workspace, offeredTools: [...offered] as never, grants: [] });
+    gateToolCall({ tool, input, workspace, offeredTools: [...offered] as never, mode: 'default', rules: [] });
 
   it('rejects an unknown tool', async () => {
     expect(await gate('delete_everything', {})).toEqual({ kind: 'invalid', message: 'unknown tool "delete_everything"' });
@@ -182,8 +182,10 @@ describe('gateToolCall', () => {
   });
 
   it('decides valid calls with defaults filled in and the policy verdict', async () => {
-    const result = await gate('run_command', { command: 'ls' });
-    expect(result).toMatchObject({ kind: 'decided', tool: 'run_command', input: { command: 'ls', timeoutSeconds: 120 }, verdict: { decision: 'ask' } });
+    const result = await gate('run_command', { command: 'npm run build' });
+    expect(result).toMatchObject({ kind: 'decided', tool: 'run_command', input: { command: 'npm run build', timeoutSeconds: 120 }, verdict: { decision: 'ask' } });
+    // The rule an "always" answer would add: exactly these words, as a prefix rule.
+    expect(result.kind === 'decided' && result.grantRules.map((r) => r.text)).toEqual(['allow run_command(npm run build)']);
     expect(await gate('list_files', {})).toMatchObject({ kind: 'decided', input: { path: '.', recursive: false }, verdict: { decision: 'allow' } });
   });
 

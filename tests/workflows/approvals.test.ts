@@ -94,6 +94,7 @@ describe('approvals', () => {
     const result = await h.client.result(taskId);
     expect(result.approvals.map((a) => a.outcome)).toEqual(['approved', 'denied']);
     const trace = result.trace!.map((e) => e.message).join('\n');
-    expect(trace).toMatch(/run_command → allow \(unknown; session: run_command\(echo one >> log.txt\)\)/);
+    expect(trace).toMatch(/remembered for this workspace: allow run_command\(echo one\)/);
+    expect(trace).toMatch(/run_command → allow \([a-z-]+; allow run_command\(echo one\)\)/);
   });
 });

@@ -76,10 +76,11 @@ describe('worker SIGKILL', () => {
     expect(result.status).toBe('completed');
     const [toolResult] = toolResultsAt(fake.requests, taskId, 1);
     expect(toolResult).toMatchObject({ is_error: true, content: expect.stringMatching(/^OUTCOME UNKNOWN: run_command was started/) });
-    // The orphaned command finishes by itself; the retry must not have run it a second time.
-    await waitFor(async () => existsSync(path.join(workspace, 'effects.log')), 'the first run to finish', 10_000);
+    // The sandboxed command died with its worker (bubblewrap --die-with-parent), and the retry did not
+    // start it again: it began exactly once and never finished.
     await new Promise((r) => setTimeout(r, 3_500));
-    expect(await readFile(path.join(workspace, 'effects.log'), 'utf8')).toBe('effect\n');
+    expect(await readFile(path.join(workspace, 'started.marker'), 'utf8')).toBe('started\n');
+    expect(existsSync(path.join(workspace, 'effects.log'))).toBe(false);
     // Model calls before the crash were not repeated.
     expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'intent')).toHaveLength(1);
     expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.turn === 0)).toHaveLength(1);

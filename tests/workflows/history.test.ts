@@ -1,5 +1,4 @@
 /** History stays small: big tool outputs go by reference, and the transcript is never re-sent through history. */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,7 +19,7 @@ const h = useTaskHarness({
     }),
     scenario('cancel-me', {
       needsShell: true,
-      execute: [{ toolCalls: [{ name: 'run_command', input: { command: 'echo $$ > pid.txt; exec sleep 60' } }] }, { text: 'never' }],
+      execute: [{ toolCalls: [{ name: 'run_command', input: { command: 'while true; do echo tick >> ticks.log; sleep 0.1; done' } }] }, { text: 'never' }],
     }),
   ],
 }, { AGENT_INLINE_OUTPUT_LIMIT: String(64 * 1024) });
@@ -75,11 +74,20 @@ describe('cancel', () => {
     const taskId = await h.client.start({ prompt: 'cancel-me', workspace });
     await waitFor(async () => (await h.client.status(taskId)).pendingApprovals.length > 0, 'approval');
     await h.client.decide(taskId, undefined, { approve: true, decidedBy: 'tester', channel: 'cli' });
-    const pidFile = path.join(workspace, 'pid.txt');
-    await waitFor(async () => existsSync(pidFile), 'the command to start');
-    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    const ticks = path.join(workspace, 'ticks.log');
+    await waitFor(async () => existsSync(ticks), 'the command to start');
     await h.client.cancel(taskId);
     await waitFor(async () => (await h.client.status(taskId)).status === 'cancelled', 'cancelled status');
-    await waitFor(async () => spawnSync('kill', ['-0', String(pid)]).status !== 0, 'the command to be killed', 15_000);
+    // The command runs in its own PID namespace, so watch its effect: once killed (the activity hears the
+    // cancellation on its next heartbeat), the log stops growing for good.
+    const size = async () => (await readFile(ticks, 'utf8')).length;
+    await waitFor(async () => {
+      const before = await size();
+      await new Promise((r) => setTimeout(r, 700));
+      return (await size()) === before;
+    }, 'the command to be killed', 15_000);
+    const stopped = await size();
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await size()).toBe(stopped);
   });
 });

@@ -1,0 +1,64 @@
+/**
+ * Permission rules: `effect Tool(specifier)`, e.g. `allow run_command(npm run test *)`,
+ * `deny read_file(./secrets/**)`, `ask write_file(src/**)`, `deny run_command`.
+ *
+ * - Tool is a canonical tool name or `*`. No specifier (or `(*)`) matches every call of the tool.
+ * - run_command: the specifier is a command prefix in words; a trailing `*` matches any remaining
+ *   words (including none); `*` inside a word is a wildcard within that word. It is matched against
+ *   every simple command of a compound command after wrappers are stripped.
+ * - file tools: the specifier is a glob (picomatch) on the path relative to the workspace;
+ *   `./x` and `x` are the same, `/abs/**` and `~/x/**` match absolute locations.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import type { Decision, RuleRecord, RuleSource } from '../../domain/policy';
+import { TOOL_NAMES } from '../../domain/tool-catalog';
+
+export type Effect = Decision;
+export type Rule = RuleRecord;
+export type { RuleSource };
+
+export class RuleSyntaxError extends Error {}
+
+const RULE = /^(allow|ask|deny)\s+([a-z_*][a-z0-9_]*)\s*(?:\((.*)\))?\s*$/s;
+
+/** Parses one rule; throws RuleSyntaxError with the reason. */
+export function parseRule(text: string, source: RuleSource): Rule {
+  const match = RULE.exec(text.trim());
+  if (!match) throw new RuleSyntaxError(`"${text}" is not a rule: write \`allow|ask|deny tool(specifier)\`, e.g. \`allow run_command(npm test *)\``);
+  const [, effect, tool, rawSpec] = match;
+  if (tool !== '*' && !(TOOL_NAMES as string[]).includes(tool!)) {
+    throw new RuleSyntaxError(`unknown tool "${tool}" in "${text}" (tools: ${TOOL_NAMES.join(', ')}, or *)`);
+  }
+  const specifier = rawSpec === undefined || rawSpec.trim() === '' || rawSpec.trim() === '*' ? null : rawSpec.trim();
+  return { effect: effect as Effect, tool: tool!, specifier, source, text: `${effect} ${tool}${specifier ? `(${specifier})` : ''}` };
+}
+
+/** Does a command-prefix specifier match one simple command's words? */
+export function matchesCommand(specifier: string, argv: readonly string[]): boolean {
+  const pattern = specifier.split(/\s+/).filter(Boolean);
+  for (let i = 0; i < pattern.length; i++) {
+    const word = pattern[i]!;
+    if (word === '*' && i === pattern.length - 1) return true;
+    const arg = argv[i];
+    if (arg === undefined) return false;
+    if (word.includes('*') ? !picomatch.isMatch(arg, word, { dot: true, bash: false }) : word !== arg) return false;
+  }
+  return argv.length === pattern.length;
+}
+
+function expandHome(p: string, home: string): string {
+  return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : p;
+}
+
+/**
+ * Does a path glob match `target` (an absolute real path)? Relative globs are anchored at the
+ * workspace; a directory glob `dir/**` also matches `dir` itself.
+ */
+export function matchesPath(specifier: string, target: string, workspace: string, home = os.homedir()): boolean {
+  let glob = expandHome(specifier, home);
+  if (!path.isAbsolute(glob)) glob = path.join(workspace, glob.replace(/^\.\//, ''));
+  const matcher = picomatch(glob, { dot: true });
+  return matcher(target) || (glob.endsWith('/**') && target === glob.slice(0, -3));
+}
