@@ -48,6 +48,8 @@ export function matchesCommand(specifier: string, argv: readonly string[]): bool
   return argv.length === pattern.length;
 }
 
+const MATCHERS = new Map<string, picomatch.Matcher>();
+
 function expandHome(p: string, home: string): string {
   return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : p;
 }
@@ -59,6 +61,12 @@ function expandHome(p: string, home: string): string {
 export function matchesPath(specifier: string, target: string, workspace: string, home = os.homedir()): boolean {
   let glob = expandHome(specifier, home);
   if (!path.isAbsolute(glob)) glob = path.join(workspace, glob.replace(/^\.\//, ''));
-  const matcher = picomatch(glob, { dot: true });
+  let matcher = MATCHERS.get(glob);
+  if (!matcher) {
+    // Compiling a glob costs far more than matching it; the same few globs are checked on every call.
+    if (MATCHERS.size > 10_000) MATCHERS.clear();
+    matcher = picomatch(glob, { dot: true });
+    MATCHERS.set(glob, matcher);
+  }
   return matcher(target) || (glob.endsWith('/**') && target === glob.slice(0, -3));
 }
