@@ -78,7 +78,7 @@ export async function followTask(client: TaskClient, taskId: string, options: Fo
 async function askInline(client: TaskClient, taskId: string, request: ApprovalRequest, rl: readline.Interface, out: (line: string) => void) {
   out(`\n? Approval needed (${request.requestId}) — ${describeApproval(request)}`);
   for (;;) {
-    const answer = (await rl.question('  Approve? [y]es / [n]o / [a]lways this session: ')).trim().toLowerCase();
+    const answer = (await rl.question('  Approve? [y]es / [n]o / [a]lways (in this workspace): ')).trim().toLowerCase();
     const choice = { y: 'yes', yes: 'yes', n: 'no', no: 'no', a: 'always', always: 'always' }[answer];
     if (!choice) continue;
     let reason: string | undefined;
@@ -93,7 +93,7 @@ async function askInline(client: TaskClient, taskId: string, request: ApprovalRe
         decidedBy: localUser(),
         channel: 'cli',
       });
-      out(`  ${record.outcome}${record.always ? ' (always, this session)' : ''}\n`);
+      out(`  ${record.outcome}${record.always ? ' (always, in this workspace)' : ''}\n`);
     } catch (err) {
       // Someone else decided first (another terminal, chat) or it expired: say so and move on.
       out(`  ${err instanceof UserError ? err.message : innermostMessage(err as Error)}\n`);

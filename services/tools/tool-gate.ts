@@ -56,7 +56,8 @@ async function grantRulesFor(tool: ToolName, input: Record<string, unknown>, roo
     const rel = path.relative(root, path.resolve(root, input.path));
     if (rel.startsWith('..') || /[()*\s]/.test(rel)) return [];
     const dir = path.dirname(rel);
-    return [parseRule(`allow ${tool}(${dir === '.' ? '*' : `${dir}/**`})`, 'session')];
+    // `./*` (top-level files only), not `*`, which a rule reads as "every call of the tool".
+    return [parseRule(`allow ${tool}(${dir === '.' ? './*' : `${dir}/**`})`, 'session')];
   }
   return [];
 }

@@ -81,6 +81,8 @@ const FILE_CASES: Case[] = [
   ['read_file', { path: 'secrets/key.pem' }, 'deny', { rules: ['deny read_file(./secrets/**)'] }],
   ['read_file', { path: 'secrets/key.pem' }, 'deny', { rules: ['allow read_file(**)', 'deny read_file(./secrets/**)'] }],
   ['write_file', write('src/b.ts'), 'allow', { rules: ['allow write_file(src/**)'] }],
+  ['write_file', write('b.txt'), 'allow', { rules: ['allow write_file(./*)'] }],
+  ['write_file', write('src/b.ts'), 'ask', { rules: ['allow write_file(./*)'] }],
   ['write_file', write('srcx/b.ts'), 'ask', { rules: ['allow write_file(src/**)'] }],
   ['write_file', write('src/b.ts'), 'ask', { rules: ['allow write_file(src/**)', 'ask write_file(src/b.ts)'] }],
   ['write_file', write('src/b.ts'), 'deny', { rules: ['allow write_file(src/**)', 'deny write_file(**)'] }],

@@ -186,6 +186,11 @@ describe('gateToolCall', () => {
     expect(result).toMatchObject({ kind: 'decided', tool: 'run_command', input: { command: 'npm run build', timeoutSeconds: 120 }, verdict: { decision: 'ask' } });
     // The rule an "always" answer would add: exactly these words, as a prefix rule.
     expect(result.kind === 'decided' && result.grantRules.map((r) => r.text)).toEqual(['allow run_command(npm run build)']);
+    // A file write grants its directory; a top-level file only top-level files, never "every write".
+    const top = await gate('write_file', { path: 'a.txt', content: 'x' });
+    expect(top.kind === 'decided' && top.grantRules.map((r) => r.text)).toEqual(['allow write_file(./*)']);
+    const nested = await gate('write_file', { path: 'src/lib/a.ts', content: 'x' });
+    expect(nested.kind === 'decided' && nested.grantRules.map((r) => r.text)).toEqual(['allow write_file(src/lib/**)']);
     expect(await gate('list_files', {})).toMatchObject({ kind: 'decided', input: { path: '.', recursive: false }, verdict: { decision: 'allow' } });
   });
 
