@@ -33,7 +33,9 @@ export function describeApproval(request: ApprovalRequest): string {
       ? `$ ${String(input.command)}`
       : request.tool === 'write_file'
         ? `${String(input.path)} (${Buffer.byteLength(String(input.content ?? ''))} bytes)`
-        : JSON.stringify(input).slice(0, 300);
+        : request.tool === 'edit_file'
+          ? `${String(input.path)}: replace ${JSON.stringify(String(input.oldString).slice(0, 120))} with ${JSON.stringify(String(input.newString).slice(0, 120))}${input.replaceAll ? ' (every occurrence)' : ''}`
+          : JSON.stringify(input).slice(0, 300);
   return `${request.tool}: ${detail}\n    risk: ${request.risk} — ${request.reasons.join('; ')}\n    expires: ${request.expiresAt}`;
 }
 

@@ -7,7 +7,10 @@ import { isToolName, type ToolName } from './tool-catalog';
 
 export function routeTools(intent: Intent, plan: Plan): ToolName[] {
   const tools = new Set<ToolName>(['read_file', 'list_files']);
-  if (intent.needsWrite) tools.add('write_file');
+  if (intent.needsWrite) {
+    tools.add('write_file');
+    tools.add('edit_file');
+  }
   if (intent.needsShell) tools.add('run_command');
   // A plan that names a tool is evidence the task needs it, even if intent parsing missed it.
   for (const step of plan.steps) if (step.tool && isToolName(step.tool)) tools.add(step.tool);

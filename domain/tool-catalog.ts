@@ -36,6 +36,13 @@ export const WriteFileInput = z.strictObject({
   content: z.string().max(5_000_000).describe('The complete new content of the file'),
 });
 
+export const EditFileInput = z.strictObject({
+  path: relativePath,
+  oldString: z.string().min(1).max(1_000_000).describe('Exact text to replace; must occur exactly once unless replaceAll is true'),
+  newString: z.string().max(1_000_000).describe('The replacement text'),
+  replaceAll: z.boolean().default(false).describe('Replace every occurrence instead of requiring exactly one'),
+});
+
 export const RunCommandInput = z.strictObject({
   command: z.string().min(1).max(10_000).describe('A shell command, run with cwd = workspace root'),
   timeoutSeconds: z.number().int().min(1).max(600).default(120),
@@ -75,6 +82,15 @@ export const TOOL_SPECS = {
     name: 'write_file',
     description: 'Create or overwrite a file inside the workspace with the given content.',
     input: WriteFileInput,
+    risk: 'workspace-write',
+    idempotent: false,
+    writes: true,
+    timeoutSeconds: 30,
+  },
+  edit_file: {
+    name: 'edit_file',
+    description: 'Replace an exact string in a file inside the workspace. Fails unless the string occurs exactly once (or replaceAll is set).',
+    input: EditFileInput,
     risk: 'workspace-write',
     idempotent: false,
     writes: true,

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, stat, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
-import type { ListFilesInput, ReadFileInput, WriteFileInput } from '../../domain/tool-catalog';
+import type { EditFileInput, ListFilesInput, ReadFileInput, WriteFileInput } from '../../domain/tool-catalog';
 import { resolveInWorkspace, ToolInputError, workspaceRoot } from './workspace';
 
 const MAX_READ_BYTES = 10 * 1024 * 1024;
@@ -55,4 +55,27 @@ export async function writeFileTool(workspace: string, input: z.infer<typeof Wri
   await writeFile(tmp, input.content);
   await rename(tmp, file);
   return `${existing ? 'overwrote' : 'created'} ${input.path} (${Buffer.byteLength(input.content)} bytes)`;
+}
+
+/**
+ * Exact-string replacement. Refuses when the string is missing or (without replaceAll) occurs more
+ * than once, so the model never edits a place it did not mean; writes via temp file + rename.
+ */
+export async function editFileTool(workspace: string, input: z.infer<typeof EditFileInput>): Promise<string> {
+  const file = await resolveInWorkspace(workspace, input.path);
+  const info = await stat(file).catch(() => null);
+  if (!info) throw new ToolInputError(`${input.path} does not exist (use write_file to create it)`);
+  if (!info.isFile()) throw new ToolInputError(`${input.path} is not a regular file`);
+  if (info.size > MAX_READ_BYTES) throw new ToolInputError(`${input.path} is ${info.size} bytes; edit_file stops at ${MAX_READ_BYTES}`);
+  const text = await readFile(file, 'utf8');
+  const count = text.split(input.oldString).length - 1;
+  if (count === 0) throw new ToolInputError(`oldString was not found in ${input.path}; read the file and copy the text exactly`);
+  if (count > 1 && !input.replaceAll) {
+    throw new ToolInputError(`oldString occurs ${count} times in ${input.path}; add surrounding lines to make it unique, or set replaceAll`);
+  }
+  const updated = input.replaceAll ? text.split(input.oldString).join(input.newString) : text.replace(input.oldString, () => input.newString);
+  const tmp = `${file}.agent-tmp-${process.pid}`;
+  await writeFile(tmp, updated);
+  await rename(tmp, file);
+  return `edited ${input.path}: replaced ${input.replaceAll ? count : 1} occurrence${count > 1 && input.replaceAll ? 's' : ''}`;
 }

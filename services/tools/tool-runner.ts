@@ -9,7 +9,7 @@ import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
 import { detectSandbox } from '../sandbox/bubblewrap';
 import type { StateStore } from '../state/state-store';
 import type { Redactor } from './redact';
-import { listFilesTool, readFileTool, writeFileTool } from './file-tools';
+import { editFileTool, listFilesTool, readFileTool, writeFileTool } from './file-tools';
 import { formatCommandResult, runCommand } from './run-command';
 import { ToolInputError, workspaceRoot } from './workspace';
 
@@ -90,6 +90,8 @@ export class ToolRunner {
         return await listFilesTool(workspace, TOOL_SPECS.list_files.input.parse(request.input));
       case 'write_file':
         return await writeFileTool(workspace, TOOL_SPECS.write_file.input.parse(request.input));
+      case 'edit_file':
+        return await editFileTool(workspace, TOOL_SPECS.edit_file.input.parse(request.input));
       case 'run_command': {
         const input = TOOL_SPECS.run_command.input.parse(request.input);
         const sandbox = await detectSandbox();

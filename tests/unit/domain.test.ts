@@ -58,8 +58,8 @@ describe('routeTools', () => {
     expect(routeTools(intent(false, false), plan(undefined)).sort()).toEqual(['list_files', 'read_file']);
   });
 
-  it('adds write_file and run_command from the intent', () => {
-    expect(routeTools(intent(true, false), plan()).sort()).toEqual(['list_files', 'read_file', 'write_file']);
+  it('adds the file-editing tools and run_command from the intent', () => {
+    expect(routeTools(intent(true, false), plan()).sort()).toEqual(['edit_file', 'list_files', 'read_file', 'write_file']);
     expect(routeTools(intent(false, true), plan()).sort()).toEqual(['list_files', 'read_file', 'run_command']);
   });
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile, readd
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listFilesTool, readFileTool, writeFileTool } from '../../services/tools/file-tools';
+import { editFileTool, listFilesTool, readFileTool, writeFileTool } from '../../services/tools/file-tools';
 import { runCommand, formatCommandResult } from '../../services/tools/run-command';
 import { actionHash, gateToolCall } from '../../services/tools/tool-gate';
 import { resolveInWorkspace, ToolInputError, workspaceRoot } from '../../services/tools/workspace';
@@ -298,5 +298,20 @@ describe('edge cases', () => {
   it('a name that merely starts with ".." (e.g. "..env") is inside the workspace', async () => {
     await writeFile(path.join(ws, '..env'), 'x');
     expect(await readFileTool(ws, { path: '..env' })).toBe('     1\tx');
+  });
+});
+
+describe('edit_file', () => {
+  it('replaces a unique string, refuses missing or ambiguous ones, and stays confined', async () => {
+    await writeFile(path.join(ws, 'edit.ts'), 'const a = 1;\nconst b = 1;\nconst price = "$5";\n');
+    expect(await editFileTool(ws, { path: 'edit.ts', oldString: 'const a = 1;', newString: 'const a = 2;', replaceAll: false })).toBe('edited edit.ts: replaced 1 occurrence');
+    // Replacement text is literal: "$&" and friends are not special.
+    await editFileTool(ws, { path: 'edit.ts', oldString: '"$5"', newString: '"$&$1"', replaceAll: false });
+    expect(await readFile(path.join(ws, 'edit.ts'), 'utf8')).toBe('const a = 2;\nconst b = 1;\nconst price = "$&$1";\n');
+    await expect(editFileTool(ws, { path: 'edit.ts', oldString: 'nope', newString: 'x', replaceAll: false })).rejects.toThrow(/not found/);
+    await expect(editFileTool(ws, { path: 'edit.ts', oldString: 'const', newString: 'let', replaceAll: false })).rejects.toThrow(/occurs 3 times/);
+    expect(await editFileTool(ws, { path: 'edit.ts', oldString: 'const', newString: 'let', replaceAll: true })).toBe('edited edit.ts: replaced 3 occurrences');
+    await expect(editFileTool(ws, { path: 'missing.ts', oldString: 'a', newString: 'b', replaceAll: false })).rejects.toThrow(/does not exist/);
+    await expect(editFileTool(ws, { path: '../outside.ts', oldString: 'a', newString: 'b', replaceAll: false })).rejects.toThrow(ToolInputError);
   });
 });
