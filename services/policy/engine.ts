@@ -11,6 +11,7 @@ import { TOOL_SPECS, type RiskClass, type ToolName } from '../../domain/tool-cat
 import { isInside } from '../tools/workspace';
 import { matchesCommand, matchesPath, type Effect, type Rule } from './rules';
 import { analyzeShell, type ShellAnalysis } from './shell-analyzer';
+import { CREDENTIAL_PATHS, RC_FILES } from './shell-rules';
 
 
 export interface PolicyContext {
@@ -30,17 +31,17 @@ export type PolicyDecision = PolicyVerdict;
 
 /** Paths that always need a human, even under a broad allow: credentials, VCS internals, shell start-up files, the policy itself. */
 const PROTECTED_IN_WORKSPACE = ['.git', '.git/**', '**/.git/**', '**/.env', '**/.env.*', '.env', '.env.*', '.agent/**', '**/.agent/policy.json'];
-const PROTECTED_IN_HOME = [
-  '.ssh/**', '.aws/**', '.azure/**', '.kube/**', '.gnupg/**', '.config/gcloud/**', '.docker/config.json',
-  '.netrc', '.npmrc', '.pypirc', '.git-credentials',
-  '.bashrc', '.bash_profile', '.bash_login', '.profile', '.zshrc', '.zprofile', '.zshenv', '.config/fish/config.fish',
-];
+/** Credentials and shell start-up files: the same lists the shell analyser guards, home-relative unless absolute. */
+const PROTECTED_OUTSIDE = [...CREDENTIAL_PATHS, ...RC_FILES];
 
 
 function protectedReason(target: string, ctx: PolicyContext): string | null {
   const home = ctx.home ?? os.homedir();
   for (const glob of PROTECTED_IN_WORKSPACE) if (matchesPath(glob, target, ctx.workspace, home)) return `${path.relative(ctx.workspace, target) || target} is a protected path (VCS internals, .env files or agent policy)`;
-  for (const glob of PROTECTED_IN_HOME) if (matchesPath(path.join(home, glob), target, ctx.workspace, home)) return `${target} is a protected path (credentials or shell start-up files)`;
+  for (const entry of PROTECTED_OUTSIDE) {
+    const base = path.isAbsolute(entry) ? entry : path.join(home, entry);
+    if (target === base || isInside(base, target)) return `${target} is a protected path (credentials or shell start-up files)`;
+  }
   return null;
 }
 

@@ -98,17 +98,13 @@ export class ToolRunner {
         if (!sandbox.available && request.requireSandbox) {
           throw new ToolInputError(`not run: this worker has no OS sandbox (${sandbox.reason}), and the policy allowed the command only because it would be sandboxed`);
         }
-        const heartbeat = setInterval(() => context.heartbeat?.(), 1_000);
-        try {
-          const result = await runCommand(workspace, input, {
-            signal: context.signal,
-            onOutput: context.heartbeat,
-            sandbox: sandbox.available ? { workspace: await workspaceRoot(workspace), allowNetwork: request.allowNetwork ?? false } : undefined,
-          });
-          return formatCommandResult(result, input.timeoutSeconds);
-        } finally {
-          clearInterval(heartbeat);
-        }
+        // Liveness heartbeats come from the activity wrapper; output is only an extra sign of life.
+        const result = await runCommand(workspace, input, {
+          signal: context.signal,
+          onOutput: context.heartbeat,
+          sandbox: sandbox.available ? { workspace: await workspaceRoot(workspace), allowNetwork: request.allowNetwork ?? false } : undefined,
+        });
+        return formatCommandResult(result, input.timeoutSeconds);
       }
     }
   }
