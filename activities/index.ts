@@ -128,6 +128,7 @@ export function createActivities({ model, tools, store, policy }: ActivityServic
         return await tools.run(
           {
             effectKey: `${workflowId}/${runId}/${request.toolUseId}`,
+            taskId: workflowId,
             tool: request.tool,
             input: request.input,
             workspace: request.workspace,
@@ -137,6 +138,14 @@ export function createActivities({ model, tools, store, policy }: ActivityServic
           { signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat() },
         );
       });
+    },
+
+    /**
+     * Stops the background jobs a task started, when the task ends. Jobs live on the worker that
+     * started them, so on another worker this finds none; their deadline and the worker's exit stop them there.
+     */
+    async stopBackgroundJobs(taskId: string) {
+      return tools.jobs.stopTask(taskId);
     },
 
     /** The memory write stage: the episode is kept for recall and consolidation. Last write wins, so retries are harmless. */

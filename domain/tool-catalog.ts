@@ -28,7 +28,21 @@ export const ReadFileInput = z.strictObject({
 
 export const ListFilesInput = z.strictObject({
   path: relativePath.default('.'),
-  recursive: z.boolean().default(false).describe('List subdirectories too (skips .git and node_modules)'),
+  pattern: z
+    .string()
+    .min(1)
+    .max(1_000)
+    .optional()
+    .describe('Glob matched against paths relative to `path`, e.g. "**/*.ts" or "src/*.json"; lists matching files in all subdirectories'),
+  recursive: z.boolean().default(false).describe('List subdirectories too'),
+});
+
+export const SearchFilesInput = z.strictObject({
+  pattern: z.string().min(1).max(1_000).describe('JavaScript regular expression matched against each line'),
+  path: relativePath.default('.').describe('Directory (or file) to search, relative to the workspace root'),
+  glob: z.string().min(1).max(1_000).optional().describe('Only search files whose path relative to `path` matches this glob, e.g. "**/*.ts"'),
+  caseInsensitive: z.boolean().default(false),
+  maxResults: z.number().int().min(1).max(2_000).default(200).describe('Stop after this many matching lines'),
 });
 
 export const WriteFileInput = z.strictObject({
@@ -43,10 +57,37 @@ export const EditFileInput = z.strictObject({
   replaceAll: z.boolean().default(false).describe('Replace every occurrence instead of requiring exactly one'),
 });
 
-export const RunCommandInput = z.strictObject({
-  command: z.string().min(1).max(10_000).describe('A shell command, run with cwd = workspace root'),
-  timeoutSeconds: z.number().int().min(1).max(600).default(120),
+/** Foreground commands block the task, so they get less time than background jobs. */
+export const FOREGROUND_TIMEOUT_MAX_SECONDS = 600;
+export const BACKGROUND_TIMEOUT_MAX_SECONDS = 3_600;
+
+export const RunCommandInput = z
+  .strictObject({
+    command: z.string().min(1).max(10_000).describe('A shell command, run with cwd = workspace root'),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(BACKGROUND_TIMEOUT_MAX_SECONDS)
+      .default(120)
+      .describe(`Kill the command after this long (foreground: up to ${FOREGROUND_TIMEOUT_MAX_SECONDS}s; background: up to ${BACKGROUND_TIMEOUT_MAX_SECONDS}s)`),
+    background: z
+      .boolean()
+      .default(false)
+      .describe('Start the command and return a job id at once (for servers and long builds); read its output or stop it with command_status'),
+  })
+  .refine((input) => input.background || input.timeoutSeconds <= FOREGROUND_TIMEOUT_MAX_SECONDS, {
+    message: `a foreground command may run at most ${FOREGROUND_TIMEOUT_MAX_SECONDS}s; use background: true for longer jobs`,
+    path: ['timeoutSeconds'],
+  });
+
+export const CommandStatusInput = z.strictObject({
+  jobId: z.string().regex(/^job-[0-9a-f]{12}$/, 'a job id from run_command, like job-0123456789ab'),
+  waitSeconds: z.number().int().min(0).max(60).default(0).describe('Wait up to this long for the job to finish before answering'),
+  stop: z.boolean().default(false).describe('Stop the job (kills its whole process group)'),
 });
+
+export const InspectEnvironmentInput = z.strictObject({});
 
 export interface ToolSpec {
   readonly name: string;
@@ -71,7 +112,9 @@ export const TOOL_SPECS = {
   },
   list_files: {
     name: 'list_files',
-    description: 'List files and directories inside the workspace.',
+    description:
+      'List files and directories inside the workspace, or the files matching a glob pattern. ' +
+      'Skips files ignored by .gitignore and .git/node_modules.',
     input: ListFilesInput,
     risk: 'read-only',
     idempotent: true,
@@ -96,14 +139,50 @@ export const TOOL_SPECS = {
     writes: true,
     timeoutSeconds: 30,
   },
+  search_files: {
+    name: 'search_files',
+    description:
+      'Search file contents with a regular expression. Returns "path:line: text" for each matching line. ' +
+      'Skips files ignored by .gitignore, binary files, and .git/node_modules.',
+    input: SearchFilesInput,
+    risk: 'read-only',
+    idempotent: true,
+    writes: false,
+    timeoutSeconds: 30,
+  },
   run_command: {
     name: 'run_command',
-    description: 'Run a shell command in the workspace root and return its exit code, stdout and stderr.',
+    description:
+      'Run a shell command in the workspace root (inside an OS sandbox) and return its exit code, stdout and stderr. ' +
+      'With background: true it returns a job id at once; use command_status to read output or stop it. ' +
+      'Background jobs are stopped when the task ends.',
     input: RunCommandInput,
     risk: 'unknown',
     idempotent: false,
     writes: true,
-    timeoutSeconds: 600,
+    // The declared bound for one call; a call's own timeoutSeconds (validated above) is usually shorter.
+    timeoutSeconds: FOREGROUND_TIMEOUT_MAX_SECONDS,
+  },
+  command_status: {
+    name: 'command_status',
+    description: 'Report whether a background job from run_command is still running, with its output since the last check; can stop it.',
+    input: CommandStatusInput,
+    // Only ever touches a job this task started.
+    risk: 'read-only',
+    idempotent: true,
+    writes: false,
+    timeoutSeconds: 90,
+  },
+  inspect_environment: {
+    name: 'inspect_environment',
+    description:
+      'Describe the environment: OS, installed runtimes and their versions, git branch and status, ' +
+      'package scripts and build targets, and the NAMES (never values) of environment variables.',
+    input: InspectEnvironmentInput,
+    risk: 'read-only',
+    idempotent: true,
+    writes: false,
+    timeoutSeconds: 30,
   },
 } as const satisfies Record<string, ToolSpec>;
 

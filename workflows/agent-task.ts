@@ -86,6 +86,8 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   let policyRules: RuleRecord[] = [];
   const sessionRules: RuleRecord[] = [];
   let approvalSeq = 0;
+  /** Set once a run_command started a background job, so the task stops its jobs when it ends. */
+  let startedBackgroundJobs = false;
 
   const now = () => new Date().toISOString();
   const note = (kind: TraceEntry['kind'], message: string) => {
@@ -246,10 +248,21 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       },
     ]);
     toolCalls++;
+    if (verdict.tool === 'run_command' && verdict.input.background === true) startedBackgroundJobs = true;
     if (outcome.status === 'ok') markPlanProgress(verdict.tool);
     note('tool', `${describeCall(verdict.tool, verdict.input)} → ${outcome.status}${outcome.truncated ? ` (${outcome.bytes} bytes, truncated)` : ''}: ${outcome.preview.split('\n')[0]!.slice(0, 160)}`);
     publish();
     return { toolUseId: call.id, isError: outcome.isError, content: outcome.content, contentRef: outcome.contentRef };
+  }
+
+  /** Background jobs never outlive the execute stage (or a failed/cancelled task). */
+  async function stopBackgroundJobs() {
+    if (!startedBackgroundJobs || !wf.patched('stop-background-jobs')) return;
+    startedBackgroundJobs = false;
+    const stopped = await wf.CancellationScope.nonCancellable(() =>
+      state.stopBackgroundJobs.executeWithOptions({ summary: 'stop background jobs' }, [taskId]),
+    );
+    if (stopped > 0) note('note', `stopped ${stopped} background job${stopped === 1 ? '' : 's'} still running`);
   }
 
   function markPlanProgress(tool: string) {
@@ -280,6 +293,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     // 4. Execute: the tool loop
     enter('execute');
     const exec = await executeLoop(intent, plan, tools);
+    await stopBackgroundJobs();
 
     // 5. Verify
     enter('verify');
@@ -348,6 +362,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     enter('done');
     return { ...result, trace: trace.slice(-RESULT_TRACE_ENTRIES) };
   } catch (err) {
+    await stopBackgroundJobs().catch(() => {});
     if (wf.isCancellation(err)) {
       status = 'cancelled';
       note('note', 'task cancelled');
@@ -390,7 +405,16 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
 }
 
 function describeCall(tool: string, input: Record<string, unknown>): string {
-  const arg = typeof input.path === 'string' ? input.path : typeof input.command === 'string' ? input.command : '';
+  const arg =
+    typeof input.command === 'string'
+      ? `${input.background === true ? '[background] ' : ''}${input.command}`
+      : typeof input.pattern === 'string'
+        ? `/${input.pattern}/${typeof input.path === 'string' && input.path !== '.' ? ` in ${input.path}` : ''}`
+        : typeof input.path === 'string'
+          ? input.path
+          : typeof input.jobId === 'string'
+            ? `${input.jobId}${input.stop === true ? ' (stop)' : ''}`
+            : '';
   return `${tool}${arg ? ` ${arg.length > 80 ? `${arg.slice(0, 80)}…` : arg}` : ''}`;
 }
 

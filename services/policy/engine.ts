@@ -155,8 +155,33 @@ async function decideShell(command: string, ctx: PolicyContext, analysis?: Shell
 
 const unique = (reasons: string[]) => [...new Set(reasons)];
 
+/**
+ * Tools with no path and no command (command_status, inspect_environment): only rules naming the
+ * tool without a specifier apply, then the mode. They are read-only by declaration.
+ */
+function decideWithoutTarget(tool: ToolName, ctx: PolicyContext): PolicyDecision {
+  const spec = TOOL_SPECS[tool];
+  const risk: RiskClass = spec.risk;
+  const unspecified = () => false;
+  const deny = ruleFor(ctx.rules, 'deny', tool, unspecified);
+  if (deny) return { decision: 'deny', risk, reasons: [`denied by rule \`${deny.text}\` (${deny.source})`], matchedRule: deny.text };
+  const ask = ruleFor(ctx.rules, 'ask', tool, unspecified);
+  if (ask) return finalAsk(ctx, { decision: 'ask', risk, reasons: [`rule \`${ask.text}\` (${ask.source}) asks`], matchedRule: ask.text });
+  const byMode = modeDecision(ctx, !spec.writes, null);
+  if (byMode) return { ...byMode, risk };
+  return finalAsk(ctx, { decision: 'ask', risk, reasons: [`${tool} is not allowed by any rule`], matchedRule: null });
+}
+
+/** Tools that act on a `path` argument; the others are judged by decideWithoutTarget. */
+const PATH_TOOLS = new Set<ToolName>(['read_file', 'list_files', 'search_files', 'write_file', 'edit_file']);
+
 /** One decision for one tool call. Never throws for bad input: an unknown shape asks. */
 export async function decide(tool: ToolName, input: Record<string, unknown>, ctx: PolicyContext): Promise<PolicyDecision> {
-  const verdict = tool === 'run_command' ? await decideShell(String(input.command ?? ''), ctx) : await decideFile(tool, input, ctx);
+  const verdict =
+    tool === 'run_command'
+      ? await decideShell(String(input.command ?? ''), ctx)
+      : PATH_TOOLS.has(tool)
+        ? await decideFile(tool, input, ctx)
+        : decideWithoutTarget(tool, ctx);
   return { ...verdict, reasons: unique(verdict.reasons) };
 }

@@ -5,8 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
-import type { z } from 'zod';
-import type { RunCommandInput } from '../../domain/tool-catalog';
 import { bubblewrapArgs, detectSandbox, SandboxUnavailableError, type SandboxPolicy } from '../sandbox/bubblewrap';
 import { allowListedEnv } from './redact';
 import { workspaceRoot } from './workspace';
@@ -31,27 +29,46 @@ export interface RunCommandOptions {
   sandbox?: SandboxPolicy;
 }
 
-/** Throws ToolInputError for a bad workspace; a failing command is a result, not an error. */
-export async function runCommand(
-  workspace: string,
-  input: z.infer<typeof RunCommandInput>,
-  options: RunCommandOptions = {},
-): Promise<CommandResult> {
+export interface CommandLine {
+  command: string;
+  timeoutSeconds: number;
+}
+
+export interface PreparedCommand {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** What to spawn for a command: bash, or bash inside bubblewrap. Throws ToolInputError for a bad workspace. */
+export async function prepareCommand(workspace: string, command: string, sandboxPolicy?: SandboxPolicy): Promise<PreparedCommand> {
   const cwd = await workspaceRoot(workspace);
   // Only variables a build or test needs; secrets (API keys, tokens, DATABASE_URL) never reach a command.
   const env = allowListedEnv(process.env);
-  let file = '/bin/bash';
-  let args = ['-c', input.command];
-  if (options.sandbox) {
-    const sandbox = await detectSandbox();
-    if (!sandbox.available || !sandbox.path) throw new SandboxUnavailableError(`run_command needs a sandbox, but none is available: ${sandbox.reason}`);
-    const sandboxRoot = await realpath(options.sandbox.workspace).catch(() => options.sandbox!.workspace);
-    if (sandboxRoot !== cwd) throw new Error(`sandbox workspace ${options.sandbox.workspace} is not the command's workspace ${cwd}`);
-    file = sandbox.path;
-    // bwrap leads the process group we kill; the sandboxed command is in its own session (--new-session)
-    // but dies with bwrap (--die-with-parent), and with it the whole PID namespace, daemons included.
-    args = [...bubblewrapArgs({ ...options.sandbox, workspace: cwd }, env), '--', '/bin/bash', '-c', input.command];
+  if (!sandboxPolicy) return { file: '/bin/bash', args: ['-c', command], cwd, env };
+  const sandbox = await detectSandbox();
+  if (!sandbox.available || !sandbox.path) throw new SandboxUnavailableError(`run_command needs a sandbox, but none is available: ${sandbox.reason}`);
+  const sandboxRoot = await realpath(sandboxPolicy.workspace).catch(() => sandboxPolicy.workspace);
+  if (sandboxRoot !== cwd) throw new Error(`sandbox workspace ${sandboxPolicy.workspace} is not the command's workspace ${cwd}`);
+  // bwrap leads the process group we kill; the sandboxed command is in its own session (--new-session)
+  // but dies with bwrap (--die-with-parent), and with it the whole PID namespace, daemons included.
+  return { file: sandbox.path, args: [...bubblewrapArgs({ ...sandboxPolicy, workspace: cwd }, env), '--', '/bin/bash', '-c', command], cwd, env };
+}
+
+/** Kills a detached child's whole process group; harmless when it is already gone. */
+export function killProcessGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
   }
+}
+
+/** Throws ToolInputError for a bad workspace; a failing command is a result, not an error. */
+export async function runCommand(workspace: string, input: CommandLine, options: RunCommandOptions = {}): Promise<CommandResult> {
+  const { file, args, cwd, env } = await prepareCommand(workspace, input.command, options.sandbox);
   // An abort listener added to an already-aborted signal never fires: check first (after the awaits above).
   if (options.signal?.aborted) throw new Error('run_command cancelled before it started');
   return await new Promise<CommandResult>((resolve, reject) => {
@@ -59,13 +76,7 @@ export async function runCommand(
     const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     const sizes = { stdout: 0, stderr: 0 };
     let timedOut = false;
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
+    const killGroup = () => killProcessGroup(child.pid);
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup();

@@ -9,13 +9,17 @@ import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
 import { detectSandbox } from '../sandbox/bubblewrap';
 import type { StateStore } from '../state/state-store';
 import type { Redactor } from './redact';
-import { editFileTool, listFilesTool, readFileTool, writeFileTool } from './file-tools';
+import { BackgroundJobs, jobIdFor } from './background-jobs';
+import { inspectEnvironmentTool } from './environment';
+import { editFileTool, listFilesTool, readFileTool, searchFilesTool, writeFileTool } from './file-tools';
 import { formatCommandResult, runCommand } from './run-command';
 import { ToolInputError, workspaceRoot } from './workspace';
 
 export interface ToolRunRequest {
   /** Unique per call across retries and workers (workflow id + tool_use id). */
   effectKey: string;
+  /** The task (workflow id) the call belongs to: background jobs are visible to their own task only. */
+  taskId: string;
   tool: ToolName;
   input: Record<string, unknown>;
   workspace: string;
@@ -48,12 +52,31 @@ export interface ToolRunContext {
 }
 
 const PREVIEW_CHARS = 400;
+/** A foreground command enforces its own timeout; the runner's bound leaves it room to report it. */
+const COMMAND_GRACE_SECONDS = 10;
+
+/** A tool that ran past its declared timeout; reported to the model as an error, not a crash. */
+export class ToolTimeoutError extends ToolInputError {}
+
+export interface ToolRunnerOptions {
+  modelOutputLimit: number;
+  historyInlineBytes: number;
+  redactor?: Redactor;
+  /** Background jobs of this worker process (one registry per worker). */
+  jobs?: BackgroundJobs;
+  /** Overrides of the catalog's per-tool timeouts (tests use short ones). */
+  timeoutSeconds?: Partial<Record<ToolName, number>>;
+}
 
 export class ToolRunner {
+  readonly jobs: BackgroundJobs;
+
   constructor(
     private readonly store: StateStore,
-    private readonly options: { modelOutputLimit: number; historyInlineBytes: number; redactor?: Redactor },
-  ) {}
+    private readonly options: ToolRunnerOptions,
+  ) {
+    this.jobs = options.jobs ?? new BackgroundJobs();
+  }
 
   /** Throws only on infrastructure failure (state store down); tool errors come back as outcomes. */
   async run(request: ToolRunRequest, context: ToolRunContext = {}): Promise<ToolOutcome> {
@@ -72,7 +95,7 @@ export class ToolRunner {
     }
     let outcome: ToolOutcome;
     try {
-      outcome = await this.outcome('ok', await this.execute(request, context));
+      outcome = await this.outcome('ok', await this.withTimeout(request, context, (signal) => this.execute(request, { ...context, signal })));
     } catch (err) {
       if (!(err instanceof ToolInputError) && !isUserFacingFsError(err)) throw err;
       outcome = await this.outcome('error', (err as Error).message);
@@ -81,29 +104,65 @@ export class ToolRunner {
     return outcome;
   }
 
-  private async execute(request: ToolRunRequest, context: ToolRunContext): Promise<string> {
+  /**
+   * Enforces the catalog's per-tool timeout. The tool gets a signal that fires at the deadline (or
+   * on cancellation) and stops walking or waiting; the answer never waits longer than the deadline.
+   */
+  private async withTimeout(request: ToolRunRequest, context: ToolRunContext, fn: (signal: AbortSignal) => Promise<string>): Promise<string> {
+    const spec = TOOL_SPECS[request.tool];
+    const declared = this.options.timeoutSeconds?.[request.tool] ?? spec.timeoutSeconds;
+    const ownTimeout = request.tool === 'run_command' && request.input.background !== true ? Number(request.input.timeoutSeconds ?? 0) + COMMAND_GRACE_SECONDS : 0;
+    const seconds = Math.max(declared, ownTimeout);
+    const controller = new AbortController();
+    const onCancel = () => controller.abort(context.signal?.reason);
+    if (context.signal?.aborted) onCancel();
+    context.signal?.addEventListener('abort', onCancel, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const what = spec.writes ? '; it may or may not have completed, so check before retrying' : '';
+        const err = new ToolTimeoutError(`${request.tool} timed out after ${seconds}s${what}`);
+        controller.abort(err);
+        reject(err);
+      }, seconds * 1000);
+    });
+    try {
+      return await Promise.race([fn(controller.signal), deadline]);
+    } finally {
+      clearTimeout(timer);
+      context.signal?.removeEventListener('abort', onCancel);
+    }
+  }
+
+  private async execute(request: ToolRunRequest, context: ToolRunContext & { signal: AbortSignal }): Promise<string> {
     const { workspace } = request;
     switch (request.tool) {
       case 'read_file':
         return await readFileTool(workspace, TOOL_SPECS.read_file.input.parse(request.input));
       case 'list_files':
-        return await listFilesTool(workspace, TOOL_SPECS.list_files.input.parse(request.input));
+        return await listFilesTool(workspace, TOOL_SPECS.list_files.input.parse(request.input), context);
+      case 'search_files':
+        return await searchFilesTool(workspace, TOOL_SPECS.search_files.input.parse(request.input), context);
       case 'write_file':
         return await writeFileTool(workspace, TOOL_SPECS.write_file.input.parse(request.input));
       case 'edit_file':
         return await editFileTool(workspace, TOOL_SPECS.edit_file.input.parse(request.input));
+      case 'inspect_environment':
+        return await inspectEnvironmentTool(workspace, context);
+      case 'command_status': {
+        const input = TOOL_SPECS.command_status.input.parse(request.input);
+        return await this.jobs.status(input.jobId, request.taskId, { waitSeconds: input.waitSeconds, stop: input.stop, signal: context.signal });
+      }
       case 'run_command': {
         const input = TOOL_SPECS.run_command.input.parse(request.input);
         const sandbox = await detectSandbox();
         if (!sandbox.available && request.requireSandbox) {
           throw new ToolInputError(`not run: this worker has no OS sandbox (${sandbox.reason}), and the policy allowed the command only because it would be sandboxed`);
         }
+        const sandboxPolicy = sandbox.available ? { workspace: await workspaceRoot(workspace), allowNetwork: request.allowNetwork ?? false } : undefined;
+        if (input.background) return await this.jobs.start(jobIdFor(request.effectKey), request.taskId, workspace, input, sandboxPolicy);
         // Liveness heartbeats come from the activity wrapper; output is only an extra sign of life.
-        const result = await runCommand(workspace, input, {
-          signal: context.signal,
-          onOutput: context.heartbeat,
-          sandbox: sandbox.available ? { workspace: await workspaceRoot(workspace), allowNetwork: request.allowNetwork ?? false } : undefined,
-        });
+        const result = await runCommand(workspace, input, { signal: context.signal, onOutput: context.heartbeat, sandbox: sandboxPolicy });
         return formatCommandResult(result, input.timeoutSeconds);
       }
     }

@@ -54,18 +54,20 @@ describe('routeTools', () => {
   });
   const plan = (...tools: (string | undefined)[]): Plan => ({ steps: tools.map((tool, i) => ({ title: `step ${i}`, ...(tool ? { tool } : {}) })) });
 
+  const READ_TOOLS = ['inspect_environment', 'list_files', 'read_file', 'search_files'];
+
   it('offers only read tools for a read-only task', () => {
-    expect(routeTools(intent(false, false), plan(undefined)).sort()).toEqual(['list_files', 'read_file']);
+    expect(routeTools(intent(false, false), plan(undefined)).sort()).toEqual(READ_TOOLS);
   });
 
-  it('adds the file-editing tools and run_command from the intent', () => {
-    expect(routeTools(intent(true, false), plan()).sort()).toEqual(['edit_file', 'list_files', 'read_file', 'write_file']);
-    expect(routeTools(intent(false, true), plan()).sort()).toEqual(['list_files', 'read_file', 'run_command']);
+  it('adds the file-editing tools and run_command (with command_status) from the intent', () => {
+    expect(routeTools(intent(true, false), plan()).sort()).toEqual([...READ_TOOLS, 'edit_file', 'write_file'].sort());
+    expect(routeTools(intent(false, true), plan()).sort()).toEqual([...READ_TOOLS, 'command_status', 'run_command'].sort());
   });
 
   it('adds a tool the plan names and ignores names that are not tools', () => {
     const tools = routeTools(intent(false, false), plan('run_command', 'rm_rf', 'read_file', 'hasOwnProperty'));
-    expect(tools.sort()).toEqual(['list_files', 'read_file', 'run_command']);
+    expect(tools.sort()).toEqual([...READ_TOOLS, 'command_status', 'run_command'].sort());
   });
 });
 

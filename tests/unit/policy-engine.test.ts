@@ -100,6 +100,26 @@ const FILE_CASES: Case[] = [
   ['write_file', write('src/b.ts'), 'allow', { mode: 'bypass' }],
   ['write_file', write('src/b.ts'), 'ask', { mode: 'bypass', sandbox: false }],
   ['read_file', { path: '/etc/passwd' }, 'deny', { mode: 'bypass' }],
+  // search_files and glob list_files: confined like read_file
+  ['search_files', { pattern: 'TODO', path: '.' }, 'allow'],
+  ['search_files', { pattern: 'TODO', path: 'src' }, 'allow', { mode: 'plan' }],
+  ['search_files', { pattern: 'TODO', path: 'src' }, 'allow', { mode: 'dont-ask' }],
+  ['search_files', { pattern: 'KEY', path: '../app-evil' }, 'deny', { why: /outside the workspace/ }],
+  ['search_files', { pattern: 'KEY', path: 'escape-dir' }, 'deny', { why: /through a symlink/ }],
+  ['search_files', { pattern: 'KEY', path: 'keys' }, 'deny'],
+  ['search_files', { pattern: 'TOKEN', path: '.env' }, 'ask', { why: /protected/ }],
+  ['search_files', { pattern: 'x', path: 'secrets' }, 'deny', { rules: ['deny search_files(./secrets/**)', 'deny search_files(./secrets)'] }],
+  ['list_files', { path: '.', pattern: '**/*.ts' }, 'allow'],
+  ['list_files', { path: '/', pattern: '**/id_rsa' }, 'deny'],
+  // tools without a path: read-only by declaration, but rules still apply
+  ['inspect_environment', {}, 'allow'],
+  ['inspect_environment', {}, 'allow', { mode: 'plan' }],
+  ['inspect_environment', {}, 'deny', { rules: ['deny inspect_environment'] }],
+  ['inspect_environment', {}, 'ask', { rules: ['ask inspect_environment'] }],
+  ['inspect_environment', {}, 'deny', { mode: 'dont-ask', rules: ['ask inspect_environment'] }],
+  ['command_status', { jobId: 'job-0123456789ab' }, 'allow'],
+  ['command_status', { jobId: 'job-0123456789ab', stop: true }, 'allow', { mode: 'dont-ask' }],
+  ['command_status', { jobId: 'job-0123456789ab' }, 'deny', { rules: ['deny *'] }],
 ];
 
 describe('file tool decisions', () => {

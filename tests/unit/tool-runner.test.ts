@@ -25,7 +25,7 @@ const runner = (modelOutputLimit = 10_000, historyInlineBytes = 10_000) => new T
 describe('ToolRunner: non-idempotent tools', () => {
   it('runs write_file once and replays the recorded outcome for the same effect key', async () => {
     const tools = runner();
-    const request = { effectKey: 'task-1/toolu_1', tool: 'write_file' as const, input: { path: 'out.txt', content: 'first' }, workspace: ws };
+    const request = { effectKey: 'task-1/toolu_1', taskId: 'task-1', tool: 'write_file' as const, input: { path: 'out.txt', content: 'first' }, workspace: ws };
     const first = await tools.run(request);
     expect(first).toMatchObject({ status: 'ok', isError: false, content: 'created out.txt (5 bytes)', replayed: false, truncated: false });
     expect(await readFile(path.join(ws, 'out.txt'), 'utf8')).toBe('first');
@@ -44,7 +44,7 @@ describe('ToolRunner: non-idempotent tools', () => {
   it('reports OUTCOME UNKNOWN, without running, when an earlier attempt started and never finished', async () => {
     const key = 'task-1/toolu_crashed';
     expect(await store.beginEffect(key)).toBeNull();
-    const outcome = await runner().run({ effectKey: key, tool: 'write_file', input: { path: 'x.txt', content: 'boom' }, workspace: ws });
+    const outcome = await runner().run({ effectKey: key, taskId: 'task-1', tool: 'write_file', input: { path: 'x.txt', content: 'boom' }, workspace: ws });
     expect(outcome.status).toBe('outcome-unknown');
     expect(outcome.isError).toBe(true);
     expect(outcome.replayed).toBe(false);
@@ -52,14 +52,14 @@ describe('ToolRunner: non-idempotent tools', () => {
     expect(outcome.content).toContain('NOT run again');
     expect(await stat(path.join(ws, 'x.txt')).catch(() => null)).toBeNull();
     // Still unknown on the next retry: the journal is not "finished" by reporting it.
-    expect((await runner().run({ effectKey: key, tool: 'write_file', input: { path: 'x.txt', content: 'boom' }, workspace: ws })).status).toBe(
+    expect((await runner().run({ effectKey: key, taskId: 'task-1', tool: 'write_file', input: { path: 'x.txt', content: 'boom' }, workspace: ws })).status).toBe(
       'outcome-unknown',
     );
   });
 
   it('records a tool error as the outcome and replays it', async () => {
     const tools = runner();
-    const request = { effectKey: 'k-err', tool: 'write_file' as const, input: { path: '../escape.txt', content: 'x' }, workspace: ws };
+    const request = { effectKey: 'k-err', taskId: 'task-1', tool: 'write_file' as const, input: { path: '../escape.txt', content: 'x' }, workspace: ws };
     const first = await tools.run(request);
     expect(first).toMatchObject({ status: 'error', isError: true, replayed: false });
     expect(first.content).toMatch(/outside the workspace/);
@@ -69,7 +69,7 @@ describe('ToolRunner: non-idempotent tools', () => {
 
   it('runs run_command once per effect key', async () => {
     const tools = runner();
-    const request = { effectKey: 'k-cmd', tool: 'run_command' as const, input: { command: 'echo x >> log.txt; echo done' }, workspace: ws };
+    const request = { effectKey: 'k-cmd', taskId: 'task-1', tool: 'run_command' as const, input: { command: 'echo x >> log.txt; echo done' }, workspace: ws };
     const first = await tools.run(request);
     expect(first.content).toBe('exit code 0\n--- stdout ---\ndone\n');
     await tools.run(request);
@@ -81,7 +81,7 @@ describe('ToolRunner: idempotent tools', () => {
   it('read_file ignores the journal and reads fresh content every time', async () => {
     await writeFile(path.join(ws, 'a.txt'), 'v1');
     const tools = runner();
-    const request = { effectKey: 'same-key', tool: 'read_file' as const, input: { path: 'a.txt' }, workspace: ws };
+    const request = { effectKey: 'same-key', taskId: 'task-1', tool: 'read_file' as const, input: { path: 'a.txt' }, workspace: ws };
     expect((await tools.run(request)).content).toBe('     1\tv1');
     await writeFile(path.join(ws, 'a.txt'), 'v2');
     const again = await tools.run(request);
@@ -93,7 +93,7 @@ describe('ToolRunner: idempotent tools', () => {
   });
 
   it('returns a missing file as an error outcome for the model', async () => {
-    const outcome = await runner().run({ effectKey: 'k', tool: 'read_file', input: { path: 'nope.txt' }, workspace: ws });
+    const outcome = await runner().run({ effectKey: 'k', taskId: 'task-1', tool: 'read_file', input: { path: 'nope.txt' }, workspace: ws });
     expect(outcome).toMatchObject({ status: 'error', isError: true, content: 'nope.txt does not exist' });
   });
 });
@@ -102,7 +102,7 @@ describe('ToolRunner: output bounds', () => {
   it('truncates output above modelOutputLimit and stores the full output as a blob', async () => {
     const content = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(20)}`).join('\n');
     await writeFile(path.join(ws, 'big.txt'), content);
-    const outcome = await runner(500, 100_000).run({ effectKey: 'k', tool: 'read_file', input: { path: 'big.txt' }, workspace: ws });
+    const outcome = await runner(500, 100_000).run({ effectKey: 'k', taskId: 'task-1', tool: 'read_file', input: { path: 'big.txt' }, workspace: ws });
     expect(outcome.truncated).toBe(true);
     expect(outcome.fullOutputRef).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(outcome.content).toMatch(new RegExp(`\\[output truncated: showing the first 500 of ${outcome.bytes} bytes; full output stored as ${outcome.fullOutputRef}\\]$`));
@@ -116,7 +116,7 @@ describe('ToolRunner: output bounds', () => {
 
   it('passes output above historyInlineBytes by contentRef instead of inline', async () => {
     await writeFile(path.join(ws, 'mid.txt'), 'y'.repeat(3_000));
-    const outcome = await runner(10_000, 1_000).run({ effectKey: 'k', tool: 'read_file', input: { path: 'mid.txt' }, workspace: ws });
+    const outcome = await runner(10_000, 1_000).run({ effectKey: 'k', taskId: 'task-1', tool: 'read_file', input: { path: 'mid.txt' }, workspace: ws });
     expect(outcome.content).toBeUndefined();
     expect(outcome.contentRef).toMatch(/^sha256:/);
     expect(outcome.truncated).toBe(false);
@@ -129,7 +129,7 @@ describe('ToolRunner: output bounds', () => {
   it('keeps output at exactly the limits inline and untruncated', async () => {
     const output = `     1\t${'z'.repeat(93)}`; // 100 bytes
     await writeFile(path.join(ws, 'edge.txt'), 'z'.repeat(93));
-    const outcome = await runner(100, 100).run({ effectKey: 'k', tool: 'read_file', input: { path: 'edge.txt' }, workspace: ws });
+    const outcome = await runner(100, 100).run({ effectKey: 'k', taskId: 'task-1', tool: 'read_file', input: { path: 'edge.txt' }, workspace: ws });
     expect(outcome).toMatchObject({ content: output, truncated: false, bytes: 100 });
   });
 });

@@ -110,7 +110,7 @@ describe('workspace confinement', () => {
 describe('read_file and list_files', () => {
   it('gives ToolInputError for a directory and for a missing file', async () => {
     await mkdir(path.join(ws, 'dir'));
-    await expect(readFileTool(ws, { path: 'dir' })).rejects.toThrow(new ToolInputError('dir is not a regular file'));
+    await expect(readFileTool(ws, { path: 'dir' })).rejects.toThrow(new ToolInputError('dir is a directory, not a regular file'));
     await expect(readFileTool(ws, { path: 'missing.txt' })).rejects.toThrow(new ToolInputError('missing.txt does not exist'));
     await expect(readFileTool(ws, { path: 'missing.txt' })).rejects.toBeInstanceOf(ToolInputError);
   });
