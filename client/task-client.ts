@@ -259,6 +259,7 @@ function finishedView(
     approvals: from?.approvals ?? [],
     toolCalls: from?.toolCalls ?? 0,
     turns: from?.turns ?? 0,
+    ...(from?.tokens ? { tokens: from.tokens } : {}),
     result,
     error,
   };

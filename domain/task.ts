@@ -108,6 +108,11 @@ export interface ApprovalRecord {
   decidedAt: string;
 }
 
+export interface TokenUsage {
+  input: number;
+  output: number;
+}
+
 export interface TaskResult {
   taskId: string;
   status: TaskStatus;
@@ -118,6 +123,8 @@ export interface TaskResult {
   approvals: ApprovalRecord[];
   toolCalls: number;
   turns: number;
+  /** Model tokens used (absent in results recorded before token accounting). */
+  tokens?: TokenUsage;
   summary: string;
   plan: PlanStepView[];
   /** The step-by-step trace (last entries), so `agent logs` of a finished task needs no worker. */
@@ -136,6 +143,7 @@ export interface TaskStatusView {
   approvals: ApprovalRecord[];
   toolCalls: number;
   turns: number;
+  tokens?: TokenUsage;
   result: TaskResult | null;
   error: string | null;
 }

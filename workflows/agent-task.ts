@@ -75,6 +75,13 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   let planView: PlanStepView[] = [];
   let planTools: (string | undefined)[] = [];
   let toolCalls = 0;
+  /** Model tokens this task used, for budgets (background agents, the team) and status. */
+  const tokens = { input: 0, output: 0 };
+  const countUsage = <T extends { usage: { inputTokens: number; outputTokens: number } }>(reply: T): T => {
+    tokens.input += reply.usage.inputTokens;
+    tokens.output += reply.usage.outputTokens;
+    return reply;
+  };
   let turns = 0;
   let result: TaskResult | null = null;
   let error: string | null = null;
@@ -119,6 +126,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     approvals,
     toolCalls,
     turns,
+    tokens,
     result,
     error,
   });
@@ -273,13 +281,13 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   try {
     // 1. Intent
     enter('intent');
-    const { intent } = await llm.parseIntent.executeWithOptions({ summary: 'parse intent' }, [ctx]);
+    const { intent } = countUsage(await llm.parseIntent.executeWithOptions({ summary: 'parse intent' }, [ctx]));
     summary = intent.summary;
     note('llm', `intent: ${intent.kind} — ${intent.goal}`);
 
     // 2. Plan
     enter('plan');
-    const { plan } = await llm.makePlan.executeWithOptions({ summary: 'make plan' }, [ctx, intent]);
+    const { plan } = countUsage(await llm.makePlan.executeWithOptions({ summary: 'make plan' }, [ctx, intent]));
     planView = plan.steps.map((s, i) => ({ index: i + 1, title: s.title, state: 'pending' }));
     planTools = plan.steps.map((s) => s.tool);
     note('llm', `plan: ${plan.steps.length} steps`);
@@ -297,9 +305,11 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
 
     // 5. Verify
     enter('verify');
-    const { verification } = await llm.verifyResult.executeWithOptions({ summary: 'verify result' }, [
-      { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title), head: exec.head },
-    ]);
+    const { verification } = countUsage(
+      await llm.verifyResult.executeWithOptions({ summary: 'verify result' }, [
+        { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title), head: exec.head },
+      ]),
+    );
     note('llm', `verification ${verification.passed ? 'passed' : 'failed'}: ${[...verification.evidence, ...verification.problems].join(' | ').slice(0, 300)}`);
     if (verification.passed) for (const s of planView) s.state = 'done';
 
@@ -342,9 +352,11 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
 
     // 8. Respond
     enter('respond');
-    const { answer } = await llm.composeAnswer.executeWithOptions({ summary: 'compose answer' }, [
-      { ...ctx, head: exec.head, verification, outcomeNote: outcomeNote(finalStatus, verification, exec.stoppedEarly) },
-    ]);
+    const { answer } = countUsage(
+      await llm.composeAnswer.executeWithOptions({ summary: 'compose answer' }, [
+        { ...ctx, head: exec.head, verification, outcomeNote: outcomeNote(finalStatus, verification, exec.stoppedEarly) },
+      ]),
+    );
     result = {
       taskId,
       status: finalStatus,
@@ -355,6 +367,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       approvals,
       toolCalls,
       turns,
+      tokens,
       summary,
       plan: planView,
     };
@@ -381,7 +394,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     let toolResults: ToolResultForModel[] = [];
     let lastText = '';
     for (turns = 1; turns <= input.maxTurns; turns++) {
-      const step = await llm.executeStep.executeWithOptions({ summary: `model turn ${turns}` }, [
+      const step = countUsage(await llm.executeStep.executeWithOptions({ summary: `model turn ${turns}` }, [
         {
           taskId,
           tools,
@@ -389,7 +402,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
           toolResults,
           ...(head === null ? { start: { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title) } } : {}),
         },
-      ]);
+      ]));
       head = step.head;
       if (step.text) lastText = step.text;
       note('llm', `turn ${turns}: ${step.toolCalls.length ? step.toolCalls.map((c) => c.name).join(', ') : 'final answer'}${step.text ? ` — ${step.text.slice(0, 160)}` : ''}`);

@@ -47,6 +47,9 @@ describe('tools inside a task', () => {
     const result = await h.client.result(taskId);
     expect(result.status).toBe('completed');
     expect(result.approvals).toEqual([]);
+    // Every model call's usage is counted (budgets of background agents and the team depend on it).
+    expect(result.tokens!.input).toBeGreaterThan(0);
+    expect(result.tokens!.output).toBeGreaterThan(0);
     const [search, env, list] = toolResultsAt(h.fake.requests, taskId, 1);
     expect(search).toMatchObject({ is_error: false });
     expect(search!.content).toContain('docs/deploy.md:2: The deploy target is staging.');
