@@ -47,6 +47,28 @@ export const EnvSchema = z.object({
   AGENT_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(50),
   AGENT_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(50),
   AGENT_MAX_CACHED_WORKFLOWS: positiveInt.default(1_000),
+  /** Memory layer (services/memory). `off` skips recall and memory writes in tasks. */
+  AGENT_MEMORY: z.enum(['on', 'off']).default('on'),
+  /** Token budget for the recalled-memory block injected before planning. */
+  AGENT_MEMORY_RECALL_TOKENS: positiveInt.default(800),
+  /** Unused memories with importance below 0.3 are retired by consolidation after this long. */
+  AGENT_MEMORY_DECAY_AFTER: duration.pipe(z.number().min(60_000, 'must be at least 1m')).default(30 * 86_400_000),
+  /** Vectors in Qdrant instead of pgvector when set (the relational store stays in PostgreSQL/PGlite). */
+  QDRANT_URL: z.string().url().optional(),
+  QDRANT_API_KEY: z.string().optional(),
+  QDRANT_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'letters, digits, _ and - only').default('agent_memory'),
+  /** `hashed`: offline n-gram vectors, no model download; `openai`: any OpenAI-compatible /embeddings; `voyage`: Voyage AI. */
+  AGENT_EMBEDDINGS: z.enum(['hashed', 'openai', 'voyage']).default('hashed'),
+  AGENT_EMBEDDINGS_URL: z.string().url().optional(),
+  AGENT_EMBEDDINGS_MODEL: z.string().optional(),
+  AGENT_EMBEDDINGS_API_KEY: z.string().optional(),
+  AGENT_EMBEDDINGS_DIMS: positiveInt.max(16_000).optional(),
+  /** Cron (UTC) of the consolidation schedule the worker keeps up to date; `off` removes nothing but creates none. */
+  AGENT_DREAM_SCHEDULE: z.string().default('0 3 * * *'),
+  /** Consolidation also starts when a scope has this many episodes not yet consolidated. */
+  AGENT_DREAM_EPISODES: positiveInt.default(20),
+  AGENT_DREAM_TOKEN_BUDGET: positiveInt.default(200_000),
+  AGENT_DREAM_TIME_BUDGET: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(30 * 60_000),
 });
 
 export interface Config {
@@ -64,8 +86,18 @@ export interface Config {
   approvalTimeoutMs: number;
   inlineOutputLimit: number;
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
+  memory: MemoryConfig;
   /** The environment this config was read from: the redactor masks its secret values in tool output. */
   environment: Readonly<Record<string, string | undefined>>;
+}
+
+export interface MemoryConfig {
+  enabled: boolean;
+  recallTokens: number;
+  decayAfterMs: number;
+  qdrant: { url: string; apiKey: string | undefined; collection: string } | null;
+  embeddings: { provider: 'hashed' | 'openai' | 'voyage'; url: string | undefined; model: string | undefined; apiKey: string | undefined; dims: number | undefined };
+  dream: { schedule: string | null; episodeThreshold: number; tokenBudget: number; timeBudgetMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -97,6 +129,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxConcurrentActivities: e.AGENT_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: e.AGENT_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: e.AGENT_MAX_CACHED_WORKFLOWS,
+    },
+    memory: {
+      enabled: e.AGENT_MEMORY === 'on',
+      recallTokens: e.AGENT_MEMORY_RECALL_TOKENS,
+      decayAfterMs: e.AGENT_MEMORY_DECAY_AFTER,
+      qdrant: e.QDRANT_URL ? { url: e.QDRANT_URL, apiKey: e.QDRANT_API_KEY, collection: e.QDRANT_COLLECTION } : null,
+      embeddings: {
+        provider: e.AGENT_EMBEDDINGS,
+        url: e.AGENT_EMBEDDINGS_URL,
+        model: e.AGENT_EMBEDDINGS_MODEL,
+        apiKey: e.AGENT_EMBEDDINGS_API_KEY,
+        dims: e.AGENT_EMBEDDINGS_DIMS,
+      },
+      dream: {
+        schedule: e.AGENT_DREAM_SCHEDULE.trim() === 'off' ? null : e.AGENT_DREAM_SCHEDULE.trim(),
+        episodeThreshold: e.AGENT_DREAM_EPISODES,
+        tokenBudget: e.AGENT_DREAM_TOKEN_BUDGET,
+        timeBudgetMs: e.AGENT_DREAM_TIME_BUDGET,
+      },
     },
     environment: { ...env },
   };

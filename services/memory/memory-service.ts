@@ -1,0 +1,227 @@
+/**
+ * The memory layer's one entry point: relational store + vector index + embedder, wired from
+ * config. Activities, the CLI and the bench all use this; nothing else touches the tables.
+ */
+import path from 'node:path';
+import type { Config } from '../config';
+import { openPglite, openPostgres, type MemoryDatabase } from './database';
+import { createEmbedder, type Embedder } from './embeddings';
+import { memoryKey, MemoryInputError, parseKey, scopeId, scopesFor, type MemoryKind, type ScopeContext, type ScopeKind } from './keys';
+import { MemoryStore, type RecallRecord, type WriteOutcome, type WriteReport } from './memory-store';
+import { PgVectorIndex } from './pgvector-index';
+import { QdrantIndex } from './qdrant-index';
+import { recall, type RecallResult } from './recall';
+import { CheckSpecSchema, MAX_VALUE_CHARS, type CheckSpec, type MemoryItem, type MemorySource, type NewMemory } from './types';
+import { VectorIndexError, type VectorIndex } from './vector-index';
+
+export interface MemoryParts {
+  db: MemoryDatabase;
+  index: VectorIndex;
+  embedder: Embedder;
+}
+
+/** What an item's vector is made from: the key in words plus the value. */
+export const embeddingText = (item: Pick<MemoryItem, 'subject' | 'attribute' | 'value'>) =>
+  `${item.subject.replace(/-/g, ' ')} ${item.attribute.replace(/-/g, ' ')}: ${item.value}`;
+
+export interface ExplicitMemory {
+  scope: ScopeKind;
+  subject: string;
+  attribute: string;
+  value: string;
+  kind?: MemoryKind;
+  importance?: number;
+  confidence?: number;
+  check?: unknown;
+  source: MemorySource;
+  taskId?: string;
+  message?: string;
+}
+
+export class MemoryService {
+  readonly store: MemoryStore;
+
+  private constructor(
+    readonly db: MemoryDatabase,
+    readonly index: VectorIndex,
+    readonly embedder: Embedder,
+  ) {
+    this.store = new MemoryStore(db.pool);
+  }
+
+  /** Opens the configured database and index, migrates, and checks the index matches the embedder. Throws with what to fix. */
+  static async open(config: Config, options: { reindex?: boolean } = {}): Promise<MemoryService> {
+    const db = config.databaseUrl ? openPostgres(config.databaseUrl) : await openPglite(path.join(config.home, 'memory'));
+    try {
+      const m = config.memory;
+      const index: VectorIndex = m.qdrant ? new QdrantIndex({ url: m.qdrant.url, apiKey: m.qdrant.apiKey, collection: m.qdrant.collection }) : new PgVectorIndex(db.pool);
+      const embedder = createEmbedder({ provider: m.embeddings.provider, url: m.embeddings.url, model: m.embeddings.model, apiKey: m.embeddings.apiKey, dims: m.embeddings.dims });
+      return await MemoryService.fromParts({ db, index, embedder }, options);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Migrates and checks the index (or, with `reindex`, rebuilds it for the configured embedder).
+   * Closes the database and rethrows on failure.
+   */
+  static async fromParts(parts: MemoryParts, options: { reindex?: boolean } = {}): Promise<MemoryService> {
+    const service = new MemoryService(parts.db, parts.index, parts.embedder);
+    try {
+      await service.store.migrate();
+      if (options.reindex) await service.reindex();
+      else await service.ensureIndex();
+      return service;
+    } catch (err) {
+      await service.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Vectors of two embedders (or an index that never saw the items) must not meet: refuse and say how to fix. */
+  private async ensureIndex(): Promise<void> {
+    const dims = await this.embedder.dimensions();
+    const identity = `${this.index.kind}|${this.embedder.id}|${dims}`;
+    const recorded = await this.store.getMeta('vector-index');
+    if (recorded && recorded !== identity) {
+      throw new VectorIndexError(`the memory vector index was built as ${recorded} but ${identity} is configured: run \`agent memory reindex\` (or restore the previous settings)`);
+    }
+    await this.index.ensure(dims);
+    if (!recorded) await this.store.setMeta('vector-index', identity);
+  }
+
+  /** Rebuilds the vector index from the relational store for the configured embedder. Returns the number of items indexed. */
+  async reindex(): Promise<number> {
+    await this.index.clear();
+    await this.index.ensure(await this.embedder.dimensions());
+    await this.store.setMeta('vector-index', `${this.index.kind}|${this.embedder.id}|${await this.embedder.dimensions()}`);
+    let n = 0;
+    for await (const page of this.store.currentItems()) {
+      const vectors = await this.embedder.embed(page.map(embeddingText), 'document');
+      await this.index.upsert(page.map((item, i) => ({ id: item.id, scope: item.scope, vector: vectors[i]! })));
+      n += page.length;
+    }
+    return n;
+  }
+
+  /** Recall for a task or a search; with taskId the result is recorded for `agent memory explain`. */
+  async recall(input: { taskId?: string; query: string; scopes: string[]; workspace?: string; budgetTokens: number }): Promise<RecallResult> {
+    const result = await recall({ store: this.store, index: this.index, embedder: this.embedder }, input);
+    if (input.taskId) {
+      await this.store.putRecall({
+        taskId: input.taskId,
+        query: input.query.slice(0, 4_000),
+        scopes: input.scopes,
+        budgetTokens: result.budgetTokens,
+        usedTokens: result.usedTokens,
+        recalled: result.items,
+        rejected: result.rejected,
+        omitted: result.omitted.length,
+        block: result.block,
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Writes validated memories (see MemoryStore.apply) and brings the vector index in line: new
+   * items in, retired ones out. The index step also runs for a batch applied before, so a crash
+   * between the database commit and the index update heals on the retry.
+   */
+  async write(memories: NewMemory[], options: { sourceKey?: string; consolidate?: { episodeIds: string[]; runId: string } } = {}): Promise<WriteReport> {
+    const report = await this.store.apply(memories, options);
+    await this.syncIndex(report.outcomes);
+    return report;
+  }
+
+  private async syncIndex(outcomes: WriteOutcome[]): Promise<void> {
+    const fresh = outcomes.filter((o) => o.action === 'created' || o.action === 'superseded');
+    const retired = outcomes.flatMap((o) => (o.replaced ? [o.replaced.id] : []));
+    if (retired.length) await this.index.remove(retired);
+    if (!fresh.length) return;
+    // Only items still current: a later batch may already have replaced one of these.
+    const items = (await this.store.getItems(fresh.map((o) => o.id))).filter((i) => !i.invalidatedAt);
+    if (!items.length) return;
+    const vectors = await this.embedder.embed(items.map(embeddingText), 'document');
+    await this.index.upsert(items.map((item, i) => ({ id: item.id, scope: item.scope, vector: vectors[i]! })));
+  }
+
+  /** `agent memory add` and the `remember` tool. Throws MemoryInputError for bad input. */
+  async remember(m: ExplicitMemory, ctx: ScopeContext, now = new Date()): Promise<WriteOutcome> {
+    if (m.value.length > MAX_VALUE_CHARS) throw new MemoryInputError(`the value is too long (${m.value.length} characters; a memory holds at most ${MAX_VALUE_CHARS})`);
+    if (!m.value.trim()) throw new MemoryInputError('the value is empty');
+    memoryKey(m.subject, m.attribute);
+    let check: CheckSpec | undefined;
+    if (m.check !== undefined) {
+      const parsed = CheckSpecSchema.safeParse(m.check);
+      if (!parsed.success) throw new MemoryInputError(`invalid check: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(check)'}: ${i.message}`).join('; ')}`);
+      check = parsed.data;
+    }
+    const bounded = (x: number | undefined, d: number, what: string) => {
+      if (x === undefined) return d;
+      if (!(x >= 0 && x <= 1)) throw new MemoryInputError(`${what} must be between 0 and 1, got ${x}`);
+      return x;
+    };
+    const report = await this.write([
+      {
+        scope: scopeId(m.scope, ctx),
+        kind: m.kind ?? 'fact',
+        subject: m.subject,
+        attribute: m.attribute,
+        value: m.value.trim(),
+        confidence: bounded(m.confidence, 0.9, 'confidence'),
+        importance: bounded(m.importance, 0.6, 'importance'),
+        source: m.source,
+        provenance: { ...(m.taskId ? { taskId: m.taskId } : {}), ...(m.message ? { message: m.message.slice(0, 1_000) } : {}) },
+        ...(check ? { check } : {}),
+        validFrom: now.toISOString(),
+      },
+    ]);
+    return report.outcomes[0]!;
+  }
+
+  /**
+   * Retires memories by id or by key ("subject:attribute", current values in the given scopes).
+   * Nothing is deleted: the items stay in history with the reason. Returns the retired items.
+   */
+  async forget(target: string, options: { scopes?: string[]; reason: string }): Promise<MemoryItem[]> {
+    const ids = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(target)
+      ? [target]
+      : (await this.store.history(parseKey(target).key, options.scopes)).filter((i) => !i.invalidatedAt).map((i) => i.id);
+    const retired: MemoryItem[] = [];
+    for (const id of ids) {
+      const item = await this.store.invalidate(id, `forgotten: ${options.reason}`);
+      if (item) retired.push(item);
+    }
+    await this.index.remove(retired.map((i) => i.id));
+    return retired;
+  }
+
+  async history(keyText: string, scopes?: string[]): Promise<MemoryItem[]> {
+    return await this.store.history(parseKey(keyText).key, scopes);
+  }
+
+  /** One item and every version of its key in its scope. Null when unknown. */
+  async show(id: string): Promise<{ item: MemoryItem; chain: MemoryItem[] } | null> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new MemoryInputError(`"${id}" is not a memory id (a UUID, as \`agent memory list\` shows)`);
+    const [item] = await this.store.getItems([id]);
+    if (!item) return null;
+    return { item, chain: await this.store.history(item.key, [item.scope]) };
+  }
+
+  /** What recall gave a task (and rejected, and why), and what the task wrote. */
+  async explain(taskId: string): Promise<{ recall: RecallRecord | null; written: MemoryItem[] }> {
+    return { recall: await this.store.getRecall(taskId), written: await this.store.itemsFromTask(taskId) };
+  }
+
+  scopesFor(ctx: ScopeContext): string[] {
+    return scopesFor(ctx);
+  }
+
+  async close(): Promise<void> {
+    await this.index.close();
+    await this.db.close();
+  }
+}
