@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, parseDuration } from '../services/config';
 import { createContext, type CliContext } from './cli-context';
+import { bgControlCommand, bgListCommand, bgSendCommand, bgStartCommand, bgStatusCommand } from './commands/background';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
 import { parseMode, parseTaskRules, policyCheckCommand, policyEditCommand, policyListCommand } from './commands/policy';
@@ -28,6 +29,11 @@ Usage:
   agent policy check --tool NAME --input JSON [--workspace DIR] [--mode M] [--rule R]... [--json]
   agent policy list [--workspace DIR] [--json]
   agent policy add|remove "<rule>" [--workspace DIR]
+  agent bg start <name> --goal "..." [--every "15m" | "<cron>"] [--workspace DIR] [--mode M] [--rule R]...
+            [--tasks-per-day N] [--tokens-per-day N]
+  agent bg send <name> "<message>" [--id ID]
+  agent bg pause|resume|stop <name> [--reason TEXT]
+  agent bg list|status <name> [--json]
   agent up                      embedded Temporal dev server (if none answers) + a worker, foreground
   agent worker                  a worker only
   agent down                    stop the embedded dev server started by \`agent run\`
@@ -54,6 +60,10 @@ const OPTIONS = {
   rule: { type: 'string', multiple: true },
   tool: { type: 'string' },
   input: { type: 'string' },
+  goal: { type: 'string' },
+  every: { type: 'string' },
+  'tasks-per-day': { type: 'string' },
+  'tokens-per-day': { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -124,6 +134,34 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
       if (sub === 'list') return await policyListCommand(ctx, values.workspace);
       if (sub === 'add' || sub === 'remove') return await policyEditCommand(ctx, sub, args[1], values.workspace);
       throw new UserError(`unknown policy command "${sub}" (check, list, add, remove)`, 2);
+    }
+    case 'bg': {
+      const sub = need(args, 0, 'a bg command: start, send, pause, resume, stop, list or status');
+      if (sub === 'list') return await bgListCommand(ctx);
+      const name = need(args, 1, 'the background agent name');
+      switch (sub) {
+        case 'start':
+          return await bgStartCommand(ctx, {
+            name,
+            goal: values.goal,
+            every: values.every,
+            workspace: values.workspace ?? process.cwd(),
+            mode: values.mode,
+            rules: values.rule ?? [],
+            tasksPerDay: values['tasks-per-day'] === undefined ? undefined : positiveInt(values['tasks-per-day'], 'tasks-per-day', 100),
+            tokensPerDay: values['tokens-per-day'] === undefined ? undefined : positiveInt(values['tokens-per-day'], 'tokens-per-day', 2_000_000),
+          });
+        case 'send':
+          return await bgSendCommand(ctx, name, need(args, 2, 'the message text'), values.id);
+        case 'pause':
+        case 'resume':
+        case 'stop':
+          return await bgControlCommand(ctx, sub, name, values.reason);
+        case 'status':
+          return await bgStatusCommand(ctx, name);
+        default:
+          throw new UserError(`unknown bg command "${sub}" (start, send, pause, resume, stop, list, status)`, 2);
+      }
     }
     case 'up':
       return await upCommand(ctx);

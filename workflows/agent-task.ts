@@ -30,6 +30,8 @@ import {
 } from '../domain/task';
 import { TOOL_SPECS, type ToolName } from '../domain/tool-catalog';
 
+type ExecuteStepResult = Awaited<ReturnType<Activities['executeStep']>>;
+
 // One proxy per retry class (design rule 2).
 
 /** Model calls: slow and rate limited. Backoff; 429/529 wait for the provider's retry-after (nextRetryDelay). */
@@ -394,7 +396,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     let toolResults: ToolResultForModel[] = [];
     let lastText = '';
     for (turns = 1; turns <= input.maxTurns; turns++) {
-      const step = countUsage(await llm.executeStep.executeWithOptions({ summary: `model turn ${turns}` }, [
+      const step: ExecuteStepResult = countUsage(await llm.executeStep.executeWithOptions({ summary: `model turn ${turns}` }, [
         {
           taskId,
           tools,

@@ -1,1 +1,2 @@
 export { agentTask } from './agent-task';
+export { backgroundAgent, backgroundAgentTick } from './background-agent';
