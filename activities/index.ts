@@ -16,12 +16,14 @@ import type { StateStore } from '../services/state/state-store';
 import { actionHash, gateToolCall, type GateRequest } from '../services/tools/tool-gate';
 import type { ToolRunner } from '../services/tools/tool-runner';
 import { workspaceRoot } from '../services/tools/workspace';
+import { createMemoryActivities, type MemoryActivityServices } from './memory';
 
 export interface ActivityServices {
   model: AgentModel;
   tools: ToolRunner;
   store: StateStore;
   policy: PolicySources;
+  memory: Omit<MemoryActivityServices, 'model'>;
 }
 
 /** Bad model output is retried (a new sample may be fine), but only this many attempts in total. */
@@ -72,13 +74,15 @@ export interface EpisodeRecord {
   recordedAt: string;
 }
 
-export function createActivities({ model, tools, store, policy }: ActivityServices) {
+export function createActivities({ model, tools, store, policy, memory }: ActivityServices) {
   return {
+    ...createMemoryActivities({ ...memory, model }, llmCall),
     async parseIntent(ctx: TaskContext) {
       return await llmCall((o) => model.parseIntent(ctx, o));
     },
-    async makePlan(ctx: TaskContext, intent: Intent) {
-      return await llmCall((o) => model.makePlan(ctx, intent, o));
+    /** `memory`: the recalled-memory block (quoted reference data), when recall found any. */
+    async makePlan(ctx: TaskContext, intent: Intent, memory?: string) {
+      return await llmCall((o) => model.makePlan(ctx, intent, o, memory));
     },
     async executeStep(input: ExecuteStepInput) {
       return await llmCall((o) => model.executeStep(input, o));

@@ -9,6 +9,8 @@ import { createContext, type CliContext } from './cli-context';
 import { bgControlCommand, bgListCommand, bgSendCommand, bgStartCommand, bgStatusCommand } from './commands/background';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
+import { dreamCommand } from './commands/dream';
+import { memoryCommand } from './commands/memory';
 import { parseMode, parseTaskRules, policyCheckCommand, policyEditCommand, policyListCommand } from './commands/policy';
 import { runTask } from './commands/run';
 import { downCommand, fakeLlmCommand, upCommand, workerCommand } from './commands/server';
@@ -34,6 +36,12 @@ Usage:
   agent bg send <name> "<message>" [--id ID]
   agent bg pause|resume|stop <name> [--reason TEXT]
   agent bg list|status <name> [--json]
+  agent memory add <subject:attribute> "<value>" [--scope workspace|user|global] [--kind K] [--importance 0-1]
+            [--check JSON] [--workspace DIR]
+  agent memory search "<query>" | list [--all] [--kind K] | show <id> | history <subject:attribute>
+  agent memory forget <id|subject:attribute> [--reason TEXT] | explain <taskId> | reindex
+                                (all: [--scope S] [--workspace DIR] [--limit N] [--json])
+  agent dream [--now] [--scope workspace|user|global|<scope>] [--workspace DIR] [--json]
   agent up                      embedded Temporal dev server (if none answers) + a worker, foreground
   agent worker                  a worker only
   agent down                    stop the embedded dev server started by \`agent run\`
@@ -42,7 +50,8 @@ Usage:
   agent doctor [--json]
 
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, AGENT_TASK_QUEUE, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL,
-AGENT_MODEL, AGENT_HOME, DATABASE_URL, AGENT_APPROVAL_TIMEOUT (see README).`;
+AGENT_MODEL, AGENT_HOME, DATABASE_URL, AGENT_APPROVAL_TIMEOUT, AGENT_MEMORY*, AGENT_EMBEDDINGS*, QDRANT_URL,
+AGENT_DREAM_* (see README).`;
 
 const OPTIONS = {
   workspace: { type: 'string', short: 'w' },
@@ -64,6 +73,12 @@ const OPTIONS = {
   every: { type: 'string' },
   'tasks-per-day': { type: 'string' },
   'tokens-per-day': { type: 'string' },
+  scope: { type: 'string' },
+  kind: { type: 'string' },
+  importance: { type: 'string' },
+  check: { type: 'string' },
+  all: { type: 'boolean' },
+  now: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -92,6 +107,8 @@ function detachOnInterrupt(): void {
 }
 
 async function dispatch(command: string, args: string[], values: Values, ctx: CliContext): Promise<number> {
+  // `agent dream --now` runs a worker in this process too; its INFO lines would bury the report.
+  if (command === 'dream') Runtime.install({ logger: new DefaultLogger('WARN') });
   if (command === 'run' || command === 'demo' || command === 'logs') {
     detachOnInterrupt();
     // The in-process worker's INFO lines would drown the task's own progress.
@@ -173,6 +190,19 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
       return await demoCommand(ctx, values.workspace);
     case 'fake-llm':
       return await fakeLlmCommand(ctx, positiveInt(values.port, 'port', 8787), values.script);
+    case 'memory':
+      return await memoryCommand(ctx, args[0], args.slice(1), {
+        workspace: values.workspace,
+        scope: values.scope,
+        kind: values.kind,
+        importance: values.importance,
+        check: values.check,
+        reason: values.reason,
+        limit: values.limit,
+        all: values.all,
+      });
+    case 'dream':
+      return await dreamCommand(ctx, { now: values.now ?? false, scope: values.scope, workspace: values.workspace });
     case 'doctor':
       return await doctorCommand(ctx);
     default:

@@ -7,7 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import pg from 'pg';
+import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
+import { ensureDreamSchedule, startDream } from '../client/dream-client';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import type { Config } from '../services/config';
 import { AgentModel } from '../services/llm/agent-model';
@@ -16,6 +18,7 @@ import { TranscriptStore } from '../services/llm/transcript';
 import { FileStateStore } from '../services/state/file-state-store';
 import { PgStateStore } from '../services/state/pg-state-store';
 import type { StateStore } from '../services/state/state-store';
+import { lazyMemoryService } from '../services/memory/memory-service';
 import { PolicySources } from '../services/policy/policy-sources';
 import { selfCheck as shellSelfCheck } from '../services/policy/shell-analyzer';
 import { createRedactor } from '../services/tools/redact';
@@ -79,12 +82,38 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace);
+  // Memory opens on first use: the embedded PGlite costs a second, which a worker that never recalls should not pay.
+  const memory = lazyMemoryService(config);
+  const temporalClient = new Client({ connection, namespace: config.temporal.namespace });
+  if (config.memory.enabled) {
+    // Every worker keeps the consolidation schedule in line with its config; a failure costs only the schedule.
+    await ensureDreamSchedule(temporalClient, config).catch((err: Error) => {
+      process.stderr.write(`warning: could not create or update the memory consolidation schedule: ${err.message.split('\n')[0]}\n`);
+    });
+  }
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ model, tools, store, policy: new PolicySources(config.home) }),
+    activities: createActivities({
+      model,
+      tools,
+      store,
+      policy: new PolicySources(config.home),
+      memory: {
+        memory: () => memory.get(),
+        settings: {
+          enabled: config.memory.enabled,
+          recallTokens: config.memory.recallTokens,
+          decayAfterMs: config.memory.decayAfterMs,
+          dreamEpisodeThreshold: config.memory.dream.episodeThreshold,
+        },
+        triggerDream: async (scope, trigger) => {
+          await startDream(temporalClient, config, scope, trigger);
+        },
+      },
+    }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
@@ -101,6 +130,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
       } finally {
         await connection.close();
         await store.close();
+        await memory.close();
       }
     },
   };

@@ -6,6 +6,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { EpisodeForMemory } from '../activities/memory';
 import type { ToolResultForModel } from '../services/llm/agent-model';
 import { NON_RETRYABLE_FAILURES } from '../domain/failures';
 import { decideApprovalUpdate, statusQuery, traceQuery } from '../domain/messages';
@@ -63,6 +64,21 @@ const sideEffectTools = wf.proxyActivities<Activities>({
  */
 const state = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 10 } });
 
+/**
+ * Memory recall: database reads and a few small file checks, so a local activity. A task never
+ * depends on memory: after these attempts it goes on without it ('MemoryUnavailable' = the store
+ * cannot be opened, e.g. the embedded database is held by another process).
+ */
+const memoryRecall = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['MemoryUnavailable'] } });
+/** The memory writer calls the model: heartbeat like every model call, but few attempts — the task's answer waits on it. */
+const memoryWrite = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES, 'MemoryUnavailable'] },
+});
+/** Trace lines per kind of memory event, so a large recall cannot flood the trace. */
+const MEMORY_TRACE_LINES = 20;
+
 const MAX_TRACE_ENTRIES = 5_000;
 /** The result carries the trace's tail; older entries stay available through the trace query. */
 const RESULT_TRACE_ENTRIES = 1_000;
@@ -87,6 +103,8 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   let turns = 0;
   let result: TaskResult | null = null;
   let error: string | null = null;
+  /** The validated recalled-memory block (quoted reference data), passed to planning and execution. */
+  let memoryBlock: string | undefined;
   const trace: TraceEntry[] = [];
   const pending = new Map<string, ApprovalRequest>();
   const decisions = new Map<string, ApprovalRecord>();
@@ -275,6 +293,50 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     if (stopped > 0) note('note', `stopped ${stopped} background job${stopped === 1 ? '' : 's'} still running`);
   }
 
+  /** Recall for planning. Memory is an aid: a failure is traced and the task goes on without it (cancellation still cancels). */
+  async function recallMemory(intent: Intent): Promise<string | undefined> {
+    try {
+      const r = await memoryRecall.recallMemories.executeWithOptions({ summary: 'recall memory' }, [
+        { taskId, query: `${input.prompt}\n${intent.goal}`, workspace: input.workspace, user: input.submittedBy },
+      ]);
+      if (!r.enabled) return undefined;
+      note(
+        'note',
+        `memory: recalled ${r.items.length} (${r.usedTokens}/${r.budgetTokens} tokens, ${r.ms} ms)` +
+          `${r.rejected.length ? `, rejected ${r.rejected.length}` : ''}${r.omitted ? `, ${r.omitted} left out for the budget` : ''}`,
+      );
+      for (const i of r.items.slice(0, MEMORY_TRACE_LINES)) {
+        note('note', `memory recalled: ${i.key} = ${JSON.stringify(i.value)} [${i.scope}]${i.verified ? ` (${i.verified})` : ''}`);
+      }
+      for (const x of r.rejected.slice(0, MEMORY_TRACE_LINES)) note('note', `memory rejected: ${x.key} = ${JSON.stringify(x.value)} [${x.scope}] — ${x.rule}: ${x.reason}`);
+      return r.block || undefined;
+    } catch (err) {
+      if (wf.isCancellation(err)) throw err;
+      note('error', `memory recall failed, continuing without memory: ${failureMessage(err as Error)}`);
+      return undefined;
+    }
+  }
+
+  /** The memory writer after the task: the model proposes, deterministic code supersedes. Never fails the task. */
+  async function writeMemory(episode: EpisodeForMemory): Promise<void> {
+    try {
+      const w = await memoryWrite.writeMemories.executeWithOptions({ summary: 'write memories' }, [{ episode, user: input.submittedBy }]);
+      const count = (action: string) => w.outcomes.filter((o) => o.action === action).length;
+      note(
+        'note',
+        `memory: ${count('created')} new, ${count('superseded')} updated, ${count('confirmed')} confirmed, ${count('stale')} stale` +
+          `${w.rejected.length ? `, ${w.rejected.length} proposals rejected` : ''}${w.dreamTriggered ? '; consolidation started' : ''}`,
+      );
+      for (const o of w.outcomes.filter((o) => o.action !== 'confirmed').slice(0, MEMORY_TRACE_LINES)) {
+        note('note', `memory ${o.action}: ${o.key} = ${JSON.stringify(o.value)} [${o.scope}] — ${o.reason}`);
+      }
+      for (const r of w.rejected.slice(0, MEMORY_TRACE_LINES)) note('note', `memory proposal rejected: ${r.reason} — ${r.preview}`);
+    } catch (err) {
+      if (wf.isCancellation(err)) throw err;
+      note('error', `memory write failed (the task's result is unaffected): ${failureMessage(err as Error)}`);
+    }
+  }
+
   function markPlanProgress(tool: string) {
     const step = planView.find((s) => s.state === 'pending' && planTools[s.index - 1] === tool);
     if (step) step.state = 'done';
@@ -287,9 +349,12 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     summary = intent.summary;
     note('llm', `intent: ${intent.kind} — ${intent.goal}`);
 
-    // 2. Plan
+    // 2. Plan, after recalling what earlier tasks established (validated; rejections are traced)
     enter('plan');
-    const { plan } = countUsage(await llm.makePlan.executeWithOptions({ summary: 'make plan' }, [ctx, intent]));
+    if (wf.patched('agent-memory-recall')) memoryBlock = await recallMemory(intent);
+    const { plan } = countUsage(
+      await llm.makePlan.executeWithOptions({ summary: 'make plan' }, memoryBlock ? [ctx, intent, memoryBlock] : [ctx, intent]),
+    );
     planView = plan.steps.map((s, i) => ({ index: i + 1, title: s.title, state: 'pending' }));
     planTools = plan.steps.map((s) => s.tool);
     note('llm', `plan: ${plan.steps.length} steps`);
@@ -352,6 +417,21 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       },
     ]);
 
+    if (wf.patched('agent-memory-write')) {
+      await writeMemory({
+        taskId,
+        prompt: input.prompt,
+        workspace: input.workspace,
+        goal: intent.goal,
+        planSteps: plan.steps.map((s) => s.title),
+        verification,
+        transcriptHead: exec.head,
+        status: finalStatus,
+        toolCalls,
+        recordedAt: now(),
+      });
+    }
+
     // 8. Respond
     enter('respond');
     const { answer } = countUsage(
@@ -402,7 +482,9 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
           tools,
           head,
           toolResults,
-          ...(head === null ? { start: { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title) } } : {}),
+          ...(head === null
+            ? { start: { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title), ...(memoryBlock ? { memory: memoryBlock } : {}) } }
+            : {}),
         },
       ]));
       head = step.head;

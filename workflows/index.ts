@@ -1,2 +1,3 @@
 export { agentTask } from './agent-task';
 export { backgroundAgent, backgroundAgentTick } from './background-agent';
+export { dream, dreamTick } from './dream';

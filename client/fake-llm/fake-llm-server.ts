@@ -185,6 +185,8 @@ function defaultReply(body: RecordedRequest['body'], stage: FakeStage): FakeRepl
       return { input: { passed: true, evidence: ['the transcript shows the work (scripted verifier)'], problems: [] } };
     case 'respond':
       return { text: 'Done (answer from the fake LLM).' };
+    case 'remember':
+      return { input: { memories: [] } };
     default:
       return { text: 'Done.' };
   }

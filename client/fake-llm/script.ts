@@ -32,6 +32,8 @@ const Stages = z.strictObject({
   execute: StageReplies.optional(),
   verify: StageReplies.optional(),
   respond: StageReplies.optional(),
+  /** The memory writer after a task and consolidation batches (input: {memories: [...]}). */
+  remember: StageReplies.optional(),
 });
 
 const Scenario = z.strictObject({ match: z.string().default(''), stages: Stages });

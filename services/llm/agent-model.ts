@@ -17,6 +17,8 @@ import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
 import type { LlmClient } from './llm-client';
 import { renderTranscript, type TranscriptStore } from './transcript';
 import type { StateStore } from '../state/state-store';
+import { WRITER_INSTRUCTIONS } from '../memory/memory-writer';
+import { LenientProposalSchema, ProposalSchema } from '../memory/types';
 
 export interface Usage {
   inputTokens: number;
@@ -54,7 +56,7 @@ export interface ExecuteStepInput {
   /** Transcript head; null on the first turn, which must then carry `start`. */
   head: string | null;
   /** First turn only: stored in the transcript's root, so later turns send none of it again. */
-  start?: TaskContext & { goal: string; planSteps: string[] };
+  start?: TaskContext & { goal: string; planSteps: string[]; memory?: string };
   /** Answers to every tool_use of the previous turn (rule 6: none may be left unanswered). */
   toolResults: ToolResultForModel[];
 }
@@ -122,14 +124,14 @@ export class AgentModel {
   }
 
   /** Planning: a short ordered list of steps. Throws BadModelOutputError on a malformed answer. */
-  async makePlan(ctx: TaskContext, intent: Intent, options: CallOptions = {}): Promise<{ plan: Plan; usage: Usage }> {
+  async makePlan(ctx: TaskContext, intent: Intent, options: CallOptions = {}, memory?: string): Promise<{ plan: Plan; usage: Usage }> {
     const toolList = Object.values(TOOL_SPECS).map((t) => `- ${t.name}: ${t.description}`).join('\n');
     const { value, usage } = await this.structured(
       'plan',
       ctx.taskId,
       'You plan the work of a software agent. Produce the fewest steps that achieve the goal; ' +
         'name the tool a step mainly needs when there is one.\nTools:\n' + toolList,
-      `Task:\n${ctx.prompt}\n\nGoal: ${intent.goal}`,
+      `Task:\n${ctx.prompt}\n\nGoal: ${intent.goal}${memory ? `\n\n${memory}` : ''}`,
       'record_plan',
       PlanSchema,
       options,
@@ -142,13 +144,14 @@ export class AgentModel {
     let head: string;
     if (input.head === null) {
       if (!input.start) throw new Error('the first execute turn needs the task context (start)');
-      const { prompt, workspace, goal, planSteps } = input.start;
+      const { prompt, workspace, goal, planSteps, memory } = input.start;
       const system =
         `You are a careful software agent working in the workspace ${workspace} (all paths are relative to it).\n` +
         `Goal: ${goal}\nPlan:\n${planSteps.map((s, i) => `${i + 1}. ${s}`).join('\n')}\n\n` +
         'Use the tools to do the work. Some actions need a human approval; if one is denied, do not retry it, ' +
         'adapt or explain. When the work is done, answer with a short summary and no tool calls.\n' +
-        SAFETY_NOTE;
+        SAFETY_NOTE +
+        (memory ? `\n\n${memory}` : '');
       head = await this.transcripts.append(null, [{ role: 'user', content: prompt }], system);
     } else {
       const results = await Promise.all(input.toolResults.map((r) => this.toolResultBlock(r)));
@@ -214,6 +217,55 @@ export class AgentModel {
     return { answer, usage: usageOf(message) };
   }
 
+  /**
+   * Memory writer: what is worth remembering from a finished task. The model only proposes; the
+   * items are validated one by one and applied deterministically (services/memory). Throws
+   * BadModelOutputError when the answer has no memories list at all.
+   */
+  async proposeMemories(
+    input: TaskContext & { goal: string; status: string; planSteps: string[]; verification: Verification; head: string | null; knownMemories: string },
+    options: CallOptions = {},
+  ): Promise<{ memories: unknown[]; usage: Usage }> {
+    const transcript = renderTranscript((await this.transcripts.load(input.head)).messages, 20_000);
+    const { value, usage } = await this.structured(
+      'remember',
+      input.taskId,
+      WRITER_INSTRUCTIONS,
+      `Task:\n${input.prompt}\n\nGoal: ${input.goal}\nOutcome: ${input.status}; verification ${input.verification.passed ? 'passed' : 'did not pass'}\n` +
+        `Plan:\n${input.planSteps.map((s, i) => `${i + 1}. ${s}`).join('\n')}\n\n` +
+        `Known memories (reuse a key to update its value):\n${input.knownMemories || '- none'}\n\nTranscript:\n${transcript}`,
+      'record_memories',
+      LenientProposalSchema,
+      options,
+      ProposalSchema,
+    );
+    return { memories: value.memories, usage };
+  }
+
+  /** Consolidation: structured memories (facts, preferences, procedures, episode summaries) from a batch of past episodes. */
+  async consolidateEpisodes(
+    input: { runId: string; scope: string; episodes: { taskId: string; recordedAt: string; prompt: string; status: string; summary: string }[]; knownMemories: string },
+    options: CallOptions = {},
+  ): Promise<{ memories: unknown[]; usage: Usage }> {
+    const episodes = input.episodes
+      .map((e) => `## Episode ${e.taskId} (${e.recordedAt}, ${e.status})\nTask: ${e.prompt.slice(0, 2_000)}\n${e.summary.slice(0, 4_000)}`)
+      .join('\n\n');
+    const { value, usage } = await this.structured(
+      'remember',
+      input.runId,
+      WRITER_INSTRUCTIONS +
+        ' You are consolidating several past episodes, oldest first: summarise what they established as durable memories, ' +
+        'add one episode-summary memory per episode worth recalling later (subject "episode", attribute its task id), ' +
+        'and when episodes disagree, propose only the value the latest episode established.',
+      `Scope: ${input.scope}\n\nKnown memories (reuse a key to update its value):\n${input.knownMemories || '- none'}\n\nEpisodes:\n${episodes}`,
+      'record_memories',
+      LenientProposalSchema,
+      options,
+      ProposalSchema,
+    );
+    return { memories: value.memories, usage };
+  }
+
   private async toolResultBlock(result: ToolResultForModel): Promise<Anthropic.ToolResultBlockParam> {
     const content = result.contentRef ? await this.store.getBlob(result.contentRef) : (result.content ?? '');
     return { type: 'tool_result', tool_use_id: result.toolUseId, content, is_error: result.isError };
@@ -227,6 +279,8 @@ export class AgentModel {
     toolName: string,
     schema: S,
     options: CallOptions,
+    /** What the model is shown, when it is stricter than what is parsed (memory items are parsed one by one later). */
+    advertised: z.ZodType = schema,
   ): Promise<{ value: z.infer<S>; usage: Usage }> {
     const message = await this.llm.complete(
       {
@@ -234,7 +288,7 @@ export class AgentModel {
         taskId,
         system,
         messages: [{ role: 'user', content: userText }],
-        tools: [{ name: toolName, description: `Record the ${stage} result.`, input_schema: jsonSchemaOf(schema) }],
+        tools: [{ name: toolName, description: `Record the ${stage} result.`, input_schema: jsonSchemaOf(advertised) }],
         toolChoice: { type: 'tool', name: toolName },
       },
       options,

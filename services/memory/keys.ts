@@ -4,6 +4,7 @@
  * So normalisation is deliberately conservative (case, accents, punctuation, spacing, a leading
  * article) and never stems or guesses synonyms: "deploy:target" and "deploy:target-region" stay apart.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 export const MEMORY_KINDS = ['fact', 'preference', 'procedure', 'episode-summary'] as const;
@@ -89,3 +90,8 @@ export const ScopeStringSchema = z.string().refine((s) => {
     return false;
   }
 }, 'a memory scope is global, user:<name> or workspace:<path>');
+
+/** Workflow id of a scope's consolidation: one id per scope is what makes concurrent triggers one run. */
+export function dreamWorkflowId(scope: string): string {
+  return `dream-${createHash('sha256').update(scope).digest('hex').slice(0, 16)}`;
+}

@@ -40,6 +40,8 @@ export interface ExplicitMemory {
 
 export class MemoryService {
   readonly store: MemoryStore;
+  /** Items indexed when opened with `reindex`. */
+  reindexed: number | null = null;
 
   private constructor(
     readonly db: MemoryDatabase,
@@ -71,7 +73,7 @@ export class MemoryService {
     const service = new MemoryService(parts.db, parts.index, parts.embedder);
     try {
       await service.store.migrate();
-      if (options.reindex) await service.reindex();
+      if (options.reindex) service.reindexed = await service.reindex();
       else await service.ensureIndex();
       return service;
     } catch (err) {
@@ -130,7 +132,7 @@ export class MemoryService {
    * items in, retired ones out. The index step also runs for a batch applied before, so a crash
    * between the database commit and the index update heals on the retry.
    */
-  async write(memories: NewMemory[], options: { sourceKey?: string; consolidate?: { episodeIds: string[]; runId: string } } = {}): Promise<WriteReport> {
+  async write(memories: NewMemory[], options: { sourceKey?: string; consolidate?: { episodeIds: string[]; runId: string }; meta?: unknown } = {}): Promise<WriteReport> {
     const report = await this.store.apply(memories, options);
     await this.syncIndex(report.outcomes);
     return report;
@@ -224,4 +226,26 @@ export class MemoryService {
     await this.index.close();
     await this.db.close();
   }
+}
+
+/**
+ * Opens the memory service on first use and shares it. A failed open is not cached, so a later
+ * call tries again (say, after the process holding the embedded database exits).
+ */
+export function lazyMemoryService(config: Config): { get(): Promise<MemoryService>; close(): Promise<void> } {
+  let opening: Promise<MemoryService> | null = null;
+  return {
+    get() {
+      opening ??= MemoryService.open(config).catch((err: unknown) => {
+        opening = null;
+        throw err;
+      });
+      return opening;
+    },
+    async close() {
+      const service = await opening?.catch(() => null);
+      opening = null;
+      await service?.close();
+    },
+  };
 }

@@ -65,7 +65,7 @@ export const MEMORY_MIGRATIONS: Migration[] = [
       CREATE INDEX memory_episodes_fts ON memory_episodes USING gin (search_text);
 
       -- One row per applied write batch (a task's memory write, a consolidation batch): retries are no-ops.
-      CREATE TABLE memory_applied (source_key text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(), report jsonb NOT NULL);
+      CREATE TABLE memory_applied (source_key text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(), report jsonb NOT NULL, meta jsonb);
 
       CREATE TABLE memory_recalls (
         task_id text PRIMARY KEY,
@@ -170,6 +170,8 @@ export interface WriteReport {
   /** True when this batch had been applied before (a retry): nothing was written again. */
   alreadyApplied: boolean;
   outcomes: WriteOutcome[];
+  /** Whatever the caller stored with the batch (e.g. token usage, rejections), returned again on a retry. */
+  meta: unknown;
 }
 
 export interface EpisodeRow {
@@ -223,16 +225,17 @@ export class MemoryStore {
    */
   async apply(
     memories: NewMemory[],
-    options: { sourceKey?: string; consolidate?: { episodeIds: string[]; runId: string } } = {},
+    options: { sourceKey?: string; consolidate?: { episodeIds: string[]; runId: string }; meta?: unknown } = {},
   ): Promise<WriteReport> {
     const sourceKey = options.sourceKey ?? null;
+    const meta = options.meta ?? null;
     return await inTransaction(this.pool, async (c) => {
       if (sourceKey) {
-        const claimed = await c.query(`INSERT INTO memory_applied (source_key, report) VALUES ($1, '[]') ON CONFLICT DO NOTHING RETURNING source_key`, [sourceKey]);
-        if (claimed.rowCount === 0) {
-          const { rows } = await c.query<{ report: WriteOutcome[] }>('SELECT report FROM memory_applied WHERE source_key = $1', [sourceKey]);
-          return { sourceKey, alreadyApplied: true, outcomes: rows[0]!.report };
-        }
+        const claimed = await c.query(`INSERT INTO memory_applied (source_key, report, meta) VALUES ($1, '[]', $2) ON CONFLICT DO NOTHING RETURNING source_key`, [
+          sourceKey,
+          JSON.stringify(meta),
+        ]);
+        if (claimed.rowCount === 0) return (await this.applied(sourceKey, c))!;
       }
       const outcomes: WriteOutcome[] = [];
       for (const m of memories) outcomes.push(await this.applyOne(c, m));
@@ -243,8 +246,14 @@ export class MemoryStore {
         );
       }
       if (sourceKey) await c.query('UPDATE memory_applied SET report = $2 WHERE source_key = $1', [sourceKey, JSON.stringify(outcomes)]);
-      return { sourceKey, alreadyApplied: false, outcomes };
+      return { sourceKey, alreadyApplied: false, outcomes, meta };
     });
+  }
+
+  /** The report of a batch applied before under this key, or null. */
+  async applied(sourceKey: string, client: pg.Pool | pg.PoolClient = this.pool): Promise<WriteReport | null> {
+    const { rows } = await client.query<{ report: WriteOutcome[]; meta: unknown }>('SELECT report, meta FROM memory_applied WHERE source_key = $1', [sourceKey]);
+    return rows[0] ? { sourceKey, alreadyApplied: true, outcomes: rows[0].report, meta: rows[0].meta } : null;
   }
 
   private async applyOne(c: pg.PoolClient, raw: NewMemory): Promise<WriteOutcome> {
@@ -380,9 +389,25 @@ export class MemoryStore {
     if (ids.length) await this.pool.query('UPDATE memory_items SET last_used_at = now(), use_count = use_count + 1 WHERE id = ANY($1::uuid[])', [ids]);
   }
 
-  /** Retires unused, unimportant items (consolidation's decay); the reason names the cut-off. Returns their ids. */
-  async decay(scopes: string[], asOf: string, unusedForMs: number, maxImportance: number): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
+  /**
+   * Retires unused, unimportant items (consolidation's decay) once per sourceKey: a retry returns
+   * the same ids instead of decaying again. The reason names the cut-off. Returns the retired ids.
+   */
+  async decay(scopes: string[], asOf: string, unusedForMs: number, maxImportance: number, sourceKey: string): Promise<string[]> {
+    return await inTransaction(this.pool, async (c) => {
+      const claimed = await c.query(`INSERT INTO memory_applied (source_key, report) VALUES ($1, '[]') ON CONFLICT DO NOTHING RETURNING source_key`, [sourceKey]);
+      if (claimed.rowCount === 0) {
+        const { rows } = await c.query<{ meta: string[] }>('SELECT meta FROM memory_applied WHERE source_key = $1', [sourceKey]);
+        return rows[0]!.meta ?? [];
+      }
+      const ids = await this.decayIn(c, scopes, asOf, unusedForMs, maxImportance);
+      await c.query('UPDATE memory_applied SET meta = $2 WHERE source_key = $1', [sourceKey, JSON.stringify(ids)]);
+      return ids;
+    });
+  }
+
+  private async decayIn(c: pg.PoolClient, scopes: string[], asOf: string, unusedForMs: number, maxImportance: number): Promise<string[]> {
+    const { rows } = await c.query<{ id: string }>(
       `UPDATE memory_items SET invalidated_at = now(),
          invalidated_reason = 'decayed: importance below ' || $4::text || ' and unused since ' || to_char(COALESCE(last_used_at, valid_from) AT TIME ZONE 'UTC', 'YYYY-MM-DD')
        WHERE invalidated_at IS NULL AND scope = ANY($1) AND importance < $4

@@ -80,7 +80,7 @@ export function quote(value: string): string {
 export const MEMORY_BLOCK_OPEN = '<recalled-memory>';
 export const MEMORY_BLOCK_CLOSE = '</recalled-memory>';
 
-export function renderItem(item: Pick<RecalledItem, 'scope' | 'kind' | 'key' | 'value' | 'validFrom' | 'verified'>): string {
+export function renderItem(item: Pick<RecalledItem, 'scope' | 'kind' | 'key' | 'value' | 'validFrom'> & { verified?: string | null }): string {
   const scope = scopeKindOf(item.scope);
   const checked = item.verified && !item.verified.startsWith('not checked') ? '; checked against the workspace just now' : '';
   return `- [${scope} ${item.kind}] ${item.key} = ${quote(item.value)} (since ${item.validFrom.slice(0, 10)}${checked})`;
