@@ -46,6 +46,14 @@ describe('loadConfig', () => {
       inlineOutputLimit: 64 * 1024,
       worker: { maxConcurrentActivities: 50, maxConcurrentWorkflowTasks: 50, maxCachedWorkflows: 1_000 },
       environment: {},
+      memory: {
+        enabled: true,
+        embeddings: { provider: 'hashed', url: undefined, apiKey: undefined, model: undefined, dims: undefined },
+        qdrant: null,
+        recallTokens: 800,
+        decayAfterMs: 30 * 86_400_000,
+        dream: { schedule: '0 3 * * *', episodeThreshold: 20, tokenBudget: 200_000, timeBudgetMs: 30 * 60_000 },
+      },
     });
   });
 
