@@ -19,13 +19,19 @@ function budgets(config: Config) {
 }
 
 /** Starts consolidation of a scope, or joins the run already in progress. Returns the run. */
-export async function startDream(client: Client, config: Config, scope: string, trigger: string): Promise<{ workflowId: string; runId: string }> {
+export async function startDream(
+  client: Client,
+  config: Config,
+  scope: string,
+  trigger: string,
+  options: { batchSize?: number } = {},
+): Promise<{ workflowId: string; runId: string }> {
   scopeKindOf(scope);
   const workflowId = dreamWorkflowId(scope);
   const handle = await client.workflow.start<typeof dream>(DREAM_WORKFLOW, {
     workflowId,
     taskQueue: config.temporal.taskQueue,
-    args: [{ scope, trigger, ...budgets(config) }],
+    args: [{ scope, trigger, ...budgets(config), ...options }],
     // Concurrent triggers join the running consolidation; a finished one may run again.
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
