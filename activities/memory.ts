@@ -237,6 +237,7 @@ export function createMemoryActivities(services: MemoryActivityServices, llmCall
     async dreamFinish(input: { runId: string; report: unknown }) {
       const memory = await openMemory();
       await memory.store.finishDreamRun(input.runId, input.report);
+      await memory.store.analyze();
     },
 
     /** For the scheduled tick: every scope with episodes waiting, with its consolidation workflow id. */

@@ -73,6 +73,8 @@ export class MemoryService {
     const service = new MemoryService(parts.db, parts.index, parts.embedder);
     try {
       await service.store.migrate();
+      // Fresh statistics keep the planner on the GIN and HNSW indexes (PGlite never analyzes by itself).
+      await service.store.analyze();
       if (options.reindex) service.reindexed = await service.reindex();
       else await service.ensureIndex();
       return service;

@@ -360,18 +360,35 @@ export class MemoryStore {
     return rows.map(toItem);
   }
 
-  /** Current items whose words match any query word (OR semantics: a long prompt must still match). */
+  /**
+   * Full-text candidates, cheap even for long prompts full of common words: first items matching at
+   * least two of the query's words (selective, ranked), and only when that finds too few, items
+   * matching any word — from a capped set, so a very common word cannot make recall scan the table.
+   */
   async fullText(words: string[], scopes: string[], limit: number): Promise<{ id: string; rank: number }[]> {
-    const terms = [...new Set(words.filter((w) => /^[a-z0-9]+$/.test(w)))].slice(0, 64);
+    const terms = [...new Set(words.filter((w) => /^[a-z0-9]+$/.test(w)))].slice(0, 8);
     if (!terms.length) return [];
-    const { rows } = await this.pool.query<{ id: string; rank: number }>(
-      `SELECT id, ts_rank_cd(search_text, q) AS rank
-       FROM memory_items, to_tsquery('english', $1) q
-       WHERE invalidated_at IS NULL AND scope = ANY($2) AND search_text @@ q
-       ORDER BY rank DESC, valid_from DESC LIMIT $3`,
-      [terms.join(' | '), scopes, limit],
-    );
-    return rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
+    const pairs = terms.flatMap((a, i) => terms.slice(i + 1).map((b) => `(${a} & ${b})`));
+    const search = async (query: string) =>
+      (
+        await this.pool.query<{ id: string; rank: number }>(
+          `WITH matched AS (
+             SELECT id, search_text, valid_from FROM memory_items, to_tsquery('english', $1) q
+             WHERE invalidated_at IS NULL AND scope = ANY($2) AND search_text @@ q LIMIT 2000
+           )
+           SELECT id, ts_rank_cd(search_text, to_tsquery('english', $4)) AS rank FROM matched ORDER BY rank DESC, valid_from DESC LIMIT $3`,
+          [query, scopes, limit, terms.join(' | ')],
+        )
+      ).rows.map((r) => ({ id: r.id, rank: Number(r.rank) }));
+    const strong = pairs.length ? await search(pairs.join(' | ')) : [];
+    if (strong.length >= Math.ceil(limit / 2)) return strong;
+    const seen = new Set(strong.map((r) => r.id));
+    return [...strong, ...(await search(terms.join(' | '))).filter((r) => !seen.has(r.id))].slice(0, limit);
+  }
+
+  /** Refreshes planner statistics; PGlite has no autovacuum to do it. */
+  async analyze(): Promise<void> {
+    await this.pool.query('ANALYZE memory_items');
   }
 
   /** Current items whose subject (or whole key) is named in the query. */

@@ -109,7 +109,7 @@ function rankScore(item: MemoryItem, relevance: number, now: number): number {
 /** Runs the whole recall path. Throws only when the database or index fails. */
 export async function recall(deps: { store: MemoryStore; index: VectorIndex; embedder: Embedder }, q: RecallQuery): Promise<RecallResult> {
   const started = performance.now();
-  const k = q.perRetriever ?? 40;
+  const k = q.perRetriever ?? 24;
   const [queryVector] = await deps.embedder.embed([q.query], 'query');
   const { subjects, keys } = subjectsIn(q.query);
   const [vectorHits, textHits, keyHits] = await Promise.all([

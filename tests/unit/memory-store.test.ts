@@ -201,12 +201,12 @@ describe.each<MemoryBackend>(['pglite', 'postgres', 'postgres+qdrant'])('memory 
 
   it('packs the best items into the token budget and reports what it left out', async () => {
     const ctx = await newCtx();
-    await m.write(Array.from({ length: 30 }, (_, i) => fact(ctx, `module-${i}`, 'purpose', `module ${i} handles part ${i} of the billing pipeline `.repeat(3), day(i))));
+    await m.write(Array.from({ length: 20 }, (_, i) => fact(ctx, `module-${i}`, 'purpose', `module ${i} handles part ${i} of the billing pipeline `.repeat(3), day(i))));
     const result = await recallFor(ctx, 'billing pipeline module purpose', 300);
     expect(result.items.length).toBeGreaterThan(0);
     expect(result.omitted.length).toBeGreaterThan(0);
     expect(result.usedTokens).toBeLessThanOrEqual(300);
-    expect(result.items.length + result.omitted.length).toBe(30);
+    expect(result.items.length + result.omitted.length).toBe(20);
     const scores = result.items.map((i) => i.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
   });
