@@ -16,6 +16,8 @@ import type { StateStore } from '../services/state/state-store';
 import { actionHash, gateToolCall, type GateRequest } from '../services/tools/tool-gate';
 import type { ToolRunner } from '../services/tools/tool-runner';
 import { workspaceRoot } from '../services/tools/workspace';
+import type { ApprovalNotifier } from '../services/approvals/notifier';
+import { createApprovalNotifyActivities } from './approval-notify';
 import { createMemoryActivities, type MemoryActivityServices } from './memory';
 
 export interface ActivityServices {
@@ -23,6 +25,8 @@ export interface ActivityServices {
   tools: ToolRunner;
   store: StateStore;
   policy: PolicySources;
+  /** Chat notifications of approval requests; null or absent when no chat channel is configured. */
+  approvals?: ApprovalNotifier | null;
   memory: Omit<MemoryActivityServices, 'model'>;
 }
 
@@ -74,8 +78,9 @@ export interface EpisodeRecord {
   recordedAt: string;
 }
 
-export function createActivities({ model, tools, store, policy, memory }: ActivityServices) {
+export function createActivities({ model, tools, store, policy, memory, approvals = null }: ActivityServices) {
   return {
+    ...createApprovalNotifyActivities(approvals),
     ...createMemoryActivities({ ...memory, model }, llmCall),
     async parseIntent(ctx: TaskContext) {
       return await llmCall((o) => model.parseIntent(ctx, o));

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../domain/constants';
+import { KEY_ID, parseApprovers, type ApproverRule } from './approvals/approvers';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -69,6 +70,48 @@ export const EnvSchema = z.object({
   AGENT_DREAM_EPISODES: positiveInt.default(20),
   AGENT_DREAM_TOKEN_BUDGET: positiveInt.default(200_000),
   AGENT_DREAM_TIME_BUDGET: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(30 * 60_000),
+  /** Approvals from chat (services/approvals, `agent approvals serve`). The worker posts with the bot token. */
+  SLACK_BOT_TOKEN: z.string().optional(),
+  /** HTTP receiver: verifies that interactions come from Slack. Needed by `agent approvals serve`, never by the worker. */
+  SLACK_SIGNING_SECRET: z.string().optional(),
+  /** Socket Mode instead of the HTTP receiver (an app-level `xapp-` token with connections:write). */
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…)').optional(),
+  /** Channel id approval requests are posted to (and the fallback when the owner cannot be sent a DM). */
+  SLACK_APPROVAL_CHANNEL: z.string().regex(/^[CGDU][A-Z0-9]{2,30}$/, 'must be a channel id such as C0123ABCD (not a #name)').optional(),
+  /** `on`: tasks submitted by `slack:<user id>` get their requests as a DM to that user. */
+  SLACK_APPROVAL_DM_OWNER: z.enum(['on', 'off']).default('off'),
+  /** Slack Web API base URL; only tests and proxies change it. */
+  SLACK_API_URL: z.string().url().optional(),
+  /** Allow-list of who may decide from chat (syntax in services/approvals/approvers.ts). */
+  AGENT_APPROVERS: z.string().default('').transform((value, ctx) => {
+    try {
+      return parseApprovers(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** Outgoing: approval requests and outcomes are POSTed here, signed with AGENT_APPROVAL_WEBHOOK_SECRET. */
+  AGENT_APPROVAL_WEBHOOK_URL: z.string().url().optional(),
+  AGENT_APPROVAL_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  AGENT_APPROVAL_WEBHOOK_KEY_ID: z.string().regex(KEY_ID, 'letters, digits, _ . and - only').default('agent'),
+  /** Inbound: `keyId=secret,…` that may sign decisions to POST /approvals/:taskId/:requestId. */
+  AGENT_APPROVAL_WEBHOOK_KEYS: z.string().default('').transform((value, ctx) => {
+    const keys: Record<string, string> = {};
+    for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const eq = pair.indexOf('=');
+      const id = pair.slice(0, eq);
+      if (eq < 1 || !KEY_ID.test(id) || pair.length - eq - 1 < 16) {
+        // Never echo the pair: it holds a secret.
+        ctx.addIssue({ code: 'custom', message: `each entry must be <key id>=<secret of at least 16 characters> (entry ${Object.keys(keys).length + 1} is not)` });
+        return z.NEVER;
+      }
+      keys[id] = pair.slice(eq + 1);
+    }
+    return keys;
+  }),
+  AGENT_APPROVALS_HOST: z.string().default('127.0.0.1'),
+  AGENT_APPROVALS_PORT: z.coerce.number().int().min(0).max(65_535).default(3100),
 });
 
 export interface Config {
@@ -87,6 +130,7 @@ export interface Config {
   inlineOutputLimit: number;
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
   memory: MemoryConfig;
+  approvals: ApprovalsConfig;
   /** The environment this config was read from: the redactor masks its secret values in tool output. */
   environment: Readonly<Record<string, string | undefined>>;
 }
@@ -98,6 +142,21 @@ export interface MemoryConfig {
   qdrant: { url: string; apiKey: string | undefined; collection: string } | null;
   embeddings: { provider: 'hashed' | 'openai' | 'voyage'; url: string | undefined; model: string | undefined; apiKey: string | undefined; dims: number | undefined };
   dream: { schedule: string | null; episodeThreshold: number; tokenBudget: number; timeBudgetMs: number };
+}
+
+export interface ApprovalsConfig {
+  slack: {
+    botToken: string | undefined;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    channel: string | undefined;
+    dmOwner: boolean;
+    /** Always ends with `/`, as the Slack WebClient expects. */
+    apiUrl: string | undefined;
+  };
+  webhook: { url: string | undefined; secret: string | undefined; keyId: string; inboundKeys: Record<string, string> };
+  approvers: ApproverRule[];
+  server: { host: string; port: number };
 }
 
 export class ConfigError extends Error {}
@@ -148,6 +207,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         tokenBudget: e.AGENT_DREAM_TOKEN_BUDGET,
         timeBudgetMs: e.AGENT_DREAM_TIME_BUDGET,
       },
+    },
+    approvals: {
+      slack: {
+        botToken: e.SLACK_BOT_TOKEN,
+        signingSecret: e.SLACK_SIGNING_SECRET,
+        appToken: e.SLACK_APP_TOKEN,
+        channel: e.SLACK_APPROVAL_CHANNEL,
+        dmOwner: e.SLACK_APPROVAL_DM_OWNER === 'on',
+        apiUrl: e.SLACK_API_URL ? e.SLACK_API_URL.replace(/\/*$/, '/') : undefined,
+      },
+      webhook: { url: e.AGENT_APPROVAL_WEBHOOK_URL, secret: e.AGENT_APPROVAL_WEBHOOK_SECRET, keyId: e.AGENT_APPROVAL_WEBHOOK_KEY_ID, inboundKeys: e.AGENT_APPROVAL_WEBHOOK_KEYS },
+      approvers: e.AGENT_APPROVERS,
+      server: { host: e.AGENT_APPROVALS_HOST, port: e.AGENT_APPROVALS_PORT },
     },
     environment: { ...env },
   };

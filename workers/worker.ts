@@ -19,6 +19,7 @@ import { FileStateStore } from '../services/state/file-state-store';
 import { PgStateStore } from '../services/state/pg-state-store';
 import type { StateStore } from '../services/state/state-store';
 import { lazyMemoryService } from '../services/memory/memory-service';
+import { createApprovalNotifier } from '../services/approvals/create-notifier';
 import { PolicySources } from '../services/policy/policy-sources';
 import { selfCheck as shellSelfCheck } from '../services/policy/shell-analyzer';
 import { createRedactor } from '../services/tools/redact';
@@ -80,6 +81,8 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
     // The worker's own secrets (API keys, DATABASE_URL) are the first thing a tool could leak.
     redactor: createRedactor({ env: config.environment }),
   });
+  // Before connecting: a half-configured Slack or webhook channel is a config error, not a runtime surprise.
+  const approvals = await createApprovalNotifier(config.approvals);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace);
   // Memory opens on first use: the embedded PGlite costs a second, which a worker that never recalls should not pay.
@@ -101,6 +104,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
       tools,
       store,
       policy: new PolicySources(config.home),
+      approvals,
       memory: {
         memory: () => memory.get(),
         settings: {

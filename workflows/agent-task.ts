@@ -59,11 +59,20 @@ const sideEffectTools = wf.proxyActivities<Activities>({
   retry: { initialInterval: '500ms', maximumAttempts: 3 },
 });
 /**
+ * Chat notifications of approvals (Slack, webhook): best effort, so a few quick attempts; a chat
+ * service that is down must not hold up a decided task for long, and the approval works from the
+ * CLI regardless. The activity marks permanent failures (bad token, unknown channel) non-retryable.
+ */
+const chat = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+/**
  * State-store writes: one small idempotent write (last write wins), so a local activity — no server
  * round trip — retried generously.
  */
 const state = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 10 } });
-
 /**
  * Memory recall: database reads and a few small file checks, so a local activity. A task never
  * depends on memory: after these attempts it goes on without it ('MemoryUnavailable' = the store
@@ -202,8 +211,14 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     },
   );
 
-  /** Raises an approval request and waits for a decision; silence until expiry means deny. */
-  async function requestApproval(ask: Omit<ApprovalRequest, 'requestId' | 'requestedAt' | 'expiresAt'>): Promise<ApprovalRecord> {
+  /**
+   * Raises an approval request and waits for a decision; silence until expiry means deny.
+   * `alwaysOffered`: an "always" answer would grant something, so chat offers that button.
+   */
+  async function requestApproval(
+    ask: Omit<ApprovalRequest, 'requestId' | 'requestedAt' | 'expiresAt'>,
+    options: { alwaysOffered?: boolean } = {},
+  ): Promise<ApprovalRecord> {
     const requestId = `apr-${++approvalSeq}`;
     const requestedAt = Date.now();
     const request: ApprovalRequest = {
@@ -216,6 +231,11 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     status = 'waiting_approval';
     note('approval', `approval ${requestId} requested: ${ask.tool} (${ask.risk}) — ${ask.reasons.join('; ')}`);
     publish();
+    // Chat (Slack, webhook) is told while the workflow waits, so a slow notification never delays a
+    // decision. Whether chat is configured is the worker's business: without it the activity returns
+    // at once. That costs one activity per approval but keeps deployment config out of the task input
+    // and the workflow. Patched: histories recorded before this change have no such activity.
+    const shown = wf.patched('chat-approval-notify') ? showInChat(request, options.alwaysOffered ?? false) : null;
     const answered = await wf.condition(() => decisions.has(requestId), input.approvalTimeoutMs);
     pending.delete(requestId);
     const record: ApprovalRecord = answered
@@ -235,7 +255,39 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     status = pending.size > 0 ? 'waiting_approval' : 'running';
     note('approval', `approval ${requestId} ${record.outcome} by ${record.decidedBy} via ${record.channel}${record.reason ? `: ${record.reason}` : ''}`);
     publish();
+    // Awaited (bounded by the chat proxy's timeouts) so the message shows the outcome before the task moves on or ends.
+    if (shown) await showOutcomeInChat(await shown, request, record);
     return record;
+  }
+
+  type ChatPosting = NonNullable<Awaited<ReturnType<Activities['notifyApprovalRequested']>>>;
+
+  /** Best effort: every failure goes to the trace and resolves to null; never throws, as nobody awaits it right away. */
+  async function showInChat(request: ApprovalRequest, alwaysOffered: boolean): Promise<ChatPosting | null> {
+    try {
+      const posting = await chat.notifyApprovalRequested.executeWithOptions({ summary: `show ${request.requestId} in chat` }, [
+        { taskId, summary, workspace: input.workspace, submittedBy: input.submittedBy, request, alwaysOffered },
+      ]);
+      for (const e of posting?.errors ?? []) note('note', `chat: ${request.requestId} not shown in ${e}`);
+      return posting;
+    } catch (err) {
+      note('note', `chat: ${request.requestId} not shown: ${failureMessage(err as Error)}`);
+      return null;
+    }
+  }
+
+  /** Replaces the buttons with the outcome wherever the request was shown. A failure is traced; cancellation still cancels. */
+  async function showOutcomeInChat(posting: ChatPosting | null, request: ApprovalRequest, record: ApprovalRecord): Promise<void> {
+    if (!posting || (!posting.slack && !posting.webhook)) return;
+    try {
+      const errors = await chat.notifyApprovalResolved.executeWithOptions({ summary: `show outcome of ${request.requestId} in chat` }, [
+        { taskId, summary, workspace: input.workspace, request, record, posting },
+      ]);
+      for (const e of errors) note('note', `chat: outcome of ${request.requestId} not shown in ${e}`);
+    } catch (err) {
+      if (wf.isCancellation(err)) throw err;
+      note('note', `chat: outcome of ${request.requestId} not shown: ${failureMessage(err as Error)}`);
+    }
   }
 
   /** Every tool call passes the gate; the answer is always a tool_result, whatever happens. */
@@ -252,7 +304,10 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     note('policy', `${verdict.tool} → ${decision} (${risk}; ${matchedRule ?? 'no rule'}): ${reasons.slice(0, 3).join('; ')}`);
     if (decision === 'deny') return fail(`Denied by policy: ${reasons.join('; ')}. Do not retry this action.`);
     if (decision === 'ask') {
-      const record = await requestApproval({ kind: 'tool', toolUseId: call.id, tool: verdict.tool, input: verdict.input, risk, reasons, actionHash: verdict.actionHash });
+      const record = await requestApproval(
+        { kind: 'tool', toolUseId: call.id, tool: verdict.tool, input: verdict.input, risk, reasons, actionHash: verdict.actionHash },
+        { alwaysOffered: verdict.grantRules.length > 0 },
+      );
       if (record.outcome !== 'approved') {
         const why = record.outcome === 'expired' ? 'nobody approved it in time, so it was treated as denied' : `the user denied it${record.reason ? ` (${record.reason})` : ''}`;
         return fail(`Not run: ${why}. Do not retry the same action; adapt the plan or explain what is blocked.`);
@@ -416,7 +471,6 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
         recordedAt: now(),
       },
     ]);
-
     if (wf.patched('agent-memory-write')) {
       await writeMemory({
         taskId,
