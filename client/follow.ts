@@ -5,7 +5,7 @@
 import readline from 'node:readline/promises';
 import type { ApprovalRecord, ApprovalRequest, TaskStatusView, TraceEntry } from '../domain/task';
 import { localUser } from './cli-context';
-import { innermostMessage, TaskClient, UserError } from './task-client';
+import { innermostMessage, NoWorkerAnsweredError, TaskClient, UserError } from './task-client';
 
 export interface FollowOptions {
   /** Print progress lines (false for --json). */
@@ -14,6 +14,8 @@ export interface FollowOptions {
   interactive: boolean;
   pollMs?: number;
   out?: (line: string) => void;
+  /** How long queries may go unanswered before following gives up (the task itself keeps running). */
+  unansweredGiveUpMs?: number;
 }
 
 export interface FollowOutcome {
@@ -47,12 +49,26 @@ export async function followTask(client: TaskClient, taskId: string, options: Fo
   const asked = new Set<string>();
   const rl = options.interactive ? readline.createInterface({ input: process.stdin, output: process.stdout }) : null;
   const hinted = new Set<string>();
+  /** A worker busy in a long workflow task (e.g. opening the embedded memory database) cannot answer queries for a while. */
+  let unansweredSince: number | null = null;
   try {
     for (;;) {
-      const view = await client.status(taskId);
+      let view;
+      try {
+        view = await client.status(taskId);
+        unansweredSince = null;
+      } catch (err) {
+        if (!(err instanceof NoWorkerAnsweredError)) throw err;
+        unansweredSince ??= Date.now();
+        if (Date.now() - unansweredSince > (options.unansweredGiveUpMs ?? 60_000)) throw err;
+        continue;
+      }
       if (view.status === 'running' || view.status === 'waiting_approval') {
         if (options.progress) {
-          for (const entry of await client.trace(taskId, nextSeq)) {
+          for (const entry of await client.trace(taskId, nextSeq).catch((err: unknown) => {
+            if (err instanceof NoWorkerAnsweredError) return []; // busy worker: the entries come on a later poll
+            throw err;
+          })) {
             out(formatTrace(entry));
             nextSeq = entry.seq + 1;
           }

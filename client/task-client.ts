@@ -33,6 +33,9 @@ export class UserError extends Error {
 
 const QUERY_DEADLINE_MS = 5_000;
 
+/** A running task whose worker did not answer a query in time: busy (a long local activity) or gone. */
+export class NoWorkerAnsweredError extends UserError {}
+
 export interface TaskListItem {
   taskId: string;
   status: TaskStatus;
@@ -224,9 +227,10 @@ export class TaskClient {
     try {
       return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, fn);
     } catch (err) {
-      const message = (err as Error).message ?? '';
+      // The gRPC error is wrapped ("Failed to query Workflow"); the cause says it was a timeout.
+      const message = err instanceof Error ? `${err.message} ${innermostMessage(err)}` : String(err);
       if (/deadline|timeout|timed out/i.test(message)) {
-        throw new UserError(`task ${taskId} is running but no worker answered within ${QUERY_DEADLINE_MS / 1000}s; start one with \`agent worker\` or \`agent up\``);
+        throw new NoWorkerAnsweredError(`task ${taskId} is running but no worker answered within ${QUERY_DEADLINE_MS / 1000}s; start one with \`agent worker\` or \`agent up\``);
       }
       throw err;
     }
