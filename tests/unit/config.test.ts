@@ -54,6 +54,8 @@ describe('loadConfig', () => {
         decayAfterMs: 30 * 86_400_000,
         dream: { schedule: '0 3 * * *', episodeThreshold: 20, tokenBudget: 200_000, timeBudgetMs: 30 * 60_000 },
       },
+      // Chat approvals are off until configured: no Slack, no webhook, nobody allowed to decide from chat.
+      approvals: { slack: { dmOwner: false }, webhook: { keyId: 'agent', inboundKeys: {} }, approvers: [], server: { host: '127.0.0.1', port: 3100 } },
     });
   });
 
