@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, parseDuration } from '../services/config';
 import { createContext, type CliContext } from './cli-context';
+import { approvalsServeCommand } from './commands/approvals';
 import { bgControlCommand, bgListCommand, bgSendCommand, bgStartCommand, bgStatusCommand } from './commands/background';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
@@ -42,6 +43,7 @@ Usage:
   agent memory forget <id|subject:attribute> [--reason TEXT] | explain <taskId> | reindex
                                 (all: [--scope S] [--workspace DIR] [--limit N] [--json])
   agent dream [--now] [--scope workspace|user|global|<scope>] [--workspace DIR] [--json]
+  agent approvals serve         the Slack / signed-webhook approval receivers, foreground
   agent up                      embedded Temporal dev server (if none answers) + a worker, foreground
   agent worker                  a worker only
   agent down                    stop the embedded dev server started by \`agent run\`
@@ -51,7 +53,7 @@ Usage:
 
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, AGENT_TASK_QUEUE, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL,
 AGENT_MODEL, AGENT_HOME, DATABASE_URL, AGENT_APPROVAL_TIMEOUT, AGENT_MEMORY*, AGENT_EMBEDDINGS*, QDRANT_URL,
-AGENT_DREAM_* (see README).`;
+AGENT_DREAM_*, SLACK_*, AGENT_APPROVERS, AGENT_APPROVAL_WEBHOOK_*, AGENT_APPROVALS_* (see README).`;
 
 const OPTIONS = {
   workspace: { type: 'string', short: 'w' },
@@ -205,6 +207,11 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
       return await dreamCommand(ctx, { now: values.now ?? false, scope: values.scope, workspace: values.workspace });
     case 'doctor':
       return await doctorCommand(ctx);
+    case 'approvals': {
+      const sub = need(args, 0, 'an approvals command: serve');
+      if (sub === 'serve') return await approvalsServeCommand(ctx);
+      throw new UserError(`unknown approvals command "${sub}" (serve)`, 2);
+    }
     default:
       throw new UserError(`unknown command "${command}"\n\n${USAGE}`, 2);
   }

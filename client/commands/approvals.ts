@@ -1,0 +1,28 @@
+/** `agent approvals serve`: the long-running process that hosts the Slack and webhook approval receivers. */
+import { serveProblems, startApprovalsServer } from '../chat/approvals-server';
+import type { CliContext } from '../cli-context';
+import { UserError } from '../task-client';
+
+export async function approvalsServeCommand(ctx: CliContext): Promise<number> {
+  const problems = serveProblems(ctx.config);
+  if (problems.length) throw new UserError(`cannot serve approvals:\n  - ${problems.join('\n  - ')}\n(see "Approvals from Slack and webhooks" in the README)`, 2);
+  const client = await ctx.connect();
+  const server = await startApprovalsServer({ config: ctx.config, client, log: (line) => process.stderr.write(`${line}\n`) }).catch((err: Error) => {
+    throw new UserError(`cannot serve approvals: ${err.message}`);
+  });
+  const { slack } = server;
+  const parts = [
+    slack ? `Slack (${slack.mode === 'socket' ? 'Socket Mode' : `HTTP at ${server.url}/slack/events`}, bot <@${slack.botUserId}>)` : null,
+    Object.keys(ctx.config.approvals.webhook.inboundKeys).length ? `signed webhook decisions at ${server.url}/approvals/:taskId/:requestId` : null,
+  ].filter(Boolean);
+  ctx.out(`serving approvals: ${parts.join('; ')}`);
+  ctx.out(`approvers: ${ctx.config.approvals.approvers.map((r) => r.text).join('; ')}`);
+  ctx.out(`tasks on ${ctx.config.temporal.address} (namespace ${ctx.config.temporal.namespace}); Ctrl-C to stop`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  await client.close();
+  return 0;
+}
