@@ -85,8 +85,11 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
   const approvals = await createApprovalNotifier(config.approvals);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace);
-  // Memory opens on first use: the embedded PGlite costs a second, which a worker that never recalls should not pay.
+  // Memory opens once per worker, in the background (the embedded PGlite takes a few seconds to start).
   const memory = lazyMemoryService(config);
+  // Warm it up while the worker bundles and connects, so the first recall does not wait for it;
+  // a failure here is reported by the activities that need memory.
+  if (config.memory.enabled) void memory.get().catch(() => undefined);
   const temporalClient = new Client({ connection, namespace: config.temporal.namespace });
   if (config.memory.enabled) {
     // Every worker keeps the consolidation schedule in line with its config; a failure costs only the schedule.

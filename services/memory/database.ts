@@ -6,6 +6,7 @@
  * PGlite is one connection in one process: the pool has one client, and a lock file keeps a
  * second process (say `agent memory list` while `agent up` runs) from opening the same files.
  */
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
@@ -119,7 +120,10 @@ async function openPgliteOnce(dir: string): Promise<MemoryDatabase> {
       import('@electric-sql/pglite-pgvector'),
       import('@electric-sql/pglite/node-postgres'),
     ]);
-    const pglite = await PGlite.create({ dataDir: dir, extensions: { vector } });
+    // PostgreSQL's own log lines would otherwise go to this process's stdout (and break `--json`).
+    const log = createWriteStream(`${dir}.log`, { flags: 'a' });
+    const toLog = (text: string) => (log.write(text.endsWith('\n') ? text : `${text}\n`), true);
+    const pglite = await PGlite.create({ dataDir: dir, extensions: { vector }, onStdout: toLog, onStderr: toLog });
     const pool = safePool({ ...createPgConfig(pglite), max: 1 });
     return {
       kind: 'pglite',
@@ -128,6 +132,7 @@ async function openPgliteOnce(dir: string): Promise<MemoryDatabase> {
       async close() {
         await pool.end();
         await pglite.close();
+        log.end();
         await rm(lockFile, { force: true });
       },
     };
