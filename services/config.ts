@@ -64,7 +64,7 @@ export const EnvSchema = z.object({
   AGENT_EMBEDDINGS_MODEL: z.string().optional(),
   AGENT_EMBEDDINGS_API_KEY: z.string().optional(),
   AGENT_EMBEDDINGS_DIMS: positiveInt.max(16_000).optional(),
-  /** Cron (UTC) of the consolidation schedule the worker keeps up to date; `off` removes nothing but creates none. */
+  /** Cron (UTC) of the consolidation schedule every worker keeps up to date; `off`: create none (an existing one is left alone). */
   AGENT_DREAM_SCHEDULE: z.string().default('0 3 * * *'),
   /** Consolidation also starts when a scope has this many episodes not yet consolidated. */
   AGENT_DREAM_EPISODES: positiveInt.default(20),
