@@ -3,7 +3,7 @@
  * search at 10k and 100k memories, write throughput, knowledge-update accuracy on a scenario set,
  * and consolidation time for 1,000 episodes — on PGlite (the embedded default) and PostgreSQL.
  *
- * Usage: node --import tsx bench/memory.ts [--sizes 10000,100000] [--backends pglite,postgres] [--skip-dream]
+ * Usage: node --import tsx bench/memory.ts [--sizes 10000,100000] [--backends pglite,postgres] [--skip-dream | --only-dream]
  * PostgreSQL: DATABASE_URL when set (the bench creates and drops its own database there), otherwise
  * a throwaway cluster from Debian's postgresql package with pgvector (as the tests use).
  * Tables go to stdout, progress to stderr.
@@ -38,6 +38,7 @@ const arg = (name: string) => {
 const SIZES = (arg('sizes') ?? '10000,100000').split(',').map(Number).sort((a, b) => a - b);
 const BACKENDS = (arg('backends') ?? 'pglite,postgres').split(',') as ('pglite' | 'postgres')[];
 const SKIP_DREAM = process.argv.includes('--skip-dream');
+const ONLY_DREAM = process.argv.includes('--only-dream');
 const QUERIES = 300;
 const RECALL_AT_K_QUERIES = 100;
 const WRITE_SAMPLE = 2_000;
@@ -101,11 +102,12 @@ function sentence(n: number) {
   return Array.from({ length: n }, word).join(' ');
 }
 
-/** The i-th synthetic memory: unique (scope, key) for i < 97·24·16 ≈ 37k per scope; three scopes cover 100k+. */
+/** The i-th synthetic memory, with a unique (scope, key) for every i. */
 function synthetic(i: number, ws: string): NewMemory {
   const scope = SCOPES(ws)[i % 3]!;
   const j = Math.floor(i / 3);
-  const subject = `${ADJ[j % ADJ.length]}-${NOUNS[Math.floor(j / ADJ.length) % NOUNS.length]}`;
+  const round = Math.floor(j / (ADJ.length * NOUNS.length * ATTRS.length));
+  const subject = `${ADJ[j % ADJ.length]}-${NOUNS[Math.floor(j / ADJ.length) % NOUNS.length]}${round ? `-${round + 1}` : ''}`;
   const attribute = ATTRS[Math.floor(j / (ADJ.length * NOUNS.length)) % ATTRS.length]!;
   return {
     scope,
@@ -237,6 +239,16 @@ async function openBackend(backend: 'pglite' | 'postgres', tmp: string, postgres
 }
 
 async function consolidation(backend: 'pglite' | 'postgres', tmp: string, databaseUrl: string | null) {
+  // Its own resources only: the PostgreSQL cluster and temp dir outlive this measurement.
+  const mark = cleanups.length;
+  try {
+    return await consolidationRun(backend, tmp, databaseUrl);
+  } finally {
+    for (const { what, fn } of cleanups.splice(mark).reverse()) await Promise.resolve(fn()).catch((err: Error) => log(`cleanup of ${what} failed: ${err.message}`));
+  }
+}
+
+async function consolidationRun(backend: 'pglite' | 'postgres', tmp: string, databaseUrl: string | null) {
   const cliPath = await findTemporalCli(process.env.TEMPORAL_CLI_PATH);
   if (!cliPath) throw new Error('the Temporal CLI is missing: run `npm run setup` first');
   const fake = await startFakeLlm(
@@ -298,8 +310,19 @@ async function consolidation(backend: 'pglite' | 'postgres', tmp: string, databa
   const run = await startDream(client.client, config, scope, 'bench', { batchSize: 10 });
   const report: DreamReport = await client.client.workflow.getHandle<typeof dream>(run.workflowId, run.runId).result();
   const seconds = (performance.now() - t) / 1000;
-  await cleanup();
   return { seconds, report };
+}
+
+function printRecallTables(rows: string[], writes: string[], updates: string[]) {
+  console.log('\n### Recall (hybrid: vector + full text + key; no LLM), hashed 256-d embeddings, pgvector HNSW\n');
+  console.log('| backend | memories | p50 (ms) | p95 (ms) | p99 (ms) | recall@10 vs exact |\n| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log(rows.join('\n'));
+  console.log('\n### Write throughput (dedupe + supersession + embedding + index, batches of 50)\n');
+  console.log('| backend | memories/s |\n| --- | ---: |');
+  console.log(writes.join('\n'));
+  console.log('\n### Knowledge-update accuracy (100 keys, 1–4 updates each, 2 near-neighbour keys each)\n');
+  console.log('| backend | accuracy |\n| --- | ---: |');
+  console.log(updates.join('\n'));
 }
 
 async function main() {
@@ -339,7 +362,7 @@ async function main() {
   const writes: string[] = [];
   const updates: string[] = [];
   try {
-    for (const backend of BACKENDS) {
+    for (const backend of ONLY_DREAM ? [] : BACKENDS) {
       log(`${backend}: opening`);
       const memory = await openBackend(backend, tmp, postgresUrl);
       const ws = '/bench/workspace';
@@ -366,15 +389,7 @@ async function main() {
       }
       await memory.close();
     }
-    console.log('\n### Recall (hybrid: vector + full text + key; no LLM), hashed 256-d embeddings, pgvector HNSW\n');
-    console.log('| backend | memories | p50 (ms) | p95 (ms) | p99 (ms) | recall@10 vs exact |\n| --- | ---: | ---: | ---: | ---: | ---: |');
-    console.log(rows.join('\n'));
-    console.log('\n### Write throughput (dedupe + supersession + embedding + index, batches of 50)\n');
-    console.log('| backend | memories/s |\n| --- | ---: |');
-    console.log(writes.join('\n'));
-    console.log('\n### Knowledge-update accuracy (100 keys, 1–4 updates each, 2 near-neighbour keys each)\n');
-    console.log('| backend | accuracy |\n| --- | ---: |');
-    console.log(updates.join('\n'));
+    if (!ONLY_DREAM) printRecallTables(rows, writes, updates);
     if (!SKIP_DREAM) {
       const dreams: string[] = [];
       for (const backend of BACKENDS) {
