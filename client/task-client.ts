@@ -61,9 +61,10 @@ export class TaskClient {
   }
 
   /** Connects to TEMPORAL_ADDRESS; throws UserError saying how to start a server when nothing answers. */
-  static async connect(config: Config): Promise<TaskClient> {
+  static async connect(config: Config, options: { connectTimeoutMs?: number } = {}): Promise<TaskClient> {
     try {
-      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3_000 });
+      // Short by default: a person waiting on the CLI should hear quickly that nothing answers.
+      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: options.connectTimeoutMs ?? 3_000 });
       return new TaskClient(new Client({ connection, namespace: config.temporal.namespace }), config);
     } catch (err) {
       throw new UserError(

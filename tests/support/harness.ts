@@ -51,7 +51,8 @@ export async function startTestWorker(env: Record<string, string>, llm?: LlmClie
 }
 
 export async function connectClient(env: Record<string, string>): Promise<TaskClient> {
-  return await TaskClient.connect(loadConfig(env));
+  // Generous: on a loaded 2-core CI machine the shared dev server can take seconds to accept.
+  return await TaskClient.connect(loadConfig(env), { connectTimeoutMs: 20_000 });
 }
 
 export async function makeWorkspace(files: Record<string, string> = {}): Promise<string> {

@@ -36,7 +36,7 @@ describe('background agent across a server restart', () => {
     fake = await startFakeLlm(parseScript({ scenarios: [{ match: '', stages: { execute: { text: 'handled' } } }] }));
     const env = await testEnv(fake.url, { TEMPORAL_ADDRESS: address });
     worker = await startTestWorker(env);
-    client = await TaskClient.connect(loadConfig(env));
+    client = await TaskClient.connect(loadConfig(env), { connectTimeoutMs: 20_000 });
     const bg = () => new BackgroundClient(client!.client, env.AGENT_TASK_QUEUE!);
     await bg().start({ name: 'survivor', goal: 'answer each message', workspace: await makeWorkspace({}) });
     await bg().send('survivor', 'before the restart', 'tester', 'before');
@@ -48,7 +48,7 @@ describe('background agent across a server restart', () => {
     await server.stop();
     server = await startDevServer(serverOptions);
     worker = await startTestWorker(env);
-    client = await TaskClient.connect(loadConfig(env));
+    client = await TaskClient.connect(loadConfig(env), { connectTimeoutMs: 20_000 });
 
     await bg().send('survivor', 'after the restart', 'tester', 'after');
     const view = await waitFor(async () => {
