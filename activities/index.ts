@@ -129,7 +129,7 @@ export function createActivities({ model, tools, store, policy, memory, approval
       return actionHash(tool, input, root);
     },
 
-    async runTool(request: { toolUseId: string; tool: ToolName; input: Record<string, unknown>; workspace: string; allowNetwork?: boolean; requireSandbox?: boolean }) {
+    async runTool(request: { toolUseId: string; tool: ToolName; input: Record<string, unknown>; workspace: string; user?: string; allowNetwork?: boolean; requireSandbox?: boolean }) {
       return await withHeartbeat(async (ctx) => {
         const execution = ctx.info.workflowExecution;
         if (!execution) throw ApplicationFailure.nonRetryable('runTool must be called from a workflow', FailureType.ToolInfrastructure);
@@ -138,6 +138,7 @@ export function createActivities({ model, tools, store, policy, memory, approval
           {
             effectKey: `${workflowId}/${runId}/${request.toolUseId}`,
             taskId: workflowId,
+            ...(request.user ? { user: request.user } : {}),
             tool: request.tool,
             input: request.input,
             workspace: request.workspace,

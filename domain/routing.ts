@@ -8,6 +8,9 @@ import { isToolName, type ToolName } from './tool-catalog';
 export function routeTools(intent: Intent, plan: Plan): ToolName[] {
   // Looking around is always possible: the read-only tools the policy lets run in every mode.
   const tools = new Set<ToolName>(['read_file', 'list_files', 'search_files', 'inspect_environment']);
+  // The agent decides what is worth keeping for later tasks (memory is its own, never the workspace).
+  tools.add('remember');
+  tools.add('forget');
   if (intent.needsWrite) {
     tools.add('write_file');
     tools.add('edit_file');

@@ -4,6 +4,7 @@
  * added without declaring whether it writes and whether it is safe to re-run.
  */
 import { z } from 'zod';
+import { ForgetInput, RememberInput } from './memory';
 
 /** Risk classes a person reads in an approval prompt; the shell analyser (issue 3) refines `unknown`. */
 export const RISK_CLASSES = [
@@ -14,6 +15,8 @@ export const RISK_CLASSES = [
   'destructive',
   'privilege-escalation',
   'system-wide',
+  /** Changes the agent's own memory (remember / forget), never the workspace or the machine. */
+  'memory',
   'unknown',
 ] as const;
 export type RiskClass = (typeof RISK_CLASSES)[number];
@@ -181,6 +184,28 @@ export const TOOL_SPECS = {
     input: InspectEnvironmentInput,
     risk: 'read-only',
     idempotent: true,
+    writes: false,
+    timeoutSeconds: 30,
+  },
+  remember: {
+    name: 'remember',
+    description:
+      'Remember a fact, preference or procedure for later tasks as subject + attribute = value. ' +
+      'Using the same subject and attribute again updates it (the old value is kept in its history).',
+    input: RememberInput,
+    risk: 'memory',
+    // Writes go through a deterministic, deduplicating path: a retry confirms instead of duplicating.
+    idempotent: true,
+    writes: false,
+    timeoutSeconds: 30,
+  },
+  forget: {
+    name: 'forget',
+    description: 'Retire a remembered fact (by subject:attribute key) that is no longer true, with the reason. It stays in its history.',
+    input: ForgetInput,
+    risk: 'memory',
+    // A second forget of the same key finds nothing: the effect journal replays the first answer instead.
+    idempotent: false,
     writes: false,
     timeoutSeconds: 30,
   },

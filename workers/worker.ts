@@ -75,18 +75,20 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
   const store = await openStateStore(config);
   const llm = overrides.llm ?? new AnthropicLlm(config.llm);
   const model = new AgentModel(llm, new TranscriptStore(store), store);
-  const tools = new ToolRunner(store, {
-    modelOutputLimit: config.inlineOutputLimit,
-    historyInlineBytes: HISTORY_INLINE_BYTES,
-    // The worker's own secrets (API keys, DATABASE_URL) are the first thing a tool could leak.
-    redactor: createRedactor({ env: config.environment }),
-  });
   // Before connecting: a half-configured Slack or webhook channel is a config error, not a runtime surprise.
   const approvals = await createApprovalNotifier(config.approvals);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace);
   // Memory opens once per worker, in the background (the embedded PGlite takes a few seconds to start).
   const memory = lazyMemoryService(config);
+  const tools = new ToolRunner(store, {
+    modelOutputLimit: config.inlineOutputLimit,
+    historyInlineBytes: HISTORY_INLINE_BYTES,
+    // The worker's own secrets (API keys, DATABASE_URL) are the first thing a tool could leak.
+    redactor: createRedactor({ env: config.environment }),
+    // The agent's remember / forget tools write through the same memory layer as the memory writer.
+    ...(config.memory.enabled ? { memory: () => memory.get() } : {}),
+  });
   // Warm it up while the worker bundles and connects, so the first recall does not wait for it;
   // a failure here is reported by the activities that need memory.
   if (config.memory.enabled) void memory.get().catch(() => undefined);

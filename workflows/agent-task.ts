@@ -325,6 +325,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
         tool: verdict.tool,
         input: verdict.input,
         workspace: input.workspace,
+        user: input.submittedBy,
         allowNetwork: verdict.verdict.allowNetwork ?? false,
         // Allowed without a human because it would be sandboxed: a worker without a sandbox must not run it.
         requireSandbox: decision === 'allow',
@@ -565,7 +566,11 @@ function describeCall(tool: string, input: Record<string, unknown>): string {
           ? input.path
           : typeof input.jobId === 'string'
             ? `${input.jobId}${input.stop === true ? ' (stop)' : ''}`
-            : '';
+            : typeof input.subject === 'string'
+              ? `${input.subject}:${String(input.attribute)}`
+              : typeof input.key === 'string'
+                ? input.key
+                : '';
   return `${tool}${arg ? ` ${arg.length > 80 ? `${arg.slice(0, 80)}…` : arg}` : ''}`;
 }
 

@@ -6,12 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { MEMORY_KINDS, SCOPE_KINDS, type ScopeKind } from '../../domain/memory';
 
-export const MEMORY_KINDS = ['fact', 'preference', 'procedure', 'episode-summary'] as const;
-export type MemoryKind = (typeof MEMORY_KINDS)[number];
-
-export const SCOPE_KINDS = ['user', 'workspace', 'global'] as const;
-export type ScopeKind = (typeof SCOPE_KINDS)[number];
+export { MEMORY_KINDS, SCOPE_KINDS, type MemoryKind, type ScopeKind } from '../../domain/memory';
 
 export class MemoryInputError extends Error {}
 

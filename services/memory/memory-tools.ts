@@ -5,29 +5,12 @@
  * `remember` of a known key supersedes its value (the chain is kept), and `forget` retires exactly
  * one key in one scope — never anything else.
  */
-import { z } from 'zod';
-import { MEMORY_KINDS, MemoryInputError, SCOPE_KINDS, scopeId, type ScopeContext } from './keys';
+import { ForgetInput, RememberInput } from '../../domain/memory';
+import { MemoryInputError, scopeId, type ScopeContext } from './keys';
 import type { MemoryService } from './memory-service';
 import { quote } from './recall';
-import { CheckSpecSchema, MAX_VALUE_CHARS } from './types';
 
-/** Input of `remember` (zod, sandbox-safe: can move to domain/ as the catalog schema unchanged). */
-export const RememberInput = z.strictObject({
-  subject: z.string().min(1).max(120).describe('What the memory is about, e.g. "deploy"'),
-  attribute: z.string().min(1).max(120).describe('Which property, e.g. "target". Reuse an existing subject+attribute to update it'),
-  value: z.string().min(1).max(MAX_VALUE_CHARS),
-  scope: z.enum(SCOPE_KINDS).default('workspace').describe('workspace: this project; user: the person; global: everywhere'),
-  kind: z.enum(MEMORY_KINDS).default('fact'),
-  importance: z.number().min(0).max(1).optional(),
-  check: CheckSpecSchema.optional().describe('Optional cheap check of the claim against the workspace, run at every recall'),
-});
-
-/** Input of `forget`. */
-export const ForgetInput = z.strictObject({
-  key: z.string().min(3).max(250).describe('subject:attribute of the memory to retire'),
-  scope: z.enum(SCOPE_KINDS).default('workspace'),
-  reason: z.string().min(1).max(500).describe('Why it is no longer true'),
-});
+export { ForgetInput, RememberInput } from '../../domain/memory';
 
 export interface ToolContext extends ScopeContext {
   taskId: string;

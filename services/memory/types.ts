@@ -1,30 +1,9 @@
 /** The memory model's shapes: items with provenance and a supersession chain, environment checks, candidates. */
 import { z } from 'zod';
+import { CheckSpecSchema, MAX_VALUE_CHARS, type CheckSpec } from '../../domain/memory';
 import { MEMORY_KINDS, SCOPE_KINDS, type MemoryKind } from './keys';
 
-/** Longest value a memory may hold: memories are facts, not documents (a transcript is an episode). */
-export const MAX_VALUE_CHARS = 2_000;
-
-const relPath = z
-  .string()
-  .min(1)
-  .max(1_000)
-  .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a path inside the workspace (relative, no ..)');
-
-/**
- * A cheap check of a memory's claim against the workspace, run at recall. Only these shapes exist,
- * so a memory can never make recall run a command.
- */
-export const CheckSpecSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('file_exists'), path: relPath }),
-  z.strictObject({ type: z.literal('file_absent'), path: relPath }),
-  z.strictObject({ type: z.literal('file_contains'), path: relPath, text: z.string().min(1).max(500) }),
-  /** A package.json script exists (and, with command, is exactly that command). */
-  z.strictObject({ type: z.literal('package_script'), name: z.string().min(1).max(200), command: z.string().max(1_000).optional(), path: relPath.optional() }),
-  /** A JSON config file holds this value at a JSON pointer, e.g. tsconfig.json /compilerOptions/strict = true. */
-  z.strictObject({ type: z.literal('json_value'), path: relPath, pointer: z.string().max(500).regex(/^(\/[^/]*)*$/, 'must be a JSON pointer like /a/b'), value: z.unknown() }),
-]);
-export type CheckSpec = z.infer<typeof CheckSpecSchema>;
+export { CheckSpecSchema, MAX_VALUE_CHARS, type CheckSpec } from '../../domain/memory';
 
 export const ProvenanceSchema = z.strictObject({
   taskId: z.string().max(200).optional(),

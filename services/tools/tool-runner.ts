@@ -9,6 +9,9 @@ import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
 import { detectSandbox } from '../sandbox/bubblewrap';
 import type { StateStore } from '../state/state-store';
 import type { Redactor } from './redact';
+import { MemoryInputError } from '../memory/keys';
+import type { MemoryService } from '../memory/memory-service';
+import { forgetTool, rememberTool } from '../memory/memory-tools';
 import { BackgroundJobs, jobIdFor } from './background-jobs';
 import { inspectEnvironmentTool } from './environment';
 import { editFileTool, listFilesTool, readFileTool, searchFilesTool, writeFileTool } from './file-tools';
@@ -20,6 +23,8 @@ export interface ToolRunRequest {
   effectKey: string;
   /** The task (workflow id) the call belongs to: background jobs are visible to their own task only. */
   taskId: string;
+  /** Who submitted the task: the owner of `user`-scoped memories. */
+  user?: string;
   tool: ToolName;
   input: Record<string, unknown>;
   workspace: string;
@@ -64,6 +69,8 @@ export interface ToolRunnerOptions {
   redactor?: Redactor;
   /** Background jobs of this worker process (one registry per worker). */
   jobs?: BackgroundJobs;
+  /** The memory layer, for remember / forget; absent when memory is off. */
+  memory?: () => Promise<MemoryService>;
   /** Overrides of the catalog's per-tool timeouts (tests use short ones). */
   timeoutSeconds?: Partial<Record<ToolName, number>>;
 }
@@ -149,6 +156,18 @@ export class ToolRunner {
         return await editFileTool(workspace, TOOL_SPECS.edit_file.input.parse(request.input));
       case 'inspect_environment':
         return await inspectEnvironmentTool(workspace, context);
+      case 'remember':
+      case 'forget': {
+        if (!this.options.memory) throw new ToolInputError('memory is turned off on this worker (AGENT_MEMORY=off); nothing was remembered or forgotten');
+        const memory = await this.options.memory();
+        const ctx = { taskId: request.taskId, workspace, user: request.user ?? 'cli' };
+        try {
+          return request.tool === 'remember' ? await rememberTool(memory, ctx, request.input) : await forgetTool(memory, ctx, request.input);
+        } catch (err) {
+          if (err instanceof MemoryInputError) throw new ToolInputError(err.message);
+          throw err;
+        }
+      }
       case 'command_status': {
         const input = TOOL_SPECS.command_status.input.parse(request.input);
         return await this.jobs.status(input.jobId, request.taskId, { waitSeconds: input.waitSeconds, stop: input.stop, signal: context.signal });

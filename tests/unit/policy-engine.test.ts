@@ -120,6 +120,11 @@ const FILE_CASES: Case[] = [
   ['command_status', { jobId: 'job-0123456789ab' }, 'allow'],
   ['command_status', { jobId: 'job-0123456789ab', stop: true }, 'allow', { mode: 'dont-ask' }],
   ['command_status', { jobId: 'job-0123456789ab' }, 'deny', { rules: ['deny *'] }],
+  // the agent's own memory: no approval in any mode, but a rule can still forbid it
+  ['remember', { subject: 'deploy', attribute: 'target', value: 'prod-eu' }, 'allow'],
+  ['remember', { subject: 'deploy', attribute: 'target', value: 'prod-eu' }, 'allow', { mode: 'dont-ask' }],
+  ['forget', { key: 'deploy:target', reason: 'moved' }, 'allow', { mode: 'plan' }],
+  ['remember', { subject: 'deploy', attribute: 'target', value: 'prod-eu' }, 'deny', { rules: ['deny remember'] }],
 ];
 
 describe('file tool decisions', () => {
