@@ -3,9 +3,14 @@ import { serveProblems, startApprovalsServer } from '../chat/approvals-server';
 import type { CliContext } from '../cli-context';
 import { UserError } from '../task-client';
 
-export async function approvalsServeCommand(ctx: CliContext): Promise<number> {
+/** Throws a usage error listing every problem when the receivers cannot be served with this config. */
+export function assertApprovalsServable(ctx: CliContext): void {
   const problems = serveProblems(ctx.config);
   if (problems.length) throw new UserError(`cannot serve approvals:\n  - ${problems.join('\n  - ')}\n(see "Approvals from Slack and webhooks" in the README)`, 2);
+}
+
+export async function approvalsServeCommand(ctx: CliContext): Promise<number> {
+  assertApprovalsServable(ctx);
   const client = await ctx.connect();
   const server = await startApprovalsServer({ config: ctx.config, client, log: (line) => process.stderr.write(`${line}\n`) }).catch((err: Error) => {
     throw new UserError(`cannot serve approvals: ${err.message}`);

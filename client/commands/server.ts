@@ -1,19 +1,39 @@
 /** `agent up`, `agent worker`, `agent down` and `agent fake-llm`: the long-running processes. */
 import { readFile } from 'node:fs/promises';
 import { createAgentWorker } from '../../workers/worker';
+import { startApprovalsServer, type ApprovalsServer } from '../chat/approvals-server';
 import type { CliContext } from '../cli-context';
 import { ensureServer, stopEmbeddedServer } from '../embedded';
 import { startFakeLlm } from '../fake-llm/fake-llm-server';
 import { parseScript } from '../fake-llm/script';
 import { UserError } from '../task-client';
+import { assertApprovalsServable } from './approvals';
 
-/** Embedded dev server (if none answers) plus a worker, in the foreground until Ctrl-C. */
+/** Inbound chat approvals are configured (Slack signing secret or app token, or webhook decision keys). */
+function chatApprovalsConfigured(ctx: CliContext): boolean {
+  const { slack, webhook } = ctx.config.approvals;
+  return Boolean(slack.signingSecret || slack.appToken) || Object.keys(webhook.inboundKeys).length > 0;
+}
+
+/** Dev server (if none answers) + a worker in the foreground until Ctrl-C, and the approvals receivers when chat approvals are configured. */
 export async function upCommand(ctx: CliContext): Promise<number> {
+  if (chatApprovalsConfigured(ctx)) {
+    // Fail before starting anything: a half-configured receiver is a config error.
+    assertApprovalsServable(ctx);
+  }
   const server = await ensureServer(ctx.config, { detached: false, log: ctx.out });
   if (!server) ctx.out(`using the Temporal server at ${ctx.config.temporal.address}`);
+  let approvals: ApprovalsServer | null = null;
   try {
+    if (chatApprovalsConfigured(ctx)) {
+      approvals = await startApprovalsServer({ config: ctx.config, client: await ctx.connect(), log: ctx.out }).catch((err: Error) => {
+        throw new UserError(`cannot serve approvals: ${err.message}`);
+      });
+      ctx.out(`serving chat approvals${approvals.url ? ` at ${approvals.url}` : ' (Slack Socket Mode)'}`);
+    }
     return await workerCommand(ctx);
   } finally {
+    await approvals?.close();
     await server?.stop();
   }
 }

@@ -139,4 +139,13 @@ describe('CLI errors are one clear line', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--limit must be a positive integer/);
   });
+
+  it('agent up with half-configured chat approvals stops before starting anything, naming each fix', async () => {
+    const res = await runCli(['up'], { ...env, AGENT_DEV_SERVER: 'auto', AGENT_APPROVAL_WEBHOOK_KEYS: 'ops=0123456789abcdef0123456789abcdef' });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('cannot serve approvals');
+    expect(res.stderr).toContain('AGENT_APPROVERS is empty');
+    expect(res.stderr).toContain('add webhook:ops');
+    expect(res.stdout).not.toMatch(/worker polling|dev server/);
+  });
 });
