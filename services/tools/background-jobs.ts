@@ -20,6 +20,8 @@ const OUTPUT_KEEP_BYTES = 1024 * 1024;
 /** What one status call returns at most; the rest is summarised as skipped. */
 const STATUS_OUTPUT_BYTES = 64 * 1024;
 const MAX_RUNNING_JOBS_PER_TASK = 5;
+/** How long a stop request waits to see the job gone before answering. */
+const STOP_WAIT_MS = 10_000;
 
 interface Job {
   id: string;
@@ -119,7 +121,8 @@ export class BackgroundJobs {
     }
     if (options.stop && !job.end) {
       this.kill(job, 'stopped');
-      await job.ended;
+      // SIGKILL of the group is immediate, but the sandbox's teardown can lag on a busy machine.
+      await waitFor(job.ended, STOP_WAIT_MS, options.signal);
     } else if (options.waitSeconds > 0 && !job.end) {
       await waitFor(job.ended, options.waitSeconds * 1000, options.signal);
     }
@@ -181,7 +184,11 @@ export class BackgroundJobs {
 
   private describeState(job: Job): string {
     const ran = (until: number) => `${Math.round((until - job.startedAt) / 100) / 10}s`;
-    if (!job.end) return `job ${job.id} is running (for ${ran(Date.now())}): ${job.command}`;
+    if (!job.end) {
+      return job.stopRequested
+        ? `job ${job.id} was told to stop (its process group was killed) and is still exiting: ${job.command}`
+        : `job ${job.id} is running (for ${ran(Date.now())}): ${job.command}`;
+    }
     const how =
       job.end.reason === 'timed out'
         ? `was killed after its ${job.timeoutSeconds}s limit`

@@ -29,7 +29,7 @@ beforeEach(async () => {
   await mkdir(outside);
   await writeFile(path.join(outside, 'secret.txt'), 'outside secret\n');
   store = new FileStateStore(path.join(base, 'state'));
-  runner = new ToolRunner(store, { modelOutputLimit: 100_000, historyInlineBytes: 100_000, timeoutSeconds: { command_status: 1 } });
+  runner = new ToolRunner(store, { modelOutputLimit: 100_000, historyInlineBytes: 100_000 });
 });
 
 afterEach(async () => {
@@ -71,11 +71,15 @@ describe('file tools check what they opened', () => {
 describe('per-tool timeouts', () => {
   it('every tool declares a timeout and the runner enforces it, reporting a tool error', async () => {
     for (const spec of Object.values(TOOL_SPECS)) expect(spec.timeoutSeconds, spec.name).toBeGreaterThan(0);
-    const started = await call('run_command', { command: 'sleep 30', background: true, timeoutSeconds: 60 });
+    // command_status is bounded at 1 s in this runner; asking it to wait 20 s must stop at the bound.
+    const bounded = new ToolRunner(store, { modelOutputLimit: 10_000, historyInlineBytes: 10_000, timeoutSeconds: { command_status: 1 } });
+    const run = (tool: ToolRunRequest['tool'], input: Record<string, unknown>) =>
+      bounded.run({ effectKey: `bounded/call-${++seq}`, taskId: 'task-t', tool, input, workspace: ws, requireSandbox: true });
+    const started = await run('run_command', { command: 'sleep 30', background: true, timeoutSeconds: 60 });
     const jobId = /job-[0-9a-f]{12}/.exec(started.content!)![0];
     const t0 = Date.now();
-    // command_status is bounded at 1 s in this runner; asking it to wait 20 s must stop at the bound.
-    const outcome = await call('command_status', { jobId, waitSeconds: 20 });
+    const outcome = await run('command_status', { jobId, waitSeconds: 20 });
+    bounded.jobs.stopAll();
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(outcome).toMatchObject({ status: 'error', isError: true });
     expect(outcome.content).toBe('command_status timed out after 1s');
