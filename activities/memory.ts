@@ -5,7 +5,7 @@
  * results for history — the recalled block is bounded by its token budget.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Verification } from '../domain/task';
+import type { EpisodeRecord } from './index';
 import type { AgentModel, CallOptions, Usage } from '../services/llm/agent-model';
 import { dreamWorkflowId, scopeId, scopesFor, type ScopeContext } from '../services/memory/keys';
 import { MemoryBusyError } from '../services/memory/database';
@@ -54,18 +54,8 @@ export interface WriteActivityResult {
   dreamTriggered: boolean;
 }
 
-export interface EpisodeForMemory {
-  taskId: string;
-  prompt: string;
-  workspace: string;
-  goal: string;
-  planSteps: string[];
-  verification: Verification;
-  transcriptHead: string | null;
-  status: string;
-  toolCalls: number;
-  recordedAt: string;
-}
+/** The episode as the memory writer reads it: the recorded episode, with the goal instead of the whole intent. */
+export type EpisodeForMemory = Omit<EpisodeRecord, 'intent'> & { goal: string };
 
 /** One line per episode for consolidation: what was asked, what happened, the verifier's evidence. */
 function episodeSummary(e: EpisodeForMemory): string {

@@ -18,7 +18,6 @@
  * Usage: node --import tsx bench/approvals-chat.ts [--quick]. Table on stdout, progress on stderr;
  * everything started here is stopped on exit, error or Ctrl-C. Measures, never asserts.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -35,9 +34,9 @@ import { TaskClient } from '../client/task-client';
 import { signedHeaders } from '../services/approvals/signing';
 import { APPROVE_ACTION } from '../services/approvals/slack-message';
 import { loadConfig } from '../services/config';
-import { findTemporalCli, freePort, startDevServer } from '../services/temporal-dev-server';
 import { FakeSlack } from '../tests/support/fake-slack';
 import { createAgentWorker } from '../workers/worker';
+import { startBenchDevServer } from './dev-server';
 
 const QUICK = process.argv.includes('--quick');
 const SAMPLES = QUICK ? 10 : 50;
@@ -93,19 +92,8 @@ async function main() {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'agent-bench-chat-'));
   onCleanup('temp dir', () => rm(tmp, { recursive: true, force: true }));
 
-  const cliPath = await findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (!cliPath) throw new Error('the Temporal CLI is missing: run `npm run setup` first');
-  const cliVersion = execFileSync(cliPath, ['--version'], { encoding: 'utf8' }).trim();
   log('starting the Temporal dev server');
-  const server = await startDevServer({
-    cliPath,
-    address: `127.0.0.1:${await freePort()}`,
-    uiPort: await freePort(),
-    namespace: 'default',
-    dbFile: path.join(tmp, 'temporal', 'temporal.db'),
-    logFile: path.join(tmp, 'temporal', 'temporal.log'),
-    detached: false,
-  });
+  const { server, cliVersion } = await startBenchDevServer(path.join(tmp, 'temporal'));
   onCleanup('Temporal dev server', () => server.stop());
 
   const fake = await startFakeLlm(

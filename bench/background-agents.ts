@@ -21,8 +21,8 @@ import { parseScript } from '../client/fake-llm/script';
 import { TaskClient } from '../client/task-client';
 import { backgroundWorkflowId } from '../domain/background-agent';
 import { loadConfig } from '../services/config';
-import { findTemporalCli, freePort, startDevServer } from '../services/temporal-dev-server';
 import { createAgentWorker } from '../workers/worker';
+import { startBenchDevServer } from './dev-server';
 
 const QUICK = process.argv.includes('--quick');
 const AGENTS = QUICK ? 30 : 100;
@@ -41,17 +41,7 @@ async function settle() {
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-bg-'));
-  const cliPath = await findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (!cliPath) throw new Error('the Temporal CLI is missing: run `npm run setup`');
-  const server = await startDevServer({
-    cliPath,
-    address: `127.0.0.1:${await freePort()}`,
-    uiPort: await freePort(),
-    namespace: 'default',
-    dbFile: path.join(tmp, 'temporal.db'),
-    logFile: path.join(tmp, 'temporal.log'),
-    detached: false,
-  });
+  const { server } = await startBenchDevServer(tmp);
   const fake = await startFakeLlm(parseScript({ scenarios: [{ match: '', stages: { execute: { text: 'handled' } } }] }));
   const config = loadConfig(
     {

@@ -26,10 +26,11 @@ import { memoryKey, normaliseValue } from '../services/memory/keys';
 import { embeddingText, MemoryService } from '../services/memory/memory-service';
 import { PgVectorIndex } from '../services/memory/pgvector-index';
 import type { NewMemory } from '../services/memory/types';
-import { findTemporalCli, freePort, startDevServer } from '../services/temporal-dev-server';
 import { startTestPostgres } from '../tests/support/postgres';
 import { createAgentWorker } from '../workers/worker';
 import type { dream, DreamReport } from '../workflows/dream';
+import { freePort } from '../services/temporal-dev-server';
+import { startBenchDevServer } from './dev-server';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -249,8 +250,6 @@ async function consolidation(backend: 'pglite' | 'postgres', tmp: string, databa
 }
 
 async function consolidationRun(backend: 'pglite' | 'postgres', tmp: string, databaseUrl: string | null) {
-  const cliPath = await findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (!cliPath) throw new Error('the Temporal CLI is missing: run `npm run setup` first');
   const fake = await startFakeLlm(
     parseScript({
       stages: {
@@ -266,15 +265,7 @@ async function consolidationRun(backend: 'pglite' | 'postgres', tmp: string, dat
     }),
   );
   cleanups.push({ what: 'fake LLM', fn: () => fake.close() });
-  const server = await startDevServer({
-    cliPath,
-    address: `127.0.0.1:${await freePort()}`,
-    uiPort: await freePort(),
-    namespace: 'default',
-    dbFile: path.join(tmp, `temporal-${backend}.db`),
-    logFile: path.join(tmp, `temporal-${backend}.log`),
-    detached: false,
-  });
+  const { server } = await startBenchDevServer(tmp, `temporal-${backend}`);
   cleanups.push({ what: 'Temporal dev server', fn: () => server.stop() });
   const config = loadConfig({
     TEMPORAL_ADDRESS: server.address,

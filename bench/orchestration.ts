@@ -13,7 +13,6 @@
  * Every process started here (dev server, PostgreSQL, worker, fake LLM) is stopped on exit, also on
  * error or Ctrl-C. Not part of the test run: this measures, it does not assert.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -33,9 +32,10 @@ import { IntentSchema, PlanSchema, VerificationSchema, type Intent, type Plan, t
 import { loadConfig } from '../services/config';
 import { toolDefinitions } from '../services/llm/agent-model';
 import { AnthropicLlm, type LlmRequest } from '../services/llm/llm-client';
-import { findTemporalCli, freePort, startDevServer } from '../services/temporal-dev-server';
 import { startTestPostgres } from '../tests/support/postgres';
 import { createAgentWorker } from '../workers/worker';
+import { freePort } from '../services/temporal-dev-server';
+import { startBenchDevServer } from './dev-server';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -231,21 +231,8 @@ interface TemporalRun {
 }
 
 async function benchTemporal(fake: FakeLlm, tmp: string): Promise<TemporalRun> {
-  const cliPath = await findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (!cliPath) throw new Error('the Temporal CLI is missing: run `npm run setup` first');
-  const cliVersion = execFileSync(cliPath, ['--version'], { encoding: 'utf8' }).trim();
-
-  // The embedded default's shape: SQLite file on disk (not in-memory), so persistence is really paid.
   log('starting the Temporal dev server');
-  const server = await startDevServer({
-    cliPath,
-    address: `127.0.0.1:${await freePort()}`,
-    uiPort: await freePort(),
-    namespace: 'default',
-    dbFile: path.join(tmp, 'temporal', 'temporal.db'),
-    logFile: path.join(tmp, 'temporal', 'temporal.log'),
-    detached: false,
-  });
+  const { server, cliVersion } = await startBenchDevServer(path.join(tmp, 'temporal'));
   onCleanup('Temporal dev server', () => server.stop());
 
   // Explicit env (not process.env): a DATABASE_URL in the caller's shell must not switch the

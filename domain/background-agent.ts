@@ -31,7 +31,7 @@ export const BackgroundAgentConfigSchema = z.strictObject({
   /** Unattended by default: what would ask a human is denied (see domain/policy.ts). */
   mode: z.enum(MODES).default('dont-ask'),
   rules: z.array(z.string().max(1_000)).max(100).default([]),
-  budget: BudgetSchema.default({ tasksPerDay: 100, tokensPerDay: 2_000_000 }),
+  budget: BudgetSchema.prefault({}),
   /** Cron expression or interval ("15m") of the schedule trigger, for status; the Schedule itself lives in Temporal. */
   every: z.string().max(200).optional(),
   maxTurns: z.number().int().min(1).max(200).default(25),

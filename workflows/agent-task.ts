@@ -458,33 +458,22 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
 
     // 7. Remember
     enter('remember');
-    await state.recordEpisode.executeWithOptions({ summary: 'record episode' }, [
-      {
-        taskId,
-        prompt: input.prompt,
-        workspace: input.workspace,
-        intent,
-        planSteps: plan.steps.map((s) => s.title),
-        verification,
-        transcriptHead: exec.head,
-        status: finalStatus,
-        toolCalls,
-        recordedAt: now(),
-      },
-    ]);
+    const episode = {
+      taskId,
+      prompt: input.prompt,
+      workspace: input.workspace,
+      intent,
+      planSteps: plan.steps.map((s) => s.title),
+      verification,
+      transcriptHead: exec.head,
+      status: finalStatus,
+      toolCalls,
+      recordedAt: now(),
+    };
+    await state.recordEpisode.executeWithOptions({ summary: 'record episode' }, [episode]);
     if (wf.patched('agent-memory-write')) {
-      await writeMemory({
-        taskId,
-        prompt: input.prompt,
-        workspace: input.workspace,
-        goal: intent.goal,
-        planSteps: plan.steps.map((s) => s.title),
-        verification,
-        transcriptHead: exec.head,
-        status: finalStatus,
-        toolCalls,
-        recordedAt: now(),
-      });
+      const { intent: _intent, ...rest } = episode;
+      await writeMemory({ ...rest, goal: intent.goal });
     }
 
     // 8. Respond

@@ -113,7 +113,7 @@ export async function backgroundAgent(config: BackgroundAgentConfig, carried?: B
   };
 
   const overBudget = (): string | null => {
-    const { usage, } = state;
+    const { usage } = state;
     if (usage.tasks >= config.budget.tasksPerDay) return `daily task budget used (${usage.tasks}/${config.budget.tasksPerDay} tasks on ${usage.day} UTC)`;
     if (usage.tokens >= config.budget.tokensPerDay) return `daily token budget used (${usage.tokens}/${config.budget.tokensPerDay} tokens on ${usage.day} UTC)`;
     return null;
@@ -184,10 +184,12 @@ export async function backgroundAgent(config: BackgroundAgentConfig, carried?: B
     await runItem(state.inbox[0]!);
   }
 
+  // TypeScript narrows `stopping` to null after the loop; it was set by the stop handler.
+  const stoppedWith = stopping as { by: string; reason: string | null } | null;
   const result: BackgroundAgentResult = {
     name: config.name,
-    stoppedBy: (stopping as { by: string } | null)?.by ?? 'unknown',
-    reason: (stopping as { reason: string | null } | null)?.reason ?? null,
+    stoppedBy: stoppedWith?.by ?? 'unknown',
+    reason: stoppedWith?.reason ?? null,
     handledTotal: state.handledTotal,
     unhandled: state.inbox.length,
   };

@@ -34,7 +34,11 @@ export async function bgStartCommand(ctx: CliContext, options: BackgroundStartOp
     mode: options.mode ? parseMode(options.mode) : 'dont-ask',
     rules: parseTaskRules(options.rules),
     ...(options.every ? { every: options.every } : {}),
-    budget: { tasksPerDay: options.tasksPerDay ?? 100, tokensPerDay: options.tokensPerDay ?? 2_000_000 },
+    // Unset limits take the schema's defaults (domain/background-agent.ts).
+    budget: {
+      ...(options.tasksPerDay !== undefined ? { tasksPerDay: options.tasksPerDay } : {}),
+      ...(options.tokensPerDay !== undefined ? { tokensPerDay: options.tokensPerDay } : {}),
+    },
     submittedBy: localUser(),
   });
   if (ctx.json) ctx.emit({ name: options.name, workflowId, every: options.every ?? null });

@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cosine } from '../../services/memory/embeddings';
 
 interface Point {
   id: string | number;
@@ -26,18 +27,6 @@ export interface FakeQdrant {
   /** Every request as "METHOD /path", for asserting what the client sent. */
   requests: string[];
   close(): Promise<void>;
-}
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na && nb ? dot / Math.sqrt(na * nb) : 0;
 }
 
 type Condition = { key: string; match: { value?: unknown; any?: unknown[] } };
