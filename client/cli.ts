@@ -100,12 +100,18 @@ function positiveInt(text: string | undefined, name: string, fallback: number): 
   return n;
 }
 
-/** Ctrl-C while following a task detaches: the task itself lives on in Temporal. */
+/**
+ * Ctrl-C (or SIGTERM) while following a task detaches: the task itself lives on in Temporal and any
+ * worker picks it up. The Temporal Runtime's own signal handling is switched off for these commands
+ * (see dispatch) so it cannot stop the in-process worker under a follow loop that is still polling.
+ */
 function detachOnInterrupt(): void {
-  process.once('SIGINT', () => {
-    process.stderr.write('\ninterrupted: the task keeps running in Temporal (see `agent list`, `agent status <id>`)\n');
-    process.exit(130);
-  });
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      process.stderr.write('\ninterrupted: the task keeps running in Temporal (see `agent list`, `agent status <id>`)\n');
+      process.exit(code);
+    });
+  }
 }
 
 async function dispatch(command: string, args: string[], values: Values, ctx: CliContext): Promise<number> {
@@ -114,7 +120,7 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
   if (command === 'run' || command === 'demo' || command === 'logs') {
     detachOnInterrupt();
     // The in-process worker's INFO lines would drown the task's own progress.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   }
   switch (command) {
     case 'run': {

@@ -225,12 +225,16 @@ export class TaskClient {
   }
 
   private async query<T>(taskId: string, fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + QUERY_DEADLINE_MS;
     try {
-      return await this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, fn);
+      return await this.client.withDeadline(deadline, fn);
     } catch (err) {
-      // The gRPC error is wrapped ("Failed to query Workflow"); the cause says it was a timeout.
+      // The gRPC error is wrapped ("Failed to query Workflow"); the cause says it was a timeout. When
+      // the deadline lands while the server is still routing the query (its sticky queue points at a
+      // worker that has gone), the call comes back CANCELLED instead of DEADLINE_EXCEEDED.
       const message = err instanceof Error ? `${err.message} ${innermostMessage(err)}` : String(err);
-      if (/deadline|timeout|timed out/i.test(message)) {
+      const deadlinePassed = Date.now() >= deadline - 250;
+      if (/deadline|timeout|timed out/i.test(message) || (deadlinePassed && /CANCELLED/.test(message))) {
         throw new NoWorkerAnsweredError(`task ${taskId} is running but no worker answered within ${QUERY_DEADLINE_MS / 1000}s; start one with \`agent worker\` or \`agent up\``);
       }
       throw err;

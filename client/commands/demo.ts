@@ -10,7 +10,10 @@ import { AnthropicLlm } from '../../services/llm/llm-client';
 import type { CliContext } from '../cli-context';
 import { startFakeLlm } from '../fake-llm/fake-llm-server';
 import { parseScript } from '../fake-llm/script';
+import { UserError } from '../task-client';
 import { runTask } from './run';
+
+const DEMO_NOTES = 'TODO: buy milk\nDone: call Bob\nTODO: write the docs\n';
 
 export const DEMO_PROMPT = 'Count the TODO lines in notes.txt and write the count to todo-count.txt';
 
@@ -38,7 +41,16 @@ export const DEMO_SCRIPT = parseScript({
 
 export async function demoCommand(ctx: CliContext, workspaceArg: string | undefined): Promise<number> {
   const workspace = workspaceArg ?? (await mkdtemp(path.join(os.tmpdir(), 'agent-demo-')));
-  if (!workspaceArg) await writeFile(path.join(workspace, 'notes.txt'), 'TODO: buy milk\nDone: call Bob\nTODO: write the docs\n');
+  // The script reads notes.txt; give a --workspace that lacks one the sample (never overwrite a user's file).
+  const created = await writeFile(path.join(workspace, 'notes.txt'), DEMO_NOTES, { flag: 'wx' }).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST') return false;
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new UserError(`workspace ${path.resolve(workspace)} does not exist or is not a directory`, 2);
+      throw err;
+    },
+  );
+  if (created && workspaceArg && !ctx.json) ctx.out(`demo: wrote a sample notes.txt into ${workspace}`);
   const fake = await startFakeLlm(DEMO_SCRIPT);
   try {
     if (!ctx.json) ctx.out(`demo: scripted model at ${fake.url}, workspace ${workspace}`);

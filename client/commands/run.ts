@@ -47,6 +47,8 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
     // A worker in this process guarantees progress; extra workers beside `agent up` are harmless (stateless).
     worker = await createAgentWorker(ctx.config, { llm: options.llm });
     running = worker.run();
+    // A worker that dies must say why, not surface later as "Not running" from shutdown().
+    running.catch((err: Error) => log(`worker stopped: ${err.message}`));
     client = TaskClient.overWorkerConnection(worker.connection, ctx.config);
   } else {
     client = await ctx.connect();
@@ -83,8 +85,8 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
     return EXIT_CODES[view.status];
   } finally {
     if (worker) {
-      worker.worker.shutdown();
-      await running;
+      if (worker.worker.getState() === 'RUNNING') worker.worker.shutdown();
+      await running?.catch(() => undefined);
     }
   }
 }

@@ -28,7 +28,7 @@ let fake: FakeLlm;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  fake = await startFakeLlm(parseScript({ scenarios: [copyScenario('approve-me'), copyScenario('deny-me')] }));
+  fake = await startFakeLlm(parseScript({ scenarios: [copyScenario('approve-me'), copyScenario('deny-me'), copyScenario('detach-me')] }));
   env = await testEnv(fake.url);
 });
 afterAll(async () => {
@@ -101,6 +101,42 @@ describe('agent run with approvals through the CLI', () => {
     expect(lastMessage.content).toEqual([
       expect.objectContaining({ type: 'tool_result', is_error: true, content: expect.stringMatching(/the user denied it \(not today\)/) }),
     ]);
+  });
+});
+
+describe('stopping the follower', () => {
+  it('SIGTERM detaches with one line and exit 143; the task lives on and another CLI finishes it', async () => {
+    const workspace = await makeWorkspace({ 'a.txt': 'alpha\n' });
+    const taskId = `task-detach-${Date.now()}`;
+    const run = spawnCli(['run', 'detach-me: copy a.txt to b.txt', '--workspace', workspace, '--id', taskId], env);
+    await pendingRequest(taskId);
+
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code).toBe(143);
+    expect(result.stderr.trim()).toBe('interrupted: the task keeps running in Temporal (see `agent list`, `agent status <id>`)');
+
+    // Its in-process worker went with it: status says so plainly rather than hanging.
+    const orphaned = await runCli(['status', taskId], env);
+    expect(orphaned.code, orphaned.stderr).toBe(1);
+    expect(orphaned.stderr).toMatch(/is running but no worker answered.*agent worker/);
+
+    // A fresh `agent worker` picks the task up; a deny from another CLI finishes it.
+    const worker = spawnCli(['worker'], env);
+    try {
+      const waiting = await pendingRequest(taskId);
+      expect(waiting.status).toBe('waiting_approval');
+      const deny = await runCli(['deny', taskId], env);
+      expect(deny.code, deny.stderr).toBe(0);
+      const ended = await waitFor(async () => {
+        const view = JSON.parse((await runCli(['status', taskId, '--json'], env)).stdout);
+        return view.status === 'denied' ? view : null;
+      }, `${taskId} to end denied`, 45_000);
+      expect(ended.result).toMatchObject({ verified: false });
+    } finally {
+      worker.child.kill('SIGINT');
+      await worker.done;
+    }
   });
 });
 
