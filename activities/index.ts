@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import type { Intent, Verification } from '../domain/task';
+import type { EvidenceCheck } from '../domain/team';
 import type { ToolName } from '../domain/tool-catalog';
 import { AgentModel, BadModelOutputError, type CallOptions, type ExecuteStepInput, type TaskContext } from '../services/llm/agent-model';
 import { classifyLlmError } from '../services/llm/failures';
@@ -15,7 +16,7 @@ import { parseRule, RuleSyntaxError } from '../services/policy/rules';
 import type { StateStore } from '../services/state/state-store';
 import { actionHash, gateToolCall, type GateRequest } from '../services/tools/tool-gate';
 import type { ToolRunner } from '../services/tools/tool-runner';
-import { workspaceRoot } from '../services/tools/workspace';
+import { openWorkspaceFile, ToolInputError, workspaceRoot } from '../services/tools/workspace';
 import type { ApprovalNotifier } from '../services/approvals/notifier';
 import { createApprovalNotifyActivities } from './approval-notify';
 import { createMemoryActivities, type MemoryActivityServices } from './memory';
@@ -33,6 +34,8 @@ export interface ActivityServices {
 /** Bad model output is retried (a new sample may be fine), but only this many attempts in total. */
 const BAD_OUTPUT_ATTEMPTS = 3;
 const HEARTBEAT_EVERY_MS = 2_000;
+/** A verifier's contains check reads at most this much. */
+const EVIDENCE_READ_LIMIT = 8 * 1024 * 1024;
 
 /** Runs fn with a steady heartbeat, so a dead worker is noticed within the heartbeat timeout. */
 async function withHeartbeat<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
@@ -91,6 +94,36 @@ export function createActivities({ model, tools, store, policy, memory, approval
     },
     async executeStep(input: ExecuteStepInput) {
       return await llmCall((o) => model.executeStep(input, o));
+    },
+    /** The team planner (and re-planner); the plan is validated, cycles and unknown dependencies included. */
+    async planTeam(ctx: TaskContext, intent: Intent, extra: Parameters<AgentModel['planTeam']>[3] = {}) {
+      return await llmCall((o) => model.planTeam(ctx, intent, o, extra));
+    },
+    async judgeStep(input: Parameters<AgentModel['judgeStep']>[0]) {
+      return await llmCall((o) => model.judgeStep(input, o));
+    },
+    /**
+     * A verifier's file check, after the gate cleared reading the path. Reads through the same
+     * workspace-confined open as read_file; a missing or unreadable file is a failed check, not an error.
+     */
+    async checkFileEvidence(workspace: string, check: Extract<EvidenceCheck, { kind: 'file_exists' | 'file_contains' }>) {
+      let opened;
+      try {
+        opened = await openWorkspaceFile(workspace, check.path);
+      } catch (err) {
+        if (err instanceof ToolInputError) return { passed: false, detail: err.message };
+        throw err;
+      }
+      try {
+        if (check.kind === 'file_exists') return { passed: true, detail: `${check.path} exists (${opened.size} bytes)` };
+        if (opened.size > EVIDENCE_READ_LIMIT) return { passed: false, detail: `${check.path} is ${opened.size} bytes, over the ${EVIDENCE_READ_LIMIT}-byte limit for a contains check` };
+        const text = (await opened.handle.readFile()).toString('utf8');
+        return text.includes(check.text)
+          ? { passed: true, detail: `${check.path} contains ${JSON.stringify(check.text.slice(0, 80))}` }
+          : { passed: false, detail: `${check.path} does not contain ${JSON.stringify(check.text.slice(0, 80))}` };
+      } finally {
+        await opened.handle.close();
+      }
     },
     async verifyResult(input: TaskContext & { goal: string; planSteps: string[]; head: string | null }) {
       return await llmCall((o) => model.verify(input, o));

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { TeamSubmission } from '../domain/team';
 import { ConfigError, parseDuration } from '../services/config';
 import { createContext, type CliContext } from './cli-context';
 import { approvalsServeCommand } from './commands/approvals';
@@ -23,6 +24,7 @@ const USAGE = `agent — durable agent tasks on Temporal
 Usage:
   agent run "<task>" [--workspace DIR] [--no-wait] [--json] [--id ID] [--approval-timeout 30m]
             [--mode default|accept-edits|plan|dont-ask|bypass] [--rule "allow run_command(npm run build)"]...
+            [--team [--parallel N] [--max-steps N] [--max-tokens N] [--max-time 2h] [--max-replans N]]
   agent status <taskId> [--json]
   agent list [--limit N] [--json]
   agent approve <taskId> [requestId] [--reason TEXT] [--always] [--json]
@@ -81,6 +83,12 @@ const OPTIONS = {
   check: { type: 'string' },
   all: { type: 'boolean' },
   now: { type: 'boolean' },
+  team: { type: 'boolean' },
+  parallel: { type: 'string' },
+  'max-steps': { type: 'string' },
+  'max-tokens': { type: 'string' },
+  'max-time': { type: 'string' },
+  'max-replans': { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -98,6 +106,33 @@ function positiveInt(text: string | undefined, name: string, fallback: number): 
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new UserError(`--${name} must be a positive integer, got "${text}"`, 2);
   return n;
+}
+
+/** `--team` and its budgets; undefined without --team (budget flags without it are a usage error). */
+function teamOptions(values: Values): TeamSubmission['team'] | undefined {
+  const flags = ['parallel', 'max-steps', 'max-tokens', 'max-time', 'max-replans'] as const;
+  if (!values.team) {
+    const stray = flags.find((f) => values[f] !== undefined);
+    if (stray) throw new UserError(`--${stray} only applies with --team`, 2);
+    return undefined;
+  }
+  const count = (name: (typeof flags)[number]) => {
+    const text = values[name];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) throw new UserError(`--${name} must be a whole number, got "${text}"`, 2);
+    return n;
+  };
+  let maxWallMs: number | undefined;
+  if (values['max-time'] !== undefined) {
+    try {
+      maxWallMs = parseDuration(values['max-time']);
+    } catch (err) {
+      throw new UserError(`--max-time: ${(err as Error).message}`, 2);
+    }
+  }
+  const options = { maxParallel: count('parallel'), maxSteps: count('max-steps'), maxTokens: count('max-tokens'), maxReplans: count('max-replans'), maxWallMs };
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
 /**
@@ -140,6 +175,7 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
         approvalTimeoutMs: approvalTimeoutMs ?? ctx.config.approvalTimeoutMs,
         mode: parseMode(values.mode),
         rules: parseTaskRules(values.rule ?? []),
+        team: teamOptions(values),
       });
     }
     case 'status':

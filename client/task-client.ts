@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, type ConnectionLike, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { AGENT_TASK_WORKFLOW, TASK_ID_PREFIX } from '../domain/constants';
+import { AGENT_TEAM_WORKFLOW, TeamInputSchema, type TeamSubmission } from '../domain/team';
 import { decideApprovalUpdate, statusQuery, traceQuery } from '../domain/messages';
 import {
   ApprovalDecisionSchema,
@@ -78,22 +79,26 @@ export class TaskClient {
     if (!this.borrowed) await this.client.connection.close();
   }
 
-  /** Validates the submission and starts the workflow; returns the task id. */
-  async start(submission: TaskSubmission, options: { taskId?: string } = {}): Promise<string> {
-    const parsed = TaskInputSchema.safeParse(submission);
+  /**
+   * Validates the submission and starts the workflow; returns the task id. With `team`, the task
+   * runs as an agent team (planner, parallel workers, verifier, memory agent) under those budgets.
+   */
+  async start(submission: TaskSubmission, options: { taskId?: string; team?: TeamSubmission['team'] } = {}): Promise<string> {
+    const team = options.team !== undefined;
+    const parsed = team ? TeamInputSchema.safeParse({ ...submission, team: options.team }) : TaskInputSchema.safeParse(submission);
     if (!parsed.success) throw new UserError(`invalid task: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
     const input = parsed.data;
     // 48 random bits: a collision is unlikely before tens of millions of tasks, and REJECT_DUPLICATE catches it.
     const taskId = options.taskId ?? `${TASK_ID_PREFIX}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     const summary = input.prompt.split('\n')[0]!.slice(0, 150);
-    await this.client.workflow.start<typeof agentTask>(AGENT_TASK_WORKFLOW, {
+    await this.client.workflow.start(team ? AGENT_TEAM_WORKFLOW : AGENT_TASK_WORKFLOW, {
       workflowId: taskId,
       // A task id names one task forever, so `agent status <id>` is never ambiguous.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       taskQueue: this.config.temporal.taskQueue,
       args: [input],
       staticSummary: summary,
-      staticDetails: `**Task**\n\n${input.prompt}\n\n**Workspace:** \`${input.workspace}\` · submitted by ${input.submittedBy}`,
+      staticDetails: `**${team ? 'Team task' : 'Task'}**\n\n${input.prompt}\n\n**Workspace:** \`${input.workspace}\` · submitted by ${input.submittedBy}`,
       memo: { summary },
       requestEagerStart: this.borrowed,
     }).catch((err: unknown) => {
@@ -171,7 +176,8 @@ export class TaskClient {
       request = view.pendingApprovals[0];
     }
     // Unknown or already decided: send it anyway with a dummy hash so the workflow's validator gives the authoritative reason.
-    return await this.sendDecision(taskId, {
+    // A team's request lives in the child that raised it (request.taskId); the decision goes there.
+    return await this.sendDecision(request?.taskId ?? taskId, {
       ...decision,
       always: decision.always ?? false,
       requestId: request?.requestId ?? requestId!,
@@ -200,7 +206,7 @@ export class TaskClient {
 
   async list(limit = 20): Promise<TaskListItem[]> {
     const items: TaskListItem[] = [];
-    for await (const wf of this.client.workflow.list({ query: `WorkflowType = '${AGENT_TASK_WORKFLOW}'` })) {
+    for await (const wf of this.client.workflow.list({ query: `WorkflowType IN ('${AGENT_TASK_WORKFLOW}', '${AGENT_TEAM_WORKFLOW}')` })) {
       const attrs = wf.searchAttributes as Record<string, unknown[] | undefined>;
       const liveStatus = attrs.AgentStatus?.[0] as TaskStatus | undefined;
       items.push({
@@ -269,6 +275,7 @@ function finishedView(
     toolCalls: from?.toolCalls ?? 0,
     turns: from?.turns ?? 0,
     ...(from?.tokens ? { tokens: from.tokens } : {}),
+    ...(from?.team ? { team: from.team } : {}),
     result,
     error,
   };

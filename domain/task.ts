@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MODES } from './policy';
+import type { TeamView } from './team';
 import { RISK_CLASSES } from './tool-catalog';
 
 export const STAGES = ['intent', 'plan', 'route', 'execute', 'verify', 'confirm', 'remember', 'respond', 'done'] as const;
@@ -82,6 +83,8 @@ export interface ApprovalRequest {
   actionHash: string;
   requestedAt: string;
   expiresAt: string;
+  /** The workflow that holds the request when it is not the task itself (a team's worker or verifier child); decisions go there. */
+  taskId?: string;
 }
 
 export const ApprovalDecisionSchema = z.strictObject({
@@ -129,6 +132,8 @@ export interface TaskResult {
   plan: PlanStepView[];
   /** The step-by-step trace (last entries), so `agent logs` of a finished task needs no worker. */
   trace?: TraceEntry[];
+  /** Team tasks: each step with its evidence, and the budgets. */
+  team?: TeamView;
 }
 
 export interface TaskStatusView {
@@ -146,6 +151,8 @@ export interface TaskStatusView {
   tokens?: TokenUsage;
   result: TaskResult | null;
   error: string | null;
+  /** Team tasks: steps, children and budgets. */
+  team?: TeamView;
 }
 
 export interface TraceEntry {

@@ -7,19 +7,12 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { EpisodeForMemory } from '../activities/memory';
-import type { ToolResultForModel } from '../services/llm/agent-model';
 import { NON_RETRYABLE_FAILURES } from '../domain/failures';
-import { decideApprovalUpdate, statusQuery, traceQuery } from '../domain/messages';
-import type { RuleRecord } from '../domain/policy';
+import { statusQuery, traceQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';
 import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
 import {
-  ApprovalDecisionSchema,
-  type ApprovalDecision,
-  type ApprovalRecord,
-  type ApprovalRequest,
   type Intent,
-  type Plan,
   type PlanStepView,
   type Stage,
   type TaskInput,
@@ -29,58 +22,20 @@ import {
   type TraceEntry,
   type Verification,
 } from '../domain/task';
-import { TOOL_SPECS, type ToolName } from '../domain/tool-catalog';
+import { createToolGate, failureMessage, gate, state } from './tool-gate';
+import { llm, runToolLoop } from './tool-loop';
 
-type ExecuteStepResult = Awaited<ReturnType<Activities['executeStep']>>;
+// One proxy per retry class (design rule 2): the model proxy lives in tool-loop.ts, the gate, tool,
+// chat and state-store proxies in tool-gate.ts; memory's are here.
 
-// One proxy per retry class (design rule 2).
-
-/** Model calls: slow and rate limited. Backoff; 429/529 wait for the provider's retry-after (nextRetryDelay). */
-const llm = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '10m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
-});
-/** The gate and hashing are CPU-only on the worker: local activities, no server round trip. */
-const gate = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 5 } });
-/** Idempotent tools (reads): retried freely; the heartbeat notices a dead worker within seconds. */
-const idempotentTools = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '15m',
-  heartbeatTimeout: '10s',
-  retry: { initialInterval: '500ms', maximumAttempts: 5 },
-});
-/**
- * Side-effecting tools: a retry goes through the effect journal, which answers "outcome unknown"
- * instead of running the effect twice, so retrying the activity itself is safe.
- */
-const sideEffectTools = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '15m',
-  heartbeatTimeout: '10s',
-  retry: { initialInterval: '500ms', maximumAttempts: 3 },
-});
-/**
- * Chat notifications of approvals (Slack, webhook): best effort, so a few quick attempts; a chat
- * service that is down must not hold up a decided task for long, and the approval works from the
- * CLI regardless. The activity marks permanent failures (bad token, unknown channel) non-retryable.
- */
-const chat = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
-});
-/**
- * State-store writes: one small idempotent write (last write wins), so a local activity — no server
- * round trip — retried generously.
- */
-const state = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 10 } });
 /**
  * Memory recall: database reads and a few small file checks, so a local activity. A task never
  * depends on memory: after these attempts it goes on without it ('MemoryUnavailable' = the store
  * cannot be opened, e.g. the embedded database is held by another process).
  */
-const memoryRecall = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['MemoryUnavailable'] } });
+export const memoryRecall = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['MemoryUnavailable'] } });
 /** The memory writer calls the model: heartbeat like every model call, but few attempts — the task's answer waits on it. */
-const memoryWrite = wf.proxyActivities<Activities>({
+export const memoryWrite = wf.proxyActivities<Activities>({
   startToCloseTimeout: '5m',
   heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES, 'MemoryUnavailable'] },
@@ -101,7 +56,6 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   let summary = input.prompt.split('\n')[0]!.slice(0, 120);
   let planView: PlanStepView[] = [];
   let planTools: (string | undefined)[] = [];
-  let toolCalls = 0;
   /** Model tokens this task used, for budgets (background agents, the team) and status. */
   const tokens = { input: 0, output: 0 };
   const countUsage = <T extends { usage: { inputTokens: number; outputTokens: number } }>(reply: T): T => {
@@ -115,15 +69,6 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   /** The validated recalled-memory block (quoted reference data), passed to planning and execution. */
   let memoryBlock: string | undefined;
   const trace: TraceEntry[] = [];
-  const pending = new Map<string, ApprovalRequest>();
-  const decisions = new Map<string, ApprovalRecord>();
-  const approvals: ApprovalRecord[] = [];
-  /** The policy snapshot taken at the route stage, then "always" answers given during the task. */
-  let policyRules: RuleRecord[] = [];
-  const sessionRules: RuleRecord[] = [];
-  let approvalSeq = 0;
-  /** Set once a run_command started a background job, so the task stops its jobs when it ends. */
-  let startedBackgroundJobs = false;
 
   const now = () => new Date().toISOString();
   const note = (kind: TraceEntry['kind'], message: string) => {
@@ -153,14 +98,14 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     plan: planView,
     pendingApprovals: [...pending.values()],
     approvals,
-    toolCalls,
+    toolCalls: toolGate.toolCalls(),
     turns,
     tokens,
     result,
     error,
   });
   const renderDetails = () => {
-    const lines = [`**Status:** ${status} · **Stage:** ${stage}${turns ? ` · turn ${turns}` : ''} · ${toolCalls} tool calls`];
+    const lines = [`**Status:** ${status} · **Stage:** ${stage}${turns ? ` · turn ${turns}` : ''} · ${toolGate.toolCalls()} tool calls`];
     if (planView.length) {
       lines.push('', '**Plan**');
       for (const s of planView) lines.push(`${s.index}. [${s.state === 'done' ? 'x' : ' '}] ${s.title}`);
@@ -175,180 +120,17 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
 
   wf.setHandler(statusQuery, view);
   wf.setHandler(traceQuery, (fromSeq = 0) => trace.filter((e) => e.seq >= fromSeq));
-  wf.setHandler(
-    decideApprovalUpdate,
-    (decision: ApprovalDecision): ApprovalRecord => {
-      const request = pending.get(decision.requestId)!;
-      const record: ApprovalRecord = {
-        requestId: request.requestId,
-        tool: request.tool,
-        actionHash: request.actionHash,
-        outcome: decision.approve ? 'approved' : 'denied',
-        always: decision.approve && decision.always,
-        reason: decision.reason ?? null,
-        decidedBy: decision.decidedBy,
-        channel: decision.channel,
-        decidedAt: now(),
-      };
-      decisions.set(request.requestId, record);
-      return record;
+  const toolGate = createToolGate({
+    taskId,
+    input,
+    summary: () => summary,
+    note,
+    publish: () => publish(),
+    onPendingChange: (waiting) => {
+      status = waiting.length > 0 ? 'waiting_approval' : 'running';
     },
-    {
-      // Rejected updates never reach history: a stale, duplicate or tampered decision changes nothing.
-      validator: (raw: ApprovalDecision) => {
-        const decision = ApprovalDecisionSchema.parse(raw);
-        const decided = decisions.get(decision.requestId) ?? approvals.find((a) => a.requestId === decision.requestId);
-        if (decided) {
-          throw new Error(`approval request ${decision.requestId} was already ${decided.outcome} by ${decided.decidedBy} at ${decided.decidedAt}`);
-        }
-        const request = pending.get(decision.requestId);
-        if (!request) throw new Error(`task ${taskId} has no approval request ${decision.requestId}`);
-        if (Date.now() >= Date.parse(request.expiresAt)) throw new Error(`approval request ${decision.requestId} expired at ${request.expiresAt}`);
-        if (decision.actionHash !== request.actionHash) {
-          throw new Error(`approval request ${decision.requestId} is for a different action (action hash mismatch); nothing was approved`);
-        }
-      },
-    },
-  );
-
-  /**
-   * Raises an approval request and waits for a decision; silence until expiry means deny.
-   * `alwaysOffered`: an "always" answer would grant something, so chat offers that button.
-   */
-  async function requestApproval(
-    ask: Omit<ApprovalRequest, 'requestId' | 'requestedAt' | 'expiresAt'>,
-    options: { alwaysOffered?: boolean } = {},
-  ): Promise<ApprovalRecord> {
-    const requestId = `apr-${++approvalSeq}`;
-    const requestedAt = Date.now();
-    const request: ApprovalRequest = {
-      ...ask,
-      requestId,
-      requestedAt: new Date(requestedAt).toISOString(),
-      expiresAt: new Date(requestedAt + input.approvalTimeoutMs).toISOString(),
-    };
-    pending.set(requestId, request);
-    status = 'waiting_approval';
-    note('approval', `approval ${requestId} requested: ${ask.tool} (${ask.risk}) — ${ask.reasons.join('; ')}`);
-    publish();
-    // Chat (Slack, webhook) is told while the workflow waits, so a slow notification never delays a
-    // decision. Whether chat is configured is the worker's business: without it the activity returns
-    // at once. That costs one activity per approval but keeps deployment config out of the task input
-    // and the workflow. Patched: histories recorded before this change have no such activity.
-    const shown = wf.patched('chat-approval-notify') ? showInChat(request, options.alwaysOffered ?? false) : null;
-    const answered = await wf.condition(() => decisions.has(requestId), input.approvalTimeoutMs);
-    pending.delete(requestId);
-    const record: ApprovalRecord = answered
-      ? decisions.get(requestId)!
-      : {
-          requestId,
-          tool: ask.tool,
-          actionHash: ask.actionHash,
-          outcome: 'expired',
-          always: false,
-          reason: `no decision within ${Math.round(input.approvalTimeoutMs / 1000)}s`,
-          decidedBy: 'timeout',
-          channel: 'timeout',
-          decidedAt: now(),
-        };
-    approvals.push(record);
-    status = pending.size > 0 ? 'waiting_approval' : 'running';
-    note('approval', `approval ${requestId} ${record.outcome} by ${record.decidedBy} via ${record.channel}${record.reason ? `: ${record.reason}` : ''}`);
-    publish();
-    // Awaited (bounded by the chat proxy's timeouts) so the message shows the outcome before the task moves on or ends.
-    if (shown) await showOutcomeInChat(await shown, request, record);
-    return record;
-  }
-
-  type ChatPosting = NonNullable<Awaited<ReturnType<Activities['notifyApprovalRequested']>>>;
-
-  /** Best effort: every failure goes to the trace and resolves to null; never throws, as nobody awaits it right away. */
-  async function showInChat(request: ApprovalRequest, alwaysOffered: boolean): Promise<ChatPosting | null> {
-    try {
-      const posting = await chat.notifyApprovalRequested.executeWithOptions({ summary: `show ${request.requestId} in chat` }, [
-        { taskId, summary, workspace: input.workspace, submittedBy: input.submittedBy, request, alwaysOffered },
-      ]);
-      for (const e of posting?.errors ?? []) note('note', `chat: ${request.requestId} not shown in ${e}`);
-      return posting;
-    } catch (err) {
-      note('note', `chat: ${request.requestId} not shown: ${failureMessage(err as Error)}`);
-      return null;
-    }
-  }
-
-  /** Replaces the buttons with the outcome wherever the request was shown. A failure is traced; cancellation still cancels. */
-  async function showOutcomeInChat(posting: ChatPosting | null, request: ApprovalRequest, record: ApprovalRecord): Promise<void> {
-    if (!posting || (!posting.slack && !posting.webhook)) return;
-    try {
-      const errors = await chat.notifyApprovalResolved.executeWithOptions({ summary: `show outcome of ${request.requestId} in chat` }, [
-        { taskId, summary, workspace: input.workspace, request, record, posting },
-      ]);
-      for (const e of errors) note('note', `chat: outcome of ${request.requestId} not shown in ${e}`);
-    } catch (err) {
-      if (wf.isCancellation(err)) throw err;
-      note('note', `chat: outcome of ${request.requestId} not shown: ${failureMessage(err as Error)}`);
-    }
-  }
-
-  /** Every tool call passes the gate; the answer is always a tool_result, whatever happens. */
-  async function callTool(call: { id: string; name: string; input: Record<string, unknown> }, offered: ToolName[]): Promise<ToolResultForModel> {
-    const fail = (content: string): ToolResultForModel => ({ toolUseId: call.id, isError: true, content });
-    const verdict = await gate.authorizeToolCall.executeWithOptions({ summary: `gate ${call.name}` }, [
-      { tool: call.name, input: call.input, workspace: input.workspace, offeredTools: offered, mode: input.mode, rules: [...policyRules, ...sessionRules] },
-    ]);
-    if (verdict.kind === 'invalid') {
-      note('error', `${call.name}: ${verdict.message}`);
-      return fail(`Error: ${verdict.message}`);
-    }
-    const { decision, risk, reasons, matchedRule } = verdict.verdict;
-    note('policy', `${verdict.tool} → ${decision} (${risk}; ${matchedRule ?? 'no rule'}): ${reasons.slice(0, 3).join('; ')}`);
-    if (decision === 'deny') return fail(`Denied by policy: ${reasons.join('; ')}. Do not retry this action.`);
-    if (decision === 'ask') {
-      const record = await requestApproval(
-        { kind: 'tool', toolUseId: call.id, tool: verdict.tool, input: verdict.input, risk, reasons, actionHash: verdict.actionHash },
-        { alwaysOffered: verdict.grantRules.length > 0 },
-      );
-      if (record.outcome !== 'approved') {
-        const why = record.outcome === 'expired' ? 'nobody approved it in time, so it was treated as denied' : `the user denied it${record.reason ? ` (${record.reason})` : ''}`;
-        return fail(`Not run: ${why}. Do not retry the same action; adapt the plan or explain what is blocked.`);
-      }
-      if (record.always && verdict.grantRules.length) {
-        sessionRules.push(...verdict.grantRules);
-        note('policy', `remembered for this workspace: ${verdict.grantRules.map((r) => r.text).join(', ')}`);
-        await state.persistGrants.executeWithOptions({ summary: 'remember "always" rules' }, [input.workspace, verdict.grantRules.map((r) => r.text)]);
-      }
-    }
-    const proxy = TOOL_SPECS[verdict.tool].idempotent ? idempotentTools : sideEffectTools;
-    const outcome = await proxy.runTool.executeWithOptions({ summary: describeCall(verdict.tool, verdict.input) }, [
-      {
-        toolUseId: call.id,
-        tool: verdict.tool,
-        input: verdict.input,
-        workspace: input.workspace,
-        user: input.submittedBy,
-        allowNetwork: verdict.verdict.allowNetwork ?? false,
-        // Allowed without a human because it would be sandboxed: a worker without a sandbox must not run it.
-        requireSandbox: decision === 'allow',
-      },
-    ]);
-    toolCalls++;
-    if (verdict.tool === 'run_command' && verdict.input.background === true) startedBackgroundJobs = true;
-    if (outcome.status === 'ok') markPlanProgress(verdict.tool);
-    note('tool', `${describeCall(verdict.tool, verdict.input)} → ${outcome.status}${outcome.truncated ? ` (${outcome.bytes} bytes, truncated)` : ''}: ${outcome.preview.split('\n')[0]!.slice(0, 160)}`);
-    publish();
-    return { toolUseId: call.id, isError: outcome.isError, content: outcome.content, contentRef: outcome.contentRef };
-  }
-
-  /** Background jobs never outlive the execute stage (or a failed/cancelled task). */
-  async function stopBackgroundJobs() {
-    if (!startedBackgroundJobs || !wf.patched('stop-background-jobs')) return;
-    startedBackgroundJobs = false;
-    const stopped = await wf.CancellationScope.nonCancellable(() =>
-      state.stopBackgroundJobs.executeWithOptions({ summary: 'stop background jobs' }, [taskId]),
-    );
-    if (stopped > 0) note('note', `stopped ${stopped} background job${stopped === 1 ? '' : 's'} still running`);
-  }
-
+  });
+  const { pending, approvals } = toolGate;
   /** Recall for planning. Memory is an aid: a failure is traced and the task goes on without it (cancellation still cancels). */
   async function recallMemory(intent: Intent): Promise<string | undefined> {
     try {
@@ -418,13 +200,25 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     // 3. Route
     enter('route');
     const tools = routeTools(intent, plan);
-    policyRules = await gate.loadPolicy.executeWithOptions({ summary: 'load policy' }, [input.workspace, input.rules]);
+    const policyRules = await gate.loadPolicy.executeWithOptions({ summary: 'load policy' }, [input.workspace, input.rules]);
+    toolGate.setPolicy(policyRules);
     note('note', `tools offered: ${tools.join(', ')}; mode ${input.mode}; ${policyRules.length} policy rules`);
 
     // 4. Execute: the tool loop
     enter('execute');
-    const exec = await executeLoop(intent, plan, tools);
-    await stopBackgroundJobs();
+    const exec = await runToolLoop({
+      taskId,
+      tools,
+      maxTurns: input.maxTurns,
+      start: { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title), ...(memoryBlock ? { memory: memoryBlock } : {}) },
+      gate: toolGate,
+      note,
+      publish,
+      countUsage,
+      onTurn: (turn) => (turns = turn),
+      onToolOk: markPlanProgress,
+    });
+    await toolGate.stopBackgroundJobs();
 
     // 5. Verify
     enter('verify');
@@ -444,7 +238,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     if (wantConfirm) {
       const confirmInput = { verified: verification.passed, problems: verification.problems, lastMessage: exec.lastText.slice(0, 2_000) };
       const hash = await gate.hashAction('accept_result', confirmInput, input.workspace);
-      const record = await requestApproval({
+      const record = await toolGate.requestApproval({
         kind: 'result',
         toolUseId: null,
         tool: 'accept_result',
@@ -467,7 +261,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       verification,
       transcriptHead: exec.head,
       status: finalStatus,
-      toolCalls,
+      toolCalls: toolGate.toolCalls(),
       recordedAt: now(),
     };
     await state.recordEpisode.executeWithOptions({ summary: 'record episode' }, [episode]);
@@ -491,7 +285,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       evidence: verification.evidence,
       problems: verification.problems,
       approvals,
-      toolCalls,
+      toolCalls: toolGate.toolCalls(),
       turns,
       tokens,
       summary,
@@ -501,7 +295,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     enter('done');
     return { ...result, trace: trace.slice(-RESULT_TRACE_ENTRIES) };
   } catch (err) {
-    await stopBackgroundJobs().catch(() => {});
+    await toolGate.stopBackgroundJobs().catch(() => {});
     if (wf.isCancellation(err)) {
       status = 'cancelled';
       note('note', 'task cancelled');
@@ -510,67 +304,13 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       error = err instanceof Error ? failureMessage(err) : String(err);
       note('error', error);
     }
-    pending.clear();
+    toolGate.clearPending();
     publish();
     throw err;
   }
-
-  async function executeLoop(intent: Intent, plan: Plan, tools: ToolName[]) {
-    let head: string | null = null;
-    let toolResults: ToolResultForModel[] = [];
-    let lastText = '';
-    for (turns = 1; turns <= input.maxTurns; turns++) {
-      const step: ExecuteStepResult = countUsage(await llm.executeStep.executeWithOptions({ summary: `model turn ${turns}` }, [
-        {
-          taskId,
-          tools,
-          head,
-          toolResults,
-          ...(head === null
-            ? { start: { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title), ...(memoryBlock ? { memory: memoryBlock } : {}) } }
-            : {}),
-        },
-      ]));
-      head = step.head;
-      if (step.text) lastText = step.text;
-      note('llm', `turn ${turns}: ${step.toolCalls.length ? step.toolCalls.map((c) => c.name).join(', ') : 'final answer'}${step.text ? ` — ${step.text.slice(0, 160)}` : ''}`);
-      publish();
-      if (step.toolCalls.length === 0) return { head, lastText, stoppedEarly: false };
-      toolResults = [];
-      for (const call of step.toolCalls) toolResults.push(await callTool(call, tools));
-    }
-    turns = input.maxTurns;
-    note('note', `stopped after the turn limit (${input.maxTurns})`);
-    return { head, lastText, stoppedEarly: true };
-  }
-}
-
-function describeCall(tool: string, input: Record<string, unknown>): string {
-  const arg =
-    typeof input.command === 'string'
-      ? `${input.background === true ? '[background] ' : ''}${input.command}`
-      : typeof input.pattern === 'string'
-        ? `/${input.pattern}/${typeof input.path === 'string' && input.path !== '.' ? ` in ${input.path}` : ''}`
-        : typeof input.path === 'string'
-          ? input.path
-          : typeof input.jobId === 'string'
-            ? `${input.jobId}${input.stop === true ? ' (stop)' : ''}`
-            : typeof input.subject === 'string'
-              ? `${input.subject}:${String(input.attribute)}`
-              : typeof input.key === 'string'
-                ? input.key
-                : '';
-  return `${tool}${arg ? ` ${arg.length > 80 ? `${arg.slice(0, 80)}…` : arg}` : ''}`;
 }
 
 function outcomeNote(status: TaskStatus, verification: Verification, stoppedEarly: boolean): string {
   const base = status === 'completed' ? 'completed' : status === 'denied' ? 'a human denied an action or the result' : 'not achieved';
   return `${base}${verification.passed ? ' (verified)' : ' (not verified)'}${stoppedEarly ? '; stopped at the turn limit' : ''}`;
-}
-
-/** The innermost cause is what a person needs (e.g. "model API 400 error: ..."), not "Activity task failed". */
-function failureMessage(err: Error): string {
-  let current: Error = err;
-  while ((current as { cause?: unknown }).cause instanceof Error) current = (current as { cause: Error }).cause;
-  return current.message;
 }

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Mode } from '../../domain/policy';
 import type { TaskStatus } from '../../domain/task';
+import type { TeamSubmission } from '../../domain/team';
 import type { LlmClient } from '../../services/llm/llm-client';
 import { createAgentWorker, type AgentWorker } from '../../workers/worker';
 import { localUser, type CliContext } from '../cli-context';
@@ -19,6 +20,8 @@ export interface RunOptions {
   rules?: string[];
   /** Tests and the demo inject a model client; normal runs use ANTHROPIC_* from the environment. */
   llm?: LlmClient;
+  /** Run as an agent team under these budgets (see domain/team.ts). */
+  team?: TeamSubmission['team'];
 }
 
 /** Exit codes: 0 completed, 1 failed, 3 denied, 4 cancelled (documented in the README). */
@@ -56,7 +59,7 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
   try {
     const taskId = await client.start(
       { prompt: options.prompt, workspace, ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}), submittedBy: localUser(), mode: options.mode, rules: options.rules },
-      { taskId: options.taskId },
+      { taskId: options.taskId, ...(options.team ? { team: options.team } : {}) },
     );
     if (!options.wait) {
       if (ctx.json) ctx.emit({ taskId, status: 'running', result: null, approvals: [] });

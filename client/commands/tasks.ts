@@ -13,7 +13,15 @@ export async function statusCommand(ctx: CliContext, taskId: string): Promise<nu
   }
   ctx.out(`${view.taskId}  ${view.status}  (stage: ${view.stage})  ${view.summary}`);
   ctx.out(`Web UI: ${webUiLink(ctx.config, taskId)}`);
-  if (view.plan.length) {
+  if (view.team) {
+    const b = view.team.budget;
+    ctx.out(`Team: steps ${b.stepsStarted}/${b.maxSteps}, tokens ${b.tokensUsed}/${b.maxTokens}, wall ${Math.round(b.elapsedMs / 1000)}s/${Math.round(b.maxWallMs / 1000)}s, re-plans ${b.replans}/${b.maxReplans}, parallel ≤ ${b.maxParallel}${b.exhausted ? `; budget exhausted: ${b.exhausted}` : ''}`);
+    for (const s of view.team.steps) {
+      ctx.out(`  ${s.state.padEnd(9)} ${s.id}: ${s.title}${s.dependsOn.length ? `  (after ${s.dependsOn.join(', ')})` : ''}${s.workerId ? `  [${s.workerId}]` : ''}`);
+      for (const e of s.evidence) ctx.out(`            ✔ ${e}`);
+      for (const p of s.problems) ctx.out(`            ✖ ${p}`);
+    }
+  } else if (view.plan.length) {
     ctx.out('Plan:');
     for (const step of view.plan) ctx.out(`  ${step.state === 'done' ? '[x]' : '[ ]'} ${step.index}. ${step.title}`);
   }
@@ -44,10 +52,13 @@ export function statusJson(view: TaskStatusView) {
       reasons: r.reasons,
       actionHash: r.actionHash,
       expiresAt: r.expiresAt,
+      ...(r.taskId ? { heldBy: r.taskId } : {}),
     })),
     approvals: view.approvals,
     toolCalls: view.toolCalls,
     turns: view.turns,
+    ...(view.tokens ? { tokens: view.tokens } : {}),
+    ...(view.team ? { team: view.team } : {}),
     result: view.result,
     error: view.error,
   };

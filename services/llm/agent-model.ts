@@ -13,6 +13,7 @@ import {
   type Stage,
   type Verification,
 } from '../../domain/task';
+import { TeamPlanSchema, teamPlanProblems, type TeamPlan } from '../../domain/team';
 import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
 import type { LlmClient } from './llm-client';
 import { renderTranscript, type TranscriptStore } from './transcript';
@@ -137,6 +138,61 @@ export class AgentModel {
       options,
     );
     return { plan: value, usage };
+  }
+
+  /**
+   * The team planner: steps with dependencies (independent steps run in parallel), the evidence
+   * that will show each worked, and risk. With `feedback` it re-plans the remaining work after the
+   * verifier rejected a step. Throws BadModelOutputError on a malformed or cyclic plan.
+   */
+  async planTeam(
+    ctx: TaskContext,
+    intent: Intent,
+    options: CallOptions = {},
+    extra: { memory?: string; feedback?: { passed: { id: string; title: string; evidence: string[] }[]; failed: { id: string; title: string; problems: string[] }[] } } = {},
+  ): Promise<{ plan: TeamPlan; usage: Usage }> {
+    const toolList = Object.values(TOOL_SPECS).map((t) => `- ${t.name}: ${t.description}`).join('\n');
+    const feedback = extra.feedback
+      ? `\n\nRe-plan: the verifier rejected work. Plan only what remains; steps may depend on the passed ones.\n` +
+        `Passed steps:\n${extra.feedback.passed.map((p) => `- ${p.id}: ${p.title} (evidence: ${p.evidence.join('; ')})`).join('\n') || '- none'}\n` +
+        `Rejected steps:\n${extra.feedback.failed.map((f) => `- ${f.id}: ${f.title} — ${f.problems.join('; ')}`).join('\n')}`
+      : '';
+    const { value, usage } = await this.structured(
+      'plan',
+      ctx.taskId,
+      'You plan the work of a team of software agents that share one workspace. Split the task into steps; ' +
+        'steps that do not need each other must not depend on each other, so they run in parallel. For each step give ' +
+        'instructions a worker can follow alone, the evidence that will prove it worked (prefer file_exists, file_contains ' +
+        'or a check command that exits 0; use judgement only when nothing is checkable), and its risk.\nTools the workers have:\n' +
+        toolList,
+      `Task:\n${ctx.prompt}\n\nGoal: ${intent.goal}${extra.memory ? `\n\n${extra.memory}` : ''}${feedback}`,
+      'record_team_plan',
+      TeamPlanSchema,
+      options,
+    );
+    const problems = teamPlanProblems(value, extra.feedback?.passed.map((p) => p.id) ?? []);
+    if (problems.length) throw new BadModelOutputError(`the team plan is invalid: ${problems.join('; ')}`);
+    return { plan: value, usage };
+  }
+
+  /** The verifier's judgement of one step when no file or command can show it worked. */
+  async judgeStep(
+    input: TaskContext & { stepTitle: string; criteria: string[]; head: string | null; workerText: string },
+    options: CallOptions = {},
+  ): Promise<{ verification: Verification; usage: Usage }> {
+    const transcript = renderTranscript((await this.transcripts.load(input.head)).messages, 30_000);
+    const { value, usage } = await this.structured(
+      'verify',
+      input.taskId,
+      'You verify one step of a software agent team. Pass it only if the transcript shows evidence (tool results) ' +
+        'that every criterion is met; cite that evidence. List problems otherwise. ' + SAFETY_NOTE,
+      `Task:\n${input.prompt}\n\nStep: ${input.stepTitle}\nCriteria:\n${input.criteria.map((c) => `- ${c}`).join('\n')}\n\n` +
+        `Worker's report:\n${input.workerText}\n\nTranscript:\n${transcript}`,
+      'record_verification',
+      VerificationSchema,
+      options,
+    );
+    return { verification: value, usage };
   }
 
   /** One turn of the tool loop: append the previous turn's tool results, call the model, store its answer. */

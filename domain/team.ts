@@ -1,0 +1,197 @@
+/**
+ * Contracts of an agent team: the planner's plan (steps with dependencies, expected evidence and
+ * risk), the budgets the parent enforces, what worker and verifier children take and return, and
+ * the team part of the status view. Pure and sandbox-safe.
+ */
+import { defineSignal } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { Mode, RuleRecord } from './policy';
+import { TaskInputSchema, type ApprovalRecord, type ApprovalRequest, type TokenUsage, type TraceEntry } from './task';
+import type { ToolName } from './tool-catalog';
+
+export const AGENT_TEAM_WORKFLOW = 'agentTeam';
+
+const StepId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,23}$/, 'a step id is 1-24 lowercase letters, digits or dashes');
+
+/** What shows a step worked. Files and commands are checked mechanically; judgement is the verifier model's call. */
+export const EvidenceCheckSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('file_exists'), path: z.string().min(1).max(500) }),
+  z.strictObject({ kind: z.literal('file_contains'), path: z.string().min(1).max(500), text: z.string().min(1).max(2_000) }),
+  /** Passes when the command exits 0; it runs through the same permission gate as any tool call. */
+  z.strictObject({ kind: z.literal('command'), command: z.string().min(1).max(2_000) }),
+  z.strictObject({ kind: z.literal('judgement'), criteria: z.string().min(1).max(2_000) }),
+]);
+export type EvidenceCheck = z.infer<typeof EvidenceCheckSchema>;
+
+export const TEAM_RISKS = ['low', 'medium', 'high'] as const;
+
+export const TeamStepSchema = z.strictObject({
+  id: StepId,
+  title: z.string().min(1).max(300),
+  /** What the worker is told to do; it also sees the task and the results of the steps it depends on. */
+  instructions: z.string().min(1).max(4_000),
+  dependsOn: z.array(StepId).max(20).default([]),
+  evidence: z.array(EvidenceCheckSchema).min(1).max(10),
+  risk: z.enum(TEAM_RISKS),
+});
+export type TeamStep = z.infer<typeof TeamStepSchema>;
+
+export const TeamPlanSchema = z.strictObject({ steps: z.array(TeamStepSchema).min(1).max(20) });
+export type TeamPlan = z.infer<typeof TeamPlanSchema>;
+
+/**
+ * Structural problems of a plan: duplicate ids, unknown dependencies, cycles. `passed` are the ids
+ * of steps that already passed (a re-plan may depend on them but must not reuse them). Empty = valid.
+ */
+export function teamPlanProblems(plan: TeamPlan, passed: readonly string[] = []): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  for (const step of plan.steps) {
+    if (ids.has(step.id)) problems.push(`step id "${step.id}" is used twice`);
+    if (passed.includes(step.id)) problems.push(`step id "${step.id}" already passed; give new work a new id`);
+    ids.add(step.id);
+  }
+  for (const step of plan.steps) {
+    for (const dep of step.dependsOn) {
+      if (dep === step.id) problems.push(`step "${step.id}" depends on itself`);
+      else if (!ids.has(dep) && !passed.includes(dep)) problems.push(`step "${step.id}" depends on unknown step "${dep}"`);
+    }
+  }
+  // Depth-first search for a cycle among the new steps (passed steps have no open dependencies).
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (id: string, path: string[]): boolean => {
+    if (state.get(id) === 'done') return false;
+    if (state.get(id) === 'visiting') {
+      problems.push(`dependency cycle: ${[...path.slice(path.indexOf(id)), id].join(' → ')}`);
+      return true;
+    }
+    state.set(id, 'visiting');
+    for (const dep of byId.get(id)?.dependsOn ?? []) if (dep !== id && byId.has(dep) && visit(dep, [...path, id])) return true;
+    state.set(id, 'done');
+    return false;
+  };
+  for (const step of plan.steps) if (visit(step.id, [])) break;
+  return problems;
+}
+
+/** Budgets the parent enforces over the whole team (every child and every re-plan). */
+export const TeamOptionsSchema = z.strictObject({
+  /** Worker children running at once. */
+  maxParallel: z.number().int().min(1).max(16).default(3),
+  /** Re-plans after the verifier rejects a step. */
+  maxReplans: z.number().int().min(0).max(5).default(2),
+  /** Worker children started in all, re-runs included. */
+  maxSteps: z.number().int().min(1).max(100).default(20),
+  /** Model tokens (input + output) of the parent and all children together. */
+  maxTokens: z.number().int().min(1_000).max(100_000_000).default(2_000_000),
+  /** Wall time from the start; running children are cancelled when it runs out. */
+  maxWallMs: z.number().int().min(5_000).max(7 * 24 * 3600_000).default(2 * 3600_000),
+  /** Model turns per worker child. */
+  stepMaxTurns: z.number().int().min(1).max(100).default(15),
+});
+export type TeamOptions = z.infer<typeof TeamOptionsSchema>;
+
+export const TeamInputSchema = TaskInputSchema.extend({ team: TeamOptionsSchema.prefault({}) });
+export type TeamInput = z.infer<typeof TeamInputSchema>;
+export type TeamSubmission = z.input<typeof TeamInputSchema>;
+
+/** What every child needs to run tools under the parent's rules. */
+interface ChildBase {
+  parentTaskId: string;
+  /** Prefix of the child's approval request ids, unique within the team (e.g. `build.1-`). */
+  requestPrefix: string;
+  /** The team's task text, for context. */
+  prompt: string;
+  step: TeamStep;
+  workspace: string;
+  mode: Mode;
+  /** The parent's policy snapshot: every child judges by the same rules. */
+  rules: RuleRecord[];
+  approvalTimeoutMs: number;
+  submittedBy: string;
+}
+
+export interface TeamWorkerInput extends ChildBase {
+  goal: string;
+  tools: ToolName[];
+  /** What the steps this one depends on reported. */
+  dependencyResults: { id: string; title: string; text: string }[];
+  maxTurns: number;
+  /** Tokens left in the team's budget when the child started; the child stops its loop past it. */
+  maxTokens: number;
+  memory?: string;
+}
+
+export interface TeamWorkerResult {
+  stepId: string;
+  /** done: the model finished; stopped: turn limit or token budget (see stopReason). */
+  status: 'done' | 'stopped';
+  stopReason: string | null;
+  text: string;
+  head: string | null;
+  toolCalls: number;
+  turns: number;
+  tokens: TokenUsage;
+  approvals: ApprovalRecord[];
+  /** The trace's tail, so `agent logs <child>` works after it ended. */
+  trace?: TraceEntry[];
+}
+
+export interface TeamVerifierInput extends ChildBase {
+  /** The worker's transcript and last words, for judgement checks. */
+  workerHead: string | null;
+  workerText: string;
+}
+
+export interface StepVerdict {
+  stepId: string;
+  passed: boolean;
+  evidence: string[];
+  problems: string[];
+  tokens: TokenUsage;
+  toolCalls: number;
+  approvals: ApprovalRecord[];
+  trace?: TraceEntry[];
+}
+
+/** A child tells its parent which of its approval requests are pending (the whole list, so the last signal wins). */
+export const teamChildPendingSignal = defineSignal<[{ childId: string; pending: ApprovalRequest[] }]>('teamChildPending');
+
+export type TeamStepState = 'pending' | 'running' | 'verifying' | 'passed' | 'failed' | 'blocked' | 'cancelled';
+
+export interface TeamStepView {
+  id: string;
+  title: string;
+  dependsOn: string[];
+  risk: TeamStep['risk'];
+  state: TeamStepState;
+  attempt: number;
+  /** Workflow id of the current (or last) worker child. */
+  workerId: string | null;
+  evidence: string[];
+  problems: string[];
+  tokens: number;
+  toolCalls: number;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+export interface TeamBudgetView {
+  maxParallel: number;
+  maxSteps: number;
+  stepsStarted: number;
+  maxTokens: number;
+  tokensUsed: number;
+  maxWallMs: number;
+  elapsedMs: number;
+  maxReplans: number;
+  replans: number;
+  /** Which budget ran out, when one did. */
+  exhausted: string | null;
+}
+
+export interface TeamView {
+  steps: TeamStepView[];
+  budget: TeamBudgetView;
+}

@@ -1,0 +1,187 @@
+/**
+ * The agent team on a real Temporal server: workers are child workflows that really overlap in
+ * time, the verifier checks files and commands through the gate, a rejected step is re-planned,
+ * a child's approval shows on the parent and is decided through it, the parent's policy binds the
+ * children, budgets stop the team, and cancelling the parent cancels its children.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeWorkspace, useTaskHarness, waitFor } from '../support/harness';
+import { replanScenario, stepScenario, teamScenario, writes } from '../support/team-scripts';
+
+const h = useTaskHarness({
+  scenarios: [
+    // parallel: pa, pb, pc are independent (each takes ~1.5 s of model time); pd needs all three
+    stepScenario('pa', writes('a.txt', 'alpha\n', 750)),
+    stepScenario('pb', writes('b.txt', 'bravo\n', 750)),
+    stepScenario('pc', writes('c.txt', 'charlie\n', 750)),
+    stepScenario('pd', [{ toolCalls: [{ name: 'read_file', input: { path: 'a.txt' } }] }, { text: 'read the parts' }], {
+      verify: { input: { passed: true, evidence: ['read_file a.txt showed alpha'], problems: [] } },
+    }),
+    teamScenario('parallel-team', [
+      { id: 'pa', evidence: [{ kind: 'file_contains', path: 'a.txt', text: 'alpha' }] },
+      { id: 'pb', evidence: [{ kind: 'file_contains', path: 'b.txt', text: 'bravo' }] },
+      { id: 'pc', evidence: [{ kind: 'file_exists', path: 'c.txt' }] },
+      { id: 'pd', dependsOn: ['pa', 'pb', 'pc'], evidence: [{ kind: 'judgement', criteria: 'the parts were read' }] },
+    ]),
+
+    // re-plan: ra writes the wrong text, the verifier rejects it, the re-plan's rb fixes it
+    stepScenario('ra', writes('out.txt', 'bad\n')),
+    stepScenario('rb', writes('out.txt', 'good\n')),
+    replanScenario('replan-team', [{ id: 'rb', evidence: [{ kind: 'file_contains', path: 'out.txt', text: 'good' }] }]),
+    teamScenario('replan-team', [{ id: 'ra', evidence: [{ kind: 'file_contains', path: 'out.txt', text: 'good' }] }]),
+
+    // re-plan budget: the fix never comes
+    stepScenario('na', writes('never.txt', 'bad\n')),
+    replanScenario('stuck-team', [{ id: 'na', evidence: [{ kind: 'file_contains', path: 'never.txt', text: 'good' }] }]),
+    teamScenario('stuck-team', [{ id: 'na', evidence: [{ kind: 'file_contains', path: 'never.txt', text: 'good' }] }]),
+
+    // approvals: a worker's write asks; the verifier's check command runs through the same gate
+    stepScenario('aw', writes('approved.txt', 'yes\n')),
+    teamScenario('approval-team', [{ id: 'aw', evidence: [{ kind: 'file_contains', path: 'approved.txt', text: 'yes' }, { kind: 'command', command: 'grep -q yes approved.txt' }] }], { needsShell: true }),
+
+    // one gate: the task's deny rule binds the child
+    stepScenario('gx', [{ toolCalls: [{ name: 'run_command', input: { command: 'echo pwned > pwned.txt' } }] }, { text: 'tried' }]),
+    teamScenario('gate-team', [{ id: 'gx', evidence: [{ kind: 'file_exists', path: 'pwned.txt' }] }], { needsShell: true }),
+
+    // budgets: two independent steps, one at a time, at most one step
+    stepScenario('ba', writes('ba.txt', 'x\n')),
+    stepScenario('bb', writes('bb.txt', 'x\n')),
+    teamScenario('budget-team', [
+      { id: 'ba', evidence: [{ kind: 'file_exists', path: 'ba.txt' }] },
+      { id: 'bb', evidence: [{ kind: 'file_exists', path: 'bb.txt' }] },
+    ]),
+
+    // cancel: the worker waits on an approval when the task is cancelled
+    stepScenario('ca', writes('cancel.txt', 'x\n')),
+    teamScenario('cancel-team', [{ id: 'ca', evidence: [{ kind: 'file_exists', path: 'cancel.txt' }] }]),
+  ],
+});
+
+async function childTimes(workflowId: string) {
+  const d = await h.client.client.workflow.getHandle(workflowId).describe();
+  return { start: d.startTime.getTime(), end: d.closeTime!.getTime(), status: d.status.name };
+}
+
+describe('agent team', () => {
+  it('runs independent steps as parallel child workflows, dependent ones after, each verified with evidence', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'parallel-team: write three parts, then read them', workspace, mode: 'accept-edits' }, { team: { maxParallel: 3 } });
+    const result = await h.client.result(taskId);
+    expect(result.status, JSON.stringify(result.team?.steps)).toBe('completed');
+    expect(result.verified).toBe(true);
+    expect(await readFile(path.join(workspace, 'b.txt'), 'utf8')).toBe('bravo\n');
+
+    const [a, b, c, d] = await Promise.all(['pa', 'pb', 'pc', 'pd'].map((id) => childTimes(`${taskId}.${id}.1`)));
+    // Parallel: each of pa, pb, pc started before any of them ended (each takes >= 1.5 s).
+    expect(Math.max(a!.start, b!.start, c!.start)).toBeLessThan(Math.min(a!.end, b!.end, c!.end));
+    // Dependent: pd started only after all three ended and passed.
+    expect(d!.start).toBeGreaterThanOrEqual(Math.max(a!.end, b!.end, c!.end));
+    for (const t of [a, b, c, d]) expect(t!.status).toBe('COMPLETED');
+
+    const steps = Object.fromEntries(result.team!.steps.map((s) => [s.id, s]));
+    expect(steps.pa).toMatchObject({ state: 'passed', evidence: ['a.txt contains "alpha"'] });
+    expect(steps.pc!.evidence[0]).toMatch(/^c\.txt exists/);
+    expect(steps.pd).toMatchObject({ state: 'passed', evidence: ['judged: read_file a.txt showed alpha'] });
+    // The answer's evidence cites each step.
+    expect(result.evidence).toEqual(expect.arrayContaining(['[pa] a.txt contains "alpha"', '[pd] judged: read_file a.txt showed alpha']));
+    expect(result.team!.budget).toMatchObject({ stepsStarted: 4, replans: 0, exhausted: null });
+    expect(result.tokens!.input).toBeGreaterThan(0);
+    // The verifier of each step is a child of its own.
+    expect((await childTimes(`${taskId}.pa.1.verify`)).status).toBe('COMPLETED');
+    expect((await childTimes(`${taskId}.memory`)).status).toBe('COMPLETED');
+  });
+
+  it('re-plans when the verifier rejects a step, and passes with the new step', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'replan-team: write good output', workspace, mode: 'accept-edits' }, { team: {} });
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('completed');
+    expect(result.team!.budget.replans).toBe(1);
+    expect(result.team!.steps.map((s) => [s.id, s.state])).toEqual([['rb', 'passed']]);
+    expect(await readFile(path.join(workspace, 'out.txt'), 'utf8')).toBe('good\n');
+    const trace = (result.trace ?? []).map((e) => e.message);
+    expect(trace).toEqual(expect.arrayContaining([expect.stringMatching(/^step ra rejected: out\.txt does not contain "good"/), expect.stringMatching(/^re-plan 1: 1 steps — rb/)]));
+    // The planner heard what was rejected and why.
+    const replan = h.fake.requests.find((r) => r.task === taskId && r.stage === 'plan' && JSON.stringify(r.body).includes('Re-plan'));
+    expect(JSON.stringify(replan!.body)).toMatch(/ra: step ra — out\.txt does not contain/);
+  });
+
+  it('stops after maxReplans and fails with the problems', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'stuck-team', workspace, mode: 'accept-edits', confirmResult: 'never' }, { team: { maxReplans: 1 } });
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('failed');
+    expect(result.verified).toBe(false);
+    expect(result.team!.budget.replans).toBe(1);
+    expect(result.team!.steps[0]).toMatchObject({ id: 'na', state: 'failed', attempt: 2 });
+    expect(result.problems[0]).toMatch(/\[na\] failed: never\.txt does not contain "good"/);
+  });
+
+  it("a child's risky call raises an approval on the parent's status, blocks until decided, and is decided through the parent", async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'approval-team', workspace }, { team: {} });
+    const view = await waitFor(async () => {
+      const v = await h.client.status(taskId);
+      return v.pendingApprovals.length ? v : null;
+    }, 'the child approval on the parent', 45_000);
+    expect(view.status).toBe('waiting_approval');
+    expect(view.pendingApprovals[0]).toMatchObject({ requestId: 'aw.1-apr-1', tool: 'write_file', taskId: `${taskId}.aw.1` });
+    expect(view.team!.steps[0]).toMatchObject({ id: 'aw', state: 'running' });
+    // Blocked: nothing written while it waits.
+    await new Promise((r) => setTimeout(r, 500));
+    await expect(stat(path.join(workspace, 'approved.txt'))).rejects.toThrow();
+
+    const record = await h.client.decide(taskId, undefined, { approve: true, decidedBy: 'tester', channel: 'cli' });
+    expect(record).toMatchObject({ outcome: 'approved', requestId: 'aw.1-apr-1' });
+    // The verifier's check command goes through the same gate: `grep -q` is read-only, so it runs without asking.
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('completed');
+    expect(result.team!.steps[0]!.evidence).toEqual(['approved.txt contains "yes"', expect.stringMatching(/^`grep -q yes approved\.txt` → exit code 0/)]);
+    expect(result.approvals).toEqual([expect.objectContaining({ requestId: 'aw.1-apr-1', outcome: 'approved', decidedBy: 'tester' })]);
+  });
+
+  it('a child cannot bypass the gate: the task deny rule binds the worker', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'gate-team', workspace, rules: ['deny run_command'], mode: 'bypass', confirmResult: 'never' }, { team: { maxReplans: 0 } });
+    const result = await h.client.result(taskId);
+    await expect(stat(path.join(workspace, 'pwned.txt'))).rejects.toThrow();
+    expect(result.status).toBe('failed');
+    expect(result.team!.steps[0]).toMatchObject({ state: 'failed', problems: [expect.stringMatching(/pwned\.txt does not exist/)] });
+    const childTrace = await h.client.trace(`${taskId}.gx.1`);
+    expect(childTrace.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^run_command → deny \(.*deny run_command/)]));
+  });
+
+  it('enforces the step budget and shows it in status', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'budget-team', workspace, mode: 'accept-edits', confirmResult: 'never' }, { team: { maxParallel: 1, maxSteps: 1 } });
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('failed');
+    expect(result.team!.budget).toMatchObject({ maxSteps: 1, stepsStarted: 1, exhausted: 'max steps (1) reached' });
+    expect(result.team!.steps.map((s) => s.state)).toEqual(['passed', 'blocked']);
+    expect(result.problems).toEqual(expect.arrayContaining(['budget exhausted: max steps (1) reached']));
+    const status = await h.client.status(taskId);
+    expect(status.team!.budget.exhausted).toBe('max steps (1) reached');
+  });
+
+  it('enforces the wall-time budget by cancelling the running child', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'cancel-team: wall', workspace, confirmResult: 'never' }, { team: { maxWallMs: 5_000 } });
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('failed');
+    expect(result.team!.budget.exhausted).toBe('max wall time (5s) reached');
+    expect(result.team!.steps[0]!.state).toBe('cancelled');
+    expect((await h.client.client.workflow.getHandle(`${taskId}.ca.1`).describe()).status.name).toBe('CANCELLED');
+  });
+
+  it('cancelling the task cancels its children', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'cancel-team', workspace }, { team: {} });
+    await waitFor(async () => ((await h.client.status(taskId)).pendingApprovals.length ? true : null), 'the child approval', 45_000);
+    await h.client.cancel(taskId);
+    await waitFor(async () => ((await h.client.client.workflow.getHandle(taskId).describe()).status.name === 'CANCELLED' ? true : null), 'the parent to end cancelled');
+    expect((await h.client.client.workflow.getHandle(`${taskId}.ca.1`).describe()).status.name).toBe('CANCELLED');
+    expect((await h.client.status(taskId)).status).toBe('cancelled');
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * What a team's worker and verifier children share: a trace and status view of their own (so
+ * `agent status <child>` and the Web UI show them), the one tool gate under the parent's policy
+ * snapshot, and telling the parent which approvals are pending so they show on the team's status.
+ */
+import * as wf from '@temporalio/workflow';
+import { statusQuery, traceQuery } from '../domain/messages';
+import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
+import type { ApprovalRequest, Stage, TaskStatus, TaskStatusView, TokenUsage, TraceEntry } from '../domain/task';
+import { teamChildPendingSignal, type TeamVerifierInput, type TeamWorkerInput } from '../domain/team';
+import { createToolGate } from './tool-gate';
+
+const MAX_TRACE_ENTRIES = 2_000;
+const RESULT_TRACE_ENTRIES = 200;
+
+export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role: 'worker' | 'verifier') {
+  const childId = wf.workflowInfo().workflowId;
+  const parent = wf.getExternalWorkflowHandle(input.parentTaskId);
+  const summary = `${role} of step ${input.step.id}: ${input.step.title}`.slice(0, 120);
+  const trace: TraceEntry[] = [];
+  const tokens: TokenUsage = { input: 0, output: 0 };
+  let status: TaskStatus = 'running';
+  let stage: Stage = role === 'worker' ? 'execute' : 'verify';
+  let turns = 0;
+  let lastLine = '';
+
+  const note = (kind: TraceEntry['kind'], message: string) => {
+    trace.push({ seq: trace.length === 0 ? 1 : trace[trace.length - 1]!.seq + 1, at: new Date().toISOString(), stage, kind, message });
+    if (trace.length > MAX_TRACE_ENTRIES) trace.shift();
+    lastLine = message;
+  };
+  const publish = () => {
+    wf.upsertSearchAttributes([
+      { key: AGENT_STATUS, value: status },
+      { key: AGENT_STAGE, value: stage },
+      { key: AGENT_PENDING_APPROVAL, value: gate.pending.size > 0 },
+    ]);
+    const lines = [`**Team ${role}** for \`${input.parentTaskId}\` · step \`${input.step.id}\` · ${status}${turns ? ` · turn ${turns}` : ''} · ${gate.toolCalls()} tool calls`];
+    for (const r of gate.pending.values()) lines.push('', `**Waiting for approval** \`${r.requestId}\`: ${r.tool} (${r.risk}) — \`agent approve ${input.parentTaskId} ${r.requestId}\``);
+    if (lastLine) lines.push('', lastLine.slice(0, 300));
+    wf.setCurrentDetails(lines.join('\n'));
+  };
+  const gate = createToolGate({
+    taskId: childId,
+    input,
+    summary: () => summary,
+    note,
+    publish,
+    requestPrefix: input.requestPrefix,
+    onPendingChange: (pending: ApprovalRequest[]) => {
+      status = pending.length > 0 ? 'waiting_approval' : 'running';
+      // The parent shows them on the team's status; a parent that already ended has nothing to show.
+      parent.signal(teamChildPendingSignal, { childId, pending }).catch(() => undefined);
+    },
+  });
+  gate.setPolicy(input.rules);
+
+  const view = (): TaskStatusView => ({
+    taskId: childId,
+    status,
+    stage,
+    summary,
+    prompt: input.step.instructions,
+    workspace: input.workspace,
+    plan: [],
+    pendingApprovals: [...gate.pending.values()],
+    approvals: gate.approvals,
+    toolCalls: gate.toolCalls(),
+    turns,
+    tokens,
+    result: null,
+    error: null,
+  });
+  wf.setHandler(statusQuery, view);
+  wf.setHandler(traceQuery, (fromSeq = 0) => trace.filter((e) => e.seq >= fromSeq));
+
+  return {
+    childId,
+    gate,
+    note,
+    publish,
+    tokens,
+    countUsage<T extends { usage: { inputTokens: number; outputTokens: number } }>(reply: T): T {
+      tokens.input += reply.usage.inputTokens;
+      tokens.output += reply.usage.outputTokens;
+      return reply;
+    },
+    setTurn(turn: number) {
+      turns = turn;
+    },
+    turns: () => turns,
+    /** The tail carried in the child's result; the parent's history holds it, so keep it short. */
+    traceTail: () => trace.slice(-RESULT_TRACE_ENTRIES),
+    finish(final: TaskStatus) {
+      status = final;
+      stage = 'done';
+      publish();
+    },
+  };
+}

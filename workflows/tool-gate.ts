@@ -1,0 +1,320 @@
+/**
+ * The one gate every tool call passes, in every workflow that runs tools (a task, a team's worker
+ * and verifier children): policy verdict → approval when asked → the tool as an activity. It owns
+ * the approval state and the decideApproval update handler of the workflow that creates it, so a
+ * child workflow cannot reach a tool except through the same rules, approvals and audit trail.
+ * Workflow code: deterministic, no I/O.
+ */
+import * as wf from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ToolResultForModel } from '../services/llm/agent-model';
+import { decideApprovalUpdate } from '../domain/messages';
+import type { Mode, RuleRecord } from '../domain/policy';
+import { ApprovalDecisionSchema, type ApprovalDecision, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from '../domain/task';
+import { TOOL_SPECS, type ToolName } from '../domain/tool-catalog';
+
+// One proxy per retry class (design rule 2).
+
+/** The gate and hashing are CPU-only on the worker: local activities, no server round trip. */
+export const gate = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 5 } });
+/** Idempotent tools (reads): retried freely; the heartbeat notices a dead worker within seconds. */
+export const idempotentTools = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumAttempts: 5 },
+});
+/**
+ * Side-effecting tools: a retry goes through the effect journal, which answers "outcome unknown"
+ * instead of running the effect twice, so retrying the activity itself is safe.
+ */
+const sideEffectTools = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumAttempts: 3 },
+});
+/**
+ * Chat notifications of approvals (Slack, webhook): best effort, so a few quick attempts; a chat
+ * service that is down must not hold up a decided task for long, and the approval works from the
+ * CLI regardless. The activity marks permanent failures (bad token, unknown channel) non-retryable.
+ */
+const chat = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+/**
+ * State-store writes: one small idempotent write (last write wins), so a local activity — no server
+ * round trip — retried generously.
+ */
+export const state = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 10 } });
+
+/** What the gate needs from the workflow that hosts it. */
+export interface GateHost {
+  taskId: string;
+  input: { workspace: string; mode: Mode; approvalTimeoutMs: number; submittedBy: string };
+  /** The task's one-line summary, shown with approvals in chat. */
+  summary(): string;
+  note(kind: TraceEntry['kind'], message: string): void;
+  /** Re-publishes status (search attributes, current details) after a change. */
+  publish(): void;
+  /** Called when requests become pending or are decided, before publish(). */
+  onPendingChange(pending: ApprovalRequest[]): void;
+  /** Request ids are `${requestPrefix}apr-N`; a team's children prefix their step so ids stay unique across the team. */
+  requestPrefix?: string;
+}
+
+export type Authorization =
+  | { ok: true; tool: ToolName; input: Record<string, unknown>; allowNetwork: boolean; allowedWithoutHuman: boolean }
+  | { ok: false; result: ToolResultForModel };
+
+export type ToolGate = ReturnType<typeof createToolGate>;
+
+/** Creates the gate and registers the workflow's decideApproval update handler (one gate per workflow). */
+export function createToolGate(host: GateHost) {
+  const { taskId, input } = host;
+  const pending = new Map<string, ApprovalRequest>();
+  const decisions = new Map<string, ApprovalRecord>();
+  const approvals: ApprovalRecord[] = [];
+  /** The policy snapshot (set by the host at its route stage), then "always" answers given during the task. */
+  let policyRules: RuleRecord[] = [];
+  const sessionRules: RuleRecord[] = [];
+  let approvalSeq = 0;
+  let toolCalls = 0;
+  /** Set once a run_command started a background job, so the task stops its jobs when it ends. */
+  let startedBackgroundJobs = false;
+  const now = () => new Date().toISOString();
+  const pendingChanged = () => host.onPendingChange([...pending.values()]);
+
+  wf.setHandler(
+    decideApprovalUpdate,
+    (decision: ApprovalDecision): ApprovalRecord => {
+      const request = pending.get(decision.requestId)!;
+      const record: ApprovalRecord = {
+        requestId: request.requestId,
+        tool: request.tool,
+        actionHash: request.actionHash,
+        outcome: decision.approve ? 'approved' : 'denied',
+        always: decision.approve && decision.always,
+        reason: decision.reason ?? null,
+        decidedBy: decision.decidedBy,
+        channel: decision.channel,
+        decidedAt: now(),
+      };
+      decisions.set(request.requestId, record);
+      return record;
+    },
+    {
+      // Rejected updates never reach history: a stale, duplicate or tampered decision changes nothing.
+      validator: (raw: ApprovalDecision) => {
+        const decision = ApprovalDecisionSchema.parse(raw);
+        const decided = decisions.get(decision.requestId) ?? approvals.find((a) => a.requestId === decision.requestId);
+        if (decided) {
+          throw new Error(`approval request ${decision.requestId} was already ${decided.outcome} by ${decided.decidedBy} at ${decided.decidedAt}`);
+        }
+        const request = pending.get(decision.requestId);
+        if (!request) throw new Error(`task ${taskId} has no approval request ${decision.requestId}`);
+        if (Date.now() >= Date.parse(request.expiresAt)) throw new Error(`approval request ${decision.requestId} expired at ${request.expiresAt}`);
+        if (decision.actionHash !== request.actionHash) {
+          throw new Error(`approval request ${decision.requestId} is for a different action (action hash mismatch); nothing was approved`);
+        }
+      },
+    },
+  );
+
+  /**
+   * Raises an approval request and waits for a decision; silence until expiry means deny.
+   * `alwaysOffered`: an "always" answer would grant something, so chat offers that button.
+   */
+  async function requestApproval(
+    ask: Omit<ApprovalRequest, 'requestId' | 'requestedAt' | 'expiresAt'>,
+    options: { alwaysOffered?: boolean } = {},
+  ): Promise<ApprovalRecord> {
+    const requestId = `${host.requestPrefix ?? ''}apr-${++approvalSeq}`;
+    const requestedAt = Date.now();
+    const request: ApprovalRequest = {
+      ...ask,
+      requestId,
+      requestedAt: new Date(requestedAt).toISOString(),
+      expiresAt: new Date(requestedAt + input.approvalTimeoutMs).toISOString(),
+    };
+    pending.set(requestId, request);
+    pendingChanged();
+    host.note('approval', `approval ${requestId} requested: ${ask.tool} (${ask.risk}) — ${ask.reasons.join('; ')}`);
+    host.publish();
+    // Chat (Slack, webhook) is told while the workflow waits, so a slow notification never delays a
+    // decision. Whether chat is configured is the worker's business: without it the activity returns
+    // at once. That costs one activity per approval but keeps deployment config out of the task input
+    // and the workflow. Patched: histories recorded before this change have no such activity.
+    const shown = wf.patched('chat-approval-notify') ? showInChat(request, options.alwaysOffered ?? false) : null;
+    const answered = await wf.condition(() => decisions.has(requestId), input.approvalTimeoutMs);
+    pending.delete(requestId);
+    const record: ApprovalRecord = answered
+      ? decisions.get(requestId)!
+      : {
+          requestId,
+          tool: ask.tool,
+          actionHash: ask.actionHash,
+          outcome: 'expired',
+          always: false,
+          reason: `no decision within ${Math.round(input.approvalTimeoutMs / 1000)}s`,
+          decidedBy: 'timeout',
+          channel: 'timeout',
+          decidedAt: now(),
+        };
+    approvals.push(record);
+    pendingChanged();
+    host.note('approval', `approval ${requestId} ${record.outcome} by ${record.decidedBy} via ${record.channel}${record.reason ? `: ${record.reason}` : ''}`);
+    host.publish();
+    // Awaited (bounded by the chat proxy's timeouts) so the message shows the outcome before the task moves on or ends.
+    if (shown) await showOutcomeInChat(await shown, request, record);
+    return record;
+  }
+
+  type ChatPosting = NonNullable<Awaited<ReturnType<Activities['notifyApprovalRequested']>>>;
+
+  /** Best effort: every failure goes to the trace and resolves to null; never throws, as nobody awaits it right away. */
+  async function showInChat(request: ApprovalRequest, alwaysOffered: boolean): Promise<ChatPosting | null> {
+    try {
+      const posting = await chat.notifyApprovalRequested.executeWithOptions({ summary: `show ${request.requestId} in chat` }, [
+        { taskId, summary: host.summary(), workspace: input.workspace, submittedBy: input.submittedBy, request, alwaysOffered },
+      ]);
+      for (const e of posting?.errors ?? []) host.note('note', `chat: ${request.requestId} not shown in ${e}`);
+      return posting;
+    } catch (err) {
+      host.note('note', `chat: ${request.requestId} not shown: ${failureMessage(err as Error)}`);
+      return null;
+    }
+  }
+
+  /** Replaces the buttons with the outcome wherever the request was shown. A failure is traced; cancellation still cancels. */
+  async function showOutcomeInChat(posting: ChatPosting | null, request: ApprovalRequest, record: ApprovalRecord): Promise<void> {
+    if (!posting || (!posting.slack && !posting.webhook)) return;
+    try {
+      const errors = await chat.notifyApprovalResolved.executeWithOptions({ summary: `show outcome of ${request.requestId} in chat` }, [
+        { taskId, summary: host.summary(), workspace: input.workspace, request, record, posting },
+      ]);
+      for (const e of errors) host.note('note', `chat: outcome of ${request.requestId} not shown in ${e}`);
+    } catch (err) {
+      if (wf.isCancellation(err)) throw err;
+      host.note('note', `chat: outcome of ${request.requestId} not shown: ${failureMessage(err as Error)}`);
+    }
+  }
+
+  /**
+   * The policy verdict for one call, asking a human when the policy says so. Returns either the
+   * normalised call, cleared to run, or the tool_result that explains why it may not run.
+   */
+  async function authorize(call: { id: string; name: string; input: Record<string, unknown> }, offered: ToolName[]): Promise<Authorization> {
+    const fail = (content: string): Authorization => ({ ok: false, result: { toolUseId: call.id, isError: true, content } });
+    const verdict = await gate.authorizeToolCall.executeWithOptions({ summary: `gate ${call.name}` }, [
+      { tool: call.name, input: call.input, workspace: input.workspace, offeredTools: offered, mode: input.mode, rules: [...policyRules, ...sessionRules] },
+    ]);
+    if (verdict.kind === 'invalid') {
+      host.note('error', `${call.name}: ${verdict.message}`);
+      return fail(`Error: ${verdict.message}`);
+    }
+    const { decision, risk, reasons, matchedRule } = verdict.verdict;
+    host.note('policy', `${verdict.tool} → ${decision} (${risk}; ${matchedRule ?? 'no rule'}): ${reasons.slice(0, 3).join('; ')}`);
+    if (decision === 'deny') return fail(`Denied by policy: ${reasons.join('; ')}. Do not retry this action.`);
+    if (decision === 'ask') {
+      const record = await requestApproval(
+        { kind: 'tool', toolUseId: call.id, tool: verdict.tool, input: verdict.input, risk, reasons, actionHash: verdict.actionHash },
+        { alwaysOffered: verdict.grantRules.length > 0 },
+      );
+      if (record.outcome !== 'approved') {
+        const why = record.outcome === 'expired' ? 'nobody approved it in time, so it was treated as denied' : `the user denied it${record.reason ? ` (${record.reason})` : ''}`;
+        return fail(`Not run: ${why}. Do not retry the same action; adapt the plan or explain what is blocked.`);
+      }
+      if (record.always && verdict.grantRules.length) {
+        sessionRules.push(...verdict.grantRules);
+        host.note('policy', `remembered for this workspace: ${verdict.grantRules.map((r) => r.text).join(', ')}`);
+        await state.persistGrants.executeWithOptions({ summary: 'remember "always" rules' }, [input.workspace, verdict.grantRules.map((r) => r.text)]);
+      }
+    }
+    return { ok: true, tool: verdict.tool, input: verdict.input, allowNetwork: verdict.verdict.allowNetwork ?? false, allowedWithoutHuman: decision === 'allow' };
+  }
+
+  /** Every tool call passes the gate; the answer is always a tool_result, whatever happens. */
+  async function callTool(
+    call: { id: string; name: string; input: Record<string, unknown> },
+    offered: ToolName[],
+    onOk?: (tool: ToolName) => void,
+  ): Promise<ToolResultForModel & { status?: 'ok' | 'error' | 'outcome-unknown'; preview?: string }> {
+    const cleared = await authorize(call, offered);
+    if (!cleared.ok) return cleared.result;
+    const proxy = TOOL_SPECS[cleared.tool].idempotent ? idempotentTools : sideEffectTools;
+    const outcome = await proxy.runTool.executeWithOptions({ summary: describeCall(cleared.tool, cleared.input) }, [
+      {
+        toolUseId: call.id,
+        tool: cleared.tool,
+        input: cleared.input,
+        workspace: input.workspace,
+        user: input.submittedBy,
+        allowNetwork: cleared.allowNetwork,
+        // Allowed without a human because it would be sandboxed: a worker without a sandbox must not run it.
+        requireSandbox: cleared.allowedWithoutHuman,
+      },
+    ]);
+    toolCalls++;
+    if (cleared.tool === 'run_command' && cleared.input.background === true) startedBackgroundJobs = true;
+    if (outcome.status === 'ok') onOk?.(cleared.tool);
+    host.note('tool', `${describeCall(cleared.tool, cleared.input)} → ${outcome.status}${outcome.truncated ? ` (${outcome.bytes} bytes, truncated)` : ''}: ${outcome.preview.split('\n')[0]!.slice(0, 160)}`);
+    host.publish();
+    return { toolUseId: call.id, isError: outcome.isError, content: outcome.content, contentRef: outcome.contentRef, status: outcome.status, preview: outcome.preview };
+  }
+
+  /** Background jobs never outlive the execute stage (or a failed/cancelled task). */
+  async function stopBackgroundJobs() {
+    if (!startedBackgroundJobs || !wf.patched('stop-background-jobs')) return;
+    startedBackgroundJobs = false;
+    const stopped = await wf.CancellationScope.nonCancellable(() =>
+      state.stopBackgroundJobs.executeWithOptions({ summary: 'stop background jobs' }, [taskId]),
+    );
+    if (stopped > 0) host.note('note', `stopped ${stopped} background job${stopped === 1 ? '' : 's'} still running`);
+  }
+
+  return {
+    pending,
+    approvals,
+    toolCalls: () => toolCalls,
+    setPolicy(rules: RuleRecord[]) {
+      policyRules = rules;
+    },
+    /** The snapshot and this workflow's "always" answers, for children that must judge by the same rules. */
+    rules: (): RuleRecord[] => [...policyRules, ...sessionRules],
+    requestApproval,
+    authorize,
+    callTool,
+    stopBackgroundJobs,
+    /** Forgets pending requests when the workflow ends (failed or cancelled). */
+    clearPending() {
+      pending.clear();
+    },
+  };
+}
+
+/** A call as one line for traces and the Web UI's activity summaries. */
+export function describeCall(tool: string, input: Record<string, unknown>): string {
+  const arg =
+    typeof input.command === 'string'
+      ? `${input.background === true ? '[background] ' : ''}${input.command}`
+      : typeof input.pattern === 'string'
+        ? `/${input.pattern}/${typeof input.path === 'string' && input.path !== '.' ? ` in ${input.path}` : ''}`
+        : typeof input.path === 'string'
+          ? input.path
+          : typeof input.jobId === 'string'
+            ? `${input.jobId}${input.stop === true ? ' (stop)' : ''}`
+            : typeof input.subject === 'string'
+              ? `${input.subject}:${String(input.attribute)}`
+              : typeof input.key === 'string'
+                ? input.key
+                : '';
+  return `${tool}${arg ? ` ${arg.length > 80 ? `${arg.slice(0, 80)}…` : arg}` : ''}`;
+}
+
+/** The innermost cause is what a person needs (e.g. "model API 400 error: ..."), not "Activity task failed". */
+export function failureMessage(err: Error): string {
+  let current: Error = err;
+  while ((current as { cause?: unknown }).cause instanceof Error) current = (current as { cause: Error }).cause;
+  return current.message;
+}
