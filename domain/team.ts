@@ -84,7 +84,7 @@ export const TeamOptionsSchema = z.strictObject({
   /** Worker children started in all, re-runs included. */
   maxSteps: z.number().int().min(1).max(100).default(20),
   /** Model tokens (input + output) of the parent and all children together. */
-  maxTokens: z.number().int().min(1_000).max(100_000_000).default(2_000_000),
+  maxTokens: z.number().int().min(1).max(100_000_000).default(2_000_000),
   /** Wall time from the start; running children are cancelled when it runs out. */
   maxWallMs: z.number().int().min(5_000).max(7 * 24 * 3600_000).default(2 * 3600_000),
   /** Model turns per worker child. */
@@ -134,6 +134,8 @@ export interface TeamWorkerResult {
   turns: number;
   tokens: TokenUsage;
   approvals: ApprovalRecord[];
+  /** Rules granted by "always" answers in this child; the parent passes them to children started later. */
+  grants: RuleRecord[];
   /** The trace's tail, so `agent logs <child>` works after it ended. */
   trace?: TraceEntry[];
 }
@@ -152,11 +154,24 @@ export interface StepVerdict {
   tokens: TokenUsage;
   toolCalls: number;
   approvals: ApprovalRecord[];
+  grants: RuleRecord[];
   trace?: TraceEntry[];
 }
 
-/** A child tells its parent which of its approval requests are pending (the whole list, so the last signal wins). */
-export const teamChildPendingSignal = defineSignal<[{ childId: string; pending: ApprovalRequest[] }]>('teamChildPending');
+/**
+ * A child's running report to its parent: pending approvals (shown on the team's status), tokens
+ * used (charged against the team's budget as they are spent), tool calls and decisions so far (kept
+ * even if the child is later cancelled). Whole values, numbered: the parent keeps the highest seq.
+ */
+export interface TeamChildProgress {
+  childId: string;
+  seq: number;
+  pending: ApprovalRequest[];
+  tokens: TokenUsage;
+  toolCalls: number;
+  approvals: ApprovalRecord[];
+}
+export const teamChildProgressSignal = defineSignal<[TeamChildProgress]>('teamChildProgress');
 
 export type TeamStepState = 'pending' | 'running' | 'verifying' | 'passed' | 'failed' | 'blocked' | 'cancelled';
 

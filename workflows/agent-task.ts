@@ -127,7 +127,8 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     note,
     publish: () => publish(),
     onPendingChange: (waiting) => {
-      status = waiting.length > 0 ? 'waiting_approval' : 'running';
+      // Only while the task runs: clearing requests as it fails or is cancelled keeps that status.
+      if (status === 'running' || status === 'waiting_approval') status = waiting.length > 0 ? 'waiting_approval' : 'running';
     },
   });
   const { pending, approvals } = toolGate;

@@ -9,12 +9,13 @@
  * Cancelling the parent cancels its children.
  */
 import * as wf from '@temporalio/workflow';
-import type { StepVerdict, TeamInput, TeamStep, TeamStepView, TeamView, TeamWorkerResult } from '../domain/team';
-import { teamChildPendingSignal } from '../domain/team';
+import type { RuleRecord } from '../domain/policy';
+import type { StepVerdict, TeamChildProgress, TeamInput, TeamStep, TeamStepView, TeamView, TeamWorkerResult } from '../domain/team';
+import { teamChildProgressSignal } from '../domain/team';
 import { statusQuery, traceQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';
 import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
-import type { ApprovalRecord, ApprovalRequest, Intent, Stage, TaskResult, TaskStatus, TaskStatusView, TraceEntry, Verification } from '../domain/task';
+import type { ApprovalRequest, Intent, Stage, TaskResult, TaskStatus, TaskStatusView, TokenUsage, TraceEntry, Verification } from '../domain/task';
 import { memoryRecall } from './agent-task';
 import { memoryAgent } from './memory-agent';
 import { teamVerifier } from './team-verifier';
@@ -32,6 +33,8 @@ const CHILD_OPTIONS = {
   cancellationType: wf.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
   parentClosePolicy: wf.ParentClosePolicy.REQUEST_CANCEL,
 } as const;
+/** Past the team's wall time, a child that cannot even process its cancellation is timed out by the server after this. */
+const CHILD_GRACE_MS = 5 * 60_000;
 
 interface StepRun {
   step: TeamStep;
@@ -50,35 +53,48 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
   let summary = input.prompt.split('\n')[0]!.slice(0, 120);
   let result: TaskResult | null = null;
   let error: string | null = null;
-  const tokens = { input: 0, output: 0 };
+  /** The parent's own model calls; children's come from their reports (below). */
+  const ownTokens: TokenUsage = { input: 0, output: 0 };
   const countUsage = <T extends { usage: { inputTokens: number; outputTokens: number } }>(reply: T): T => {
-    tokens.input += reply.usage.inputTokens;
-    tokens.output += reply.usage.outputTokens;
+    ownTokens.input += reply.usage.inputTokens;
+    ownTokens.output += reply.usage.outputTokens;
     return reply;
   };
-  const addTokens = (t: { input: number; output: number }) => {
-    tokens.input += t.input;
-    tokens.output += t.output;
+  /** Every child this run started, with its latest report (its result once it ended). */
+  const children = new Map<string, TeamChildProgress & { ended: boolean }>();
+  const tokens = (): TokenUsage => {
+    const t = { ...ownTokens };
+    for (const c of children.values()) {
+      t.input += c.tokens.input;
+      t.output += c.tokens.output;
+    }
+    return t;
   };
-  const tokensUsed = () => tokens.input + tokens.output;
+  const tokensUsed = () => tokens().input + tokens().output;
+  const childApprovals = () => [...children.values()].flatMap((c) => c.approvals);
+  const childToolCalls = () => [...children.values()].reduce((n, c) => n + c.toolCalls, 0);
+  /** "Always" answers given in children: children started later judge by them too. */
+  const grants: RuleRecord[] = [];
   const trace: TraceEntry[] = [];
   /** Every step of every plan round, by id; a re-planned id replaces its entry (attempt + 1). */
   const runs = new Map<string, StepRun>();
   const attempts = new Map<string, number>();
-  /** Approvals pending in children, by child workflow id (each child sends its whole list). */
-  const childPending = new Map<string, ApprovalRequest[]>();
-  const childApprovals: ApprovalRecord[] = [];
-  let childToolCalls = 0;
   let stepsStarted = 0;
   let replans = 0;
   let exhausted: string | null = null;
+  /** The execute stage's scope: cancelled (with its children) when a budget runs out mid-work. */
+  let work: wf.CancellationScope | null = null;
+  let workStopped = false;
 
   const now = () => new Date().toISOString();
   const note = (kind: TraceEntry['kind'], message: string) => {
     trace.push({ seq: trace.length === 0 ? 1 : trace[trace.length - 1]!.seq + 1, at: now(), stage, kind, message });
     if (trace.length > MAX_TRACE_ENTRIES) trace.shift();
   };
-  const allPending = (): ApprovalRequest[] => [...ownGate.pending.values(), ...[...childPending.entries()].flatMap(([childId, list]) => list.map((r) => ({ ...r, taskId: childId })))];
+  const allPending = (): ApprovalRequest[] => [
+    ...ownGate.pending.values(),
+    ...[...children.values()].flatMap((c) => (c.ended ? [] : c.pending.map((r) => ({ ...r, taskId: c.childId })))),
+  ];
   const effectiveStatus = (): TaskStatus => (status === 'running' && allPending().length > 0 ? 'waiting_approval' : status);
   const teamView = (): TeamView => ({
     steps: [...runs.values()].map((r) => r.view),
@@ -117,10 +133,10 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
     workspace: input.workspace,
     plan: [...runs.values()].map((r, i) => ({ index: i + 1, title: `${r.step.id}: ${r.step.title}`, state: r.view.state === 'passed' ? 'done' : 'pending' })),
     pendingApprovals: allPending(),
-    approvals: [...ownGate.approvals, ...childApprovals],
-    toolCalls: childToolCalls,
+    approvals: [...ownGate.approvals, ...childApprovals()],
+    toolCalls: childToolCalls(),
     turns: 0,
-    tokens,
+    tokens: tokens(),
     result,
     error,
     team: teamView(),
@@ -145,23 +161,41 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
 
   wf.setHandler(statusQuery, view);
   wf.setHandler(traceQuery, (fromSeq = 0) => trace.filter((e) => e.seq >= fromSeq));
-  wf.setHandler(teamChildPendingSignal, ({ childId, pending }) => {
-    const before = new Set((childPending.get(childId) ?? []).map((r) => r.requestId));
-    for (const r of pending) if (!before.has(r.requestId)) note('approval', `approval ${r.requestId} requested by ${childId}: ${r.tool} (${r.risk}) — ${r.reasons.join('; ')}`);
-    if (pending.length) childPending.set(childId, pending);
-    else childPending.delete(childId);
-    publish();
-  });
   // The parent runs no tools itself; its gate holds its own approvals (accepting an unverified result).
   const ownGate = createToolGate({ taskId, input, summary: () => summary, note, publish, onPendingChange: () => undefined });
+  // Registered after the gate: buffered signals are delivered inside setHandler and read it.
+  wf.setHandler(teamChildProgressSignal, (report) => {
+    const child = children.get(report.childId);
+    // Reports of children this run did not start, of ended children and out-of-order ones change nothing.
+    if (!child || child.ended || report.seq <= child.seq) return;
+    const before = new Set(child.pending.map((r) => r.requestId));
+    for (const r of report.pending) if (!before.has(r.requestId)) note('approval', `approval ${r.requestId} requested by ${report.childId}: ${r.tool} (${r.risk}) — ${r.reasons.join('; ')}`);
+    children.set(report.childId, { ...report, ended: false });
+    if (!exhausted && tokensUsed() >= options.maxTokens) stopWork(`max tokens (${options.maxTokens}) reached: ${tokensUsed()} used`);
+    publish();
+  });
 
-  /** Ends a child's view of pending requests (its last signal may still be in flight) and collects what it decided. */
-  const childEnded = (childId: string, outcome: { approvals: ApprovalRecord[]; toolCalls: number; tokens: { input: number; output: number } } | null) => {
-    childPending.delete(childId);
-    if (outcome) {
-      childApprovals.push(...outcome.approvals);
-      childToolCalls += outcome.toolCalls;
-      addTokens(outcome.tokens);
+  /** A budget ran out mid-work: record why and cancel the running steps (their children with them). */
+  function stopWork(reason: string) {
+    exhausted = reason;
+    if (!work || workStopped) return;
+    workStopped = true;
+    note('error', `budget: ${reason}; cancelling running steps`);
+    work.cancel();
+  }
+
+  const childStarted = (childId: string) => children.set(childId, { childId, seq: 0, pending: [], tokens: { input: 0, output: 0 }, toolCalls: 0, approvals: [], ended: false });
+  /** A child ended: its result (when it returned one) replaces its last report; its pending requests are gone. */
+  const childEnded = (childId: string, final: { approvals: TeamChildProgress['approvals']; toolCalls: number; tokens: TokenUsage; grants: RuleRecord[] } | null) => {
+    const child = children.get(childId);
+    if (!child) return;
+    child.ended = true;
+    child.pending = [];
+    if (final) {
+      child.approvals = final.approvals;
+      child.toolCalls = final.toolCalls;
+      child.tokens = final.tokens;
+      for (const g of final.grants) if (!grants.some((x) => x.text === g.text)) grants.push(g);
     }
   };
 
@@ -194,25 +228,20 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
 
     // 4-5. Execute and verify, step by step as dependencies allow, inside the wall-time budget
     enter('execute');
-    const wall = new wf.CancellationScope();
+    work = new wf.CancellationScope();
     // The wall-time timer lives in its own scope, cancelled when this stage ends (or with the task).
     const timer = new wf.CancellationScope();
-    void timer
-      .run(() => wf.sleep(Math.max(1, options.maxWallMs - (Date.now() - startedAt))))
-      .then(
-        () => {
-          exhausted = `max wall time (${Math.round(options.maxWallMs / 1000)}s) reached`;
-          note('error', `budget: ${exhausted}; cancelling running steps`);
-          wall.cancel();
-        },
-        () => undefined,
-      );
+    void timer.run(() => wf.sleep(Math.max(1, options.maxWallMs - (Date.now() - startedAt)))).then(
+      () => stopWork(`max wall time (${Math.round(options.maxWallMs / 1000)}s) reached`),
+      () => undefined,
+    );
     try {
-      await wall.run(() => runPlan(intent, tools, rules, memory));
+      await work.run(() => runPlan(intent, tools, rules, memory));
     } catch (err) {
-      // Our own wall-time cancellation ends the work; a cancellation of the task itself goes on up.
-      if (!(wf.isCancellation(err) && exhausted !== null && !wf.CancellationScope.current().consideredCancelled)) throw err;
+      // A budget's own cancellation ends the work; a cancellation of the task itself goes on up.
+      if (!(wf.isCancellation(err) && workStopped && !wf.CancellationScope.current().consideredCancelled)) throw err;
     } finally {
+      work = null;
       timer.cancel();
     }
     for (const r of runs.values()) {
@@ -235,7 +264,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
 
     // 6. Confirm with a human where the policy says so
     enter('confirm');
-    const humanDenied = [...ownGate.approvals, ...childApprovals].some((a) => a.outcome !== 'approved');
+    const humanDenied = [...ownGate.approvals, ...childApprovals()].some((a) => a.outcome !== 'approved');
     let finalStatus: TaskStatus = allPassed ? 'completed' : humanDenied ? 'denied' : 'failed';
     if (input.confirmResult === 'always' || (input.confirmResult === 'unverified' && finalStatus === 'failed')) {
       const confirmInput = { verified: allPassed, problems: verification.problems };
@@ -271,7 +300,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
               verification,
               transcriptHead: lastHead,
               status: finalStatus,
-              toolCalls: childToolCalls,
+              toolCalls: childToolCalls(),
               recordedAt: now(),
             },
             user: input.submittedBy,
@@ -308,10 +337,10 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
       verified: allPassed,
       evidence: verification.evidence,
       problems: verification.problems,
-      approvals: [...ownGate.approvals, ...childApprovals],
-      toolCalls: childToolCalls,
+      approvals: [...ownGate.approvals, ...childApprovals()],
+      toolCalls: childToolCalls(),
       turns: 0,
-      tokens,
+      tokens: tokens(),
       summary,
       plan: view().plan,
       team: teamView(),
@@ -329,7 +358,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
       note('error', error);
     }
     ownGate.clearPending();
-    childPending.clear();
+    for (const c of children.values()) c.ended = true;
     publish();
     throw err;
   }
@@ -379,12 +408,18 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
             note('error', `budget: ${over}; no further steps start`);
             break;
           }
-          running.set(r.step.id, runStep(r, tools, rules, memory).finally(() => running.delete(r.step.id)));
+          running.set(r.step.id, runStep(r, tools, [...rules, ...grants], memory).finally(() => running.delete(r.step.id)));
         }
         publish();
       }
       if (running.size > 0) {
-        await Promise.race(running.values());
+        try {
+          await Promise.race(running.values());
+        } catch (err) {
+          // Cancelled (task or budget): every running step finishes its cancellation before the team moves on.
+          await Promise.allSettled(running.values());
+          throw err;
+        }
         continue;
       }
       if (failed.length === 0 || exhausted !== null) return;
@@ -393,22 +428,37 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
         note('error', `verifier rejected ${failed.map((r) => r.step.id).join(', ')}; no re-plans left (${options.maxReplans})`);
         return;
       }
+      const over = overBudget();
+      if (over) {
+        exhausted = over;
+        note('error', `budget: ${over}; no re-plan`);
+        return;
+      }
       replans++;
       enter('plan');
       const passed = [...runs.values()].filter((r) => r.view.state === 'passed');
-      const { plan } = countUsage(
-        await llm.planTeam.executeWithOptions({ summary: `re-plan ${replans}` }, [
-          ctx,
-          intent,
-          {
-            ...(memory ? { memory } : {}),
-            feedback: {
-              passed: passed.map((r) => ({ id: r.step.id, title: r.step.title, evidence: r.view.evidence })),
-              failed: failed.map((r) => ({ id: r.step.id, title: r.step.title, problems: r.view.problems })),
+      let plan;
+      try {
+        ({ plan } = countUsage(
+          await llm.planTeam.executeWithOptions({ summary: `re-plan ${replans}` }, [
+            ctx,
+            intent,
+            {
+              ...(memory ? { memory } : {}),
+              feedback: {
+                passed: passed.map((r) => ({ id: r.step.id, title: r.step.title, evidence: r.view.evidence })),
+                failed: failed.map((r) => ({ id: r.step.id, title: r.step.title, problems: r.view.problems })),
+              },
             },
-          },
-        ]),
-      );
+          ]),
+        ));
+      } catch (err) {
+        // A planner that cannot re-plan ends the work; what passed stays passed and the task reports the rest.
+        if (wf.isCancellation(err)) throw err;
+        note('error', `re-plan ${replans} failed: ${failureMessage(err as Error)}`);
+        enter('execute');
+        return;
+      }
       // The new plan replaces everything that has not passed (the trace keeps the history); a reused id is a new attempt.
       for (const r of [...runs.values()]) if (r.view.state !== 'passed') runs.delete(r.step.id);
       addPlan(plan.steps);
@@ -423,7 +473,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
   }
 
   /** One step: its worker child, then its verifier child. Never throws except for cancellation. */
-  async function runStep(r: StepRun, tools: TeamWorkerInputTools, rules: Awaited<ReturnType<typeof gate.loadPolicy>>, memory: string | undefined) {
+  async function runStep(r: StepRun, tools: TeamWorkerInputTools, rules: RuleRecord[], memory: string | undefined) {
     const { step, view: v } = r;
     const label = `${step.id}.${v.attempt}`;
     const workerId = `${taskId}.${label}`;
@@ -433,6 +483,8 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
     v.startedAt = now();
     note('note', `step ${step.id} started: ${step.title} (worker ${workerId})`);
     publish();
+    // Never past the team's wall time (plus a grace for clean-up), even if a child cannot process its cancellation.
+    const workflowExecutionTimeout = Math.max(1_000, options.maxWallMs - (Date.now() - startedAt)) + CHILD_GRACE_MS;
     const base = {
       parentTaskId: taskId,
       prompt: input.prompt,
@@ -443,9 +495,12 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
       approvalTimeoutMs: input.approvalTimeoutMs,
       submittedBy: input.submittedBy,
     };
+    const verifierId = `${workerId}.verify`;
     try {
+      childStarted(workerId);
       const worker = await wf.executeChild(teamWorker, {
         ...CHILD_OPTIONS,
+        workflowExecutionTimeout,
         workflowId: workerId,
         staticSummary: `step ${step.id}: ${step.title}`.slice(0, 200),
         args: [
@@ -469,9 +524,10 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
 
       v.state = 'verifying';
       publish();
-      const verifierId = `${workerId}.verify`;
+      childStarted(verifierId);
       const verdict: StepVerdict = await wf.executeChild(teamVerifier, {
         ...CHILD_OPTIONS,
+        workflowExecutionTimeout,
         workflowId: verifierId,
         staticSummary: `verify step ${step.id}: ${step.title}`.slice(0, 200),
         args: [{ ...base, requestPrefix: `${label}.v-`, workerHead: worker.head, workerText: worker.text }],
@@ -484,14 +540,17 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
       v.state = verdict.passed ? 'passed' : 'failed';
       note(verdict.passed ? 'note' : 'error', `step ${step.id} ${verdict.passed ? 'verified' : 'rejected'}: ${(verdict.passed ? verdict.evidence : v.problems).join(' | ').slice(0, 300)}`);
     } catch (err) {
+      // What a failed or cancelled child spent and decided stays counted (its last report).
       childEnded(workerId, null);
-      childEnded(`${workerId}.verify`, null);
-      if (wf.isCancellation(err)) {
+      childEnded(verifierId, null);
+      // Cancelled with the team (task or budget): pass it on. A child cancelled on its own (Web UI,
+      // `agent cancel <child>`) is a failed step, which the planner can work around.
+      if (wf.isCancellation(err) && wf.CancellationScope.current().consideredCancelled) {
         v.state = 'cancelled';
         throw err;
       }
       v.state = 'failed';
-      v.problems = [`the step failed: ${failureMessage(err as Error)}`];
+      v.problems = [`the step failed: ${wf.isCancellation(err) ? 'its child workflow was cancelled' : failureMessage(err as Error)}`];
       note('error', `step ${step.id} failed: ${v.problems[0]}`);
     } finally {
       v.endedAt = now();

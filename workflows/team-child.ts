@@ -7,7 +7,7 @@ import * as wf from '@temporalio/workflow';
 import { statusQuery, traceQuery } from '../domain/messages';
 import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
 import type { ApprovalRequest, Stage, TaskStatus, TaskStatusView, TokenUsage, TraceEntry } from '../domain/task';
-import { teamChildPendingSignal, type TeamVerifierInput, type TeamWorkerInput } from '../domain/team';
+import { teamChildProgressSignal, type TeamVerifierInput, type TeamWorkerInput } from '../domain/team';
 import { createToolGate } from './tool-gate';
 
 const MAX_TRACE_ENTRIES = 2_000;
@@ -23,6 +23,13 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
   let stage: Stage = role === 'worker' ? 'execute' : 'verify';
   let turns = 0;
   let lastLine = '';
+  let seq = 0;
+  /** Tells the parent where this child stands; a parent that already ended has nothing to show. */
+  const report = () => {
+    parent
+      .signal(teamChildProgressSignal, { childId, seq: ++seq, pending: [...gate.pending.values()], tokens: { ...tokens }, toolCalls: gate.toolCalls(), approvals: [...gate.approvals] })
+      .catch(() => undefined);
+  };
 
   const note = (kind: TraceEntry['kind'], message: string) => {
     trace.push({ seq: trace.length === 0 ? 1 : trace[trace.length - 1]!.seq + 1, at: new Date().toISOString(), stage, kind, message });
@@ -49,8 +56,7 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
     requestPrefix: input.requestPrefix,
     onPendingChange: (pending: ApprovalRequest[]) => {
       status = pending.length > 0 ? 'waiting_approval' : 'running';
-      // The parent shows them on the team's status; a parent that already ended has nothing to show.
-      parent.signal(teamChildPendingSignal, { childId, pending }).catch(() => undefined);
+      report();
     },
   });
   gate.setPolicy(input.rules);
@@ -83,6 +89,7 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
     countUsage<T extends { usage: { inputTokens: number; outputTokens: number } }>(reply: T): T {
       tokens.input += reply.usage.inputTokens;
       tokens.output += reply.usage.outputTokens;
+      report();
       return reply;
     },
     setTurn(turn: number) {

@@ -51,6 +51,7 @@ export async function teamWorker(input: TeamWorkerInput): Promise<TeamWorkerResu
       turns: host.turns(),
       tokens: host.tokens,
       approvals: gate.approvals,
+      grants: gate.grants(),
       trace: host.traceTail(),
     };
   } catch (err) {

@@ -282,6 +282,8 @@ export function createToolGate(host: GateHost) {
     },
     /** The snapshot and this workflow's "always" answers, for children that must judge by the same rules. */
     rules: (): RuleRecord[] => [...policyRules, ...sessionRules],
+    /** Rules granted by "always" answers during this workflow. */
+    grants: (): RuleRecord[] => [...sessionRules],
     requestApproval,
     authorize,
     callTool,
@@ -289,6 +291,7 @@ export function createToolGate(host: GateHost) {
     /** Forgets pending requests when the workflow ends (failed or cancelled). */
     clearPending() {
       pending.clear();
+      pendingChanged();
     },
   };
 }

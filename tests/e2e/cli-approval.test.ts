@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
 import { parseScript } from '../../client/fake-llm/script';
 import { makeWorkspace, runCli, spawnCli, testEnv, waitFor } from '../support/harness';
+import { stepScenario, teamScenario, writes } from '../support/team-scripts';
 
 const copyScenario = (match: string) => ({
   match,
@@ -28,7 +29,15 @@ let fake: FakeLlm;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  fake = await startFakeLlm(parseScript({ scenarios: [copyScenario('approve-me'), copyScenario('deny-me'), copyScenario('detach-me')] }));
+  fake = await startFakeLlm(parseScript({
+      scenarios: [
+        copyScenario('approve-me'),
+        copyScenario('deny-me'),
+        copyScenario('detach-me'),
+        stepScenario('ct', writes('t.txt', 'team\n')),
+        teamScenario('cli-team', [{ id: 'ct', evidence: [{ kind: 'file_contains', path: 't.txt', text: 'team' }] }]),
+      ],
+    }));
   env = await testEnv(fake.url);
 });
 afterAll(async () => {
@@ -101,6 +110,32 @@ describe('agent run with approvals through the CLI', () => {
     expect(lastMessage.content).toEqual([
       expect.objectContaining({ type: 'tool_result', is_error: true, content: expect.stringMatching(/the user denied it \(not today\)/) }),
     ]);
+  });
+});
+
+describe('agent run --team', () => {
+  it('runs the team, prints its evidence, and status shows steps and budgets', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = `task-team-${Date.now()}`;
+    const run = await runCli(['run', 'cli-team: write t.txt', '--team', '--parallel', '2', '--max-time', '10m', '--mode', 'accept-edits', '--workspace', workspace, '--id', taskId, '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out).toMatchObject({ taskId, status: 'completed', result: { verified: true, evidence: ['[ct] t.txt contains "team"'] } });
+    expect(out.result.team.budget).toMatchObject({ maxParallel: 2, maxWallMs: 600_000, stepsStarted: 1 });
+
+    const status = await runCli(['status', taskId], env);
+    expect(status.stdout).toMatch(/Team: steps 1\/20, tokens \d+\/2000000, wall \d+s\/600s, re-plans 0\/2, parallel ≤ 2/);
+    expect(status.stdout).toMatch(new RegExp(`passed +ct: step ct +\\[${taskId}\\.ct\\.1\\]`));
+    expect(status.stdout).toMatch(/✔ t\.txt contains "team"/);
+  });
+
+  it('budget flags without --team, and bad budget values, are usage errors', async () => {
+    const stray = await runCli(['run', 'x', '--parallel', '2', '--workspace', '/tmp'], env);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr.trim()).toBe('agent: --parallel only applies with --team');
+    const bad = await runCli(['run', 'x', '--team', '--parallel', '0', '--workspace', '/tmp'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/invalid task: team\.maxParallel: .*1/);
   });
 });
 

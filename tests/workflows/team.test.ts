@@ -165,6 +165,16 @@ describe('agent team', () => {
     expect(status.team!.budget.exhausted).toBe('max steps (1) reached');
   });
 
+  it('enforces the token budget before starting a step', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'budget-team: tokens', workspace, mode: 'accept-edits', confirmResult: 'never' }, { team: { maxTokens: 500 } });
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('failed');
+    expect(result.team!.budget.exhausted).toMatch(/^max tokens \(500\) reached: \d+ used$/);
+    expect(result.team!.budget.stepsStarted).toBe(0);
+    expect(result.team!.steps.map((s) => s.state)).toEqual(['blocked', 'blocked']);
+  });
+
   it('enforces the wall-time budget by cancelling the running child', async () => {
     const workspace = await makeWorkspace();
     const taskId = await h.client.start({ prompt: 'cancel-team: wall', workspace, confirmResult: 'never' }, { team: { maxWallMs: 5_000 } });
@@ -173,6 +183,18 @@ describe('agent team', () => {
     expect(result.team!.budget.exhausted).toBe('max wall time (5s) reached');
     expect(result.team!.steps[0]!.state).toBe('cancelled');
     expect((await h.client.client.workflow.getHandle(`${taskId}.ca.1`).describe()).status.name).toBe('CANCELLED');
+  });
+
+  it('a child cancelled on its own is a failed step, not a failed team; its pending approval leaves the parent', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'cancel-team: just the child', workspace, confirmResult: 'never' }, { team: { maxReplans: 0 } });
+    await waitFor(async () => ((await h.client.status(taskId)).pendingApprovals.length ? true : null), 'the child approval', 45_000);
+    await h.client.cancel(`${taskId}.ca.1`);
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('failed');
+    expect(result.team!.steps[0]).toMatchObject({ id: 'ca', state: 'failed', problems: [expect.stringMatching(/^the step failed: .*cancel/i)] });
+    const status = await h.client.status(taskId);
+    expect(status.pendingApprovals).toEqual([]);
   });
 
   it('cancelling the task cancels its children', async () => {
