@@ -49,7 +49,7 @@ Usage:
   agent up                      embedded Temporal dev server (if none answers) + a worker, foreground
   agent worker                  a worker only
   agent down                    stop the embedded dev server started by \`agent run\`
-  agent demo [--workspace DIR]  an offline task with the scripted model
+  agent demo [--team] [--workspace DIR]  an offline task (or agent team) with the scripted model
   agent fake-llm [--port N] [--script FILE]
   agent doctor [--json]
 
@@ -231,7 +231,7 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
     case 'down':
       return await downCommand(ctx);
     case 'demo':
-      return await demoCommand(ctx, values.workspace);
+      return await demoCommand(ctx, values.workspace, { team: values.team === true });
     case 'fake-llm':
       return await fakeLlmCommand(ctx, positiveInt(values.port, 'port', 8787), values.script);
     case 'memory':

@@ -102,7 +102,8 @@ async function askInline(client: TaskClient, taskId: string, request: ApprovalRe
     let reason: string | undefined;
     if (choice === 'no') reason = (await rl.question('  Reason (optional, told to the model): ')).trim() || undefined;
     try {
-      const record = await client.sendDecision(taskId, {
+      // A team's request is held by the child that raised it.
+      const record = await client.sendDecision(request.taskId ?? taskId, {
         requestId: request.requestId,
         actionHash: request.actionHash,
         approve: choice !== 'no',

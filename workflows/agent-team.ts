@@ -170,6 +170,10 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
     if (!child || child.ended || report.seq <= child.seq) return;
     const before = new Set(child.pending.map((r) => r.requestId));
     for (const r of report.pending) if (!before.has(r.requestId)) note('approval', `approval ${r.requestId} requested by ${report.childId}: ${r.tool} (${r.risk}) — ${r.reasons.join('; ')}`);
+    const decided = new Set(child.approvals.map((a) => a.requestId));
+    for (const a of report.approvals) {
+      if (!decided.has(a.requestId)) note('approval', `approval ${a.requestId} ${a.outcome} by ${a.decidedBy} via ${a.channel}${a.reason ? `: ${a.reason}` : ''}`);
+    }
     children.set(report.childId, { ...report, ended: false });
     if (!exhausted && tokensUsed() >= options.maxTokens) stopWork(`max tokens (${options.maxTokens}) reached: ${tokensUsed()} used`);
     publish();

@@ -30,7 +30,8 @@ export async function statusCommand(ctx: CliContext, taskId: string): Promise<nu
     ctx.out(`  → agent approve ${taskId} ${r.requestId}   |   agent deny ${taskId} ${r.requestId}`);
   }
   for (const a of view.approvals) ctx.out(`Approval ${a.requestId} ${a.tool}: ${a.outcome} by ${a.decidedBy} via ${a.channel} at ${a.decidedAt}`);
-  ctx.out(`Tool calls: ${view.toolCalls}, model turns: ${view.turns}${view.tokens ? `, tokens: ${view.tokens.input} in / ${view.tokens.output} out` : ''}`);
+  // A team's turns are its children's (see `agent status <child id>`).
+  ctx.out(`Tool calls: ${view.toolCalls}${view.team ? '' : `, model turns: ${view.turns}`}${view.tokens ? `, tokens: ${view.tokens.input} in / ${view.tokens.output} out` : ''}`);
   if (view.result) ctx.out(`\nResult (${view.result.verified ? 'verified' : 'not verified'}):\n${view.result.answer}`);
   if (view.error) ctx.out(`Error: ${view.error}`);
   return 0;

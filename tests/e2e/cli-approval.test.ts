@@ -9,6 +9,7 @@ import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-serve
 import { parseScript } from '../../client/fake-llm/script';
 import { makeWorkspace, runCli, spawnCli, testEnv, waitFor } from '../support/harness';
 import { stepScenario, teamScenario, writes } from '../support/team-scripts';
+import { DEMO_TEAM_PROMPT } from '../../client/commands/demo';
 
 const copyScenario = (match: string) => ({
   match,
@@ -127,6 +128,29 @@ describe('agent run --team', () => {
     expect(status.stdout).toMatch(/Team: steps 1\/20, tokens \d+\/2000000, wall \d+s\/600s, re-plans 0\/2, parallel ≤ 2/);
     expect(status.stdout).toMatch(new RegExp(`passed +ct: step ct +\\[${taskId}\\.ct\\.1\\]`));
     expect(status.stdout).toMatch(/✔ t\.txt contains "team"/);
+  });
+
+  it('agent demo --team: parallel children ask for approvals on the parent; approving both finishes the team', async () => {
+    const workspace = await makeWorkspace();
+    const demo = spawnCli(['demo', '--team', '--workspace', workspace, '--json'], env);
+    const ids = await waitFor(async () => {
+      const list = JSON.parse((await runCli(['list', '--json'], env)).stdout) as { taskId: string; summary: string; status: string }[];
+      const task = list.find((t) => t.summary === DEMO_TEAM_PROMPT && t.status === 'waiting_approval');
+      if (!task) return null;
+      const view = JSON.parse((await runCli(['status', task.taskId, '--json'], env)).stdout);
+      return view.pendingApprovals.length === 2 ? { taskId: task.taskId as string, requests: view.pendingApprovals.map((r: { requestId: string }) => r.requestId).sort() } : null;
+    }, 'both children to ask', 60_000);
+    expect(ids.requests).toEqual(['count.1-apr-1', 'list.1-apr-1']);
+    for (const requestId of ids.requests) {
+      const res = await runCli(['approve', ids.taskId, requestId], env);
+      expect(res.code, res.stderr).toBe(0);
+    }
+    const result = await demo.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'completed', result: { verified: true } });
+    expect(await readFile(path.join(workspace, 'todos.md'), 'utf8')).toBe('- buy milk\n- write the docs\n');
+    const logs = await runCli(['logs', ids.taskId], env);
+    expect(logs.stdout).toMatch(/approval count\.1-apr-1 approved by .* via cli/);
   });
 
   it('budget flags without --team, and bad budget values, are usage errors', async () => {
