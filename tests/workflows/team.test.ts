@@ -53,6 +53,10 @@ const h = useTaskHarness({
       { id: 'bb', evidence: [{ kind: 'file_exists', path: 'bb.txt' }] },
     ]),
 
+    // live token budget: a worker that would read files for 30 turns
+    stepScenario('tk', [...Array.from({ length: 30 }, (_, i) => ({ toolCalls: [{ name: 'read_file', input: { path: `f${i}.txt` } }] })), { text: 'read them all' }]),
+    teamScenario('token-team', [{ id: 'tk', evidence: [{ kind: 'file_exists', path: 'f0.txt' }] }]),
+
     // cancel: the worker waits on an approval when the task is cancelled
     stepScenario('ca', writes('cancel.txt', 'x\n')),
     teamScenario('cancel-team', [{ id: 'ca', evidence: [{ kind: 'file_exists', path: 'cancel.txt' }] }]),
@@ -173,6 +177,19 @@ describe('agent team', () => {
     expect(result.team!.budget.exhausted).toMatch(/^max tokens \(500\) reached: \d+ used$/);
     expect(result.team!.budget.stepsStarted).toBe(0);
     expect(result.team!.steps.map((s) => s.state)).toEqual(['blocked', 'blocked']);
+  });
+
+  it('enforces the token budget while a step runs: the step stops long before its 30 turns', async () => {
+    const workspace = await makeWorkspace({ 'f0.txt': 'zero\n' });
+    const taskId = await h.client.start({ prompt: 'token-team', workspace, confirmResult: 'never' }, { team: { maxTokens: 8_000, stepMaxTurns: 40, maxReplans: 0 } });
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('failed');
+    expect(result.team!.budget.exhausted).toMatch(/^max tokens \(8000\) reached: \d+ used$/);
+    const turns = h.fake.requests.filter((r) => r.task === `${taskId}.tk.1` && r.stage === 'execute').length;
+    expect(turns).toBeGreaterThan(0);
+    expect(turns).toBeLessThan(15);
+    // Spend is counted whether the worker stopped itself or was cancelled: the total is past the budget.
+    expect(result.team!.budget.tokensUsed).toBeGreaterThanOrEqual(8_000);
   });
 
   it('enforces the wall-time budget by cancelling the running child', async () => {
