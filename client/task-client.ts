@@ -14,6 +14,7 @@ import {
   type ApprovalDecision,
   type ApprovalRecord,
   type TaskResult,
+  type TokenUsage,
   type TaskStatus,
   type TaskStatusView,
   type TaskSubmission,
@@ -33,6 +34,8 @@ export class UserError extends Error {
 }
 
 const QUERY_DEADLINE_MS = 5_000;
+/** Child workflows of a team that answer status and trace queries but return their own result shape. */
+const TEAM_CHILD_WORKFLOWS = ['teamWorker', 'teamVerifier'];
 
 /** A running task whose worker did not answer a query in time: busy (a long local activity) or gone. */
 export class NoWorkerAnsweredError extends UserError {}
@@ -120,6 +123,16 @@ export class TaskClient {
       case 'RUNNING':
         return await this.query(taskId, () => handle.query(statusQuery));
       case 'COMPLETED': {
+        if (TEAM_CHILD_WORKFLOWS.includes(description.type)) {
+          // A team's worker or verifier: its own result shape; the step's outcome is on the parent.
+          const child = (await handle.result()) as unknown as { approvals?: ApprovalRecord[]; toolCalls?: number; tokens?: TokenUsage; turns?: number };
+          return finishedView(taskId, 'completed', null, null, { summary: `${description.type} (see its parent's status for the step's outcome)` }, {
+            approvals: child.approvals ?? [],
+            toolCalls: child.toolCalls ?? 0,
+            turns: child.turns ?? 0,
+            ...(child.tokens ? { tokens: child.tokens } : {}),
+          } as TaskResult);
+        }
         const { trace: _trace, ...result } = await handle.result();
         return finishedView(taskId, result.status, result, null, description.memo, result);
       }

@@ -95,6 +95,9 @@ describe('agent team', () => {
     // The verifier of each step is a child of its own.
     expect((await childTimes(`${taskId}.pa.1.verify`)).status).toBe('COMPLETED');
     expect((await childTimes(`${taskId}.memory`)).status).toBe('COMPLETED');
+    // A finished child still answers status and logs on its own.
+    expect(await h.client.status(`${taskId}.pa.1`)).toMatchObject({ status: 'completed', toolCalls: 1 });
+    expect((await h.client.trace(`${taskId}.pa.1`)).map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^write_file a\.txt → ok/)]));
   });
 
   it('re-plans when the verifier rejects a step, and passes with the new step', async () => {
