@@ -133,7 +133,8 @@ describe('docker-compose.yml worker service', () => {
     const url = new URL(env.DATABASE_URL!);
     const postgres = resolvedEnvironment(compose.services.postgres!, PLACEHOLDERS);
     expect(url.hostname).toBe('postgres');
-    expect(compose.services.postgres?.image).toMatch(/^postgres:/);
+    // The memory layer needs the vector extension in the app database.
+    expect(compose.services.postgres?.image).toMatch(/^pgvector\/pgvector:/);
     expect(url.username).toBe(postgres.POSTGRES_USER);
     expect(decodeURIComponent(url.password)).toBe(postgres.POSTGRES_PASSWORD);
     expect(url.pathname).toBe(`/${postgres.POSTGRES_DB}`);
