@@ -3,10 +3,9 @@
  * PostgreSQL compiled to WebAssembly, in this process, data under AGENT_HOME/memory — by default,
  * so `agent run` needs no database server. The same SQL runs on both.
  *
- * PGlite is one connection in one process: the pool has one client, and a lock file keeps a
- * second process (say `agent memory list` while `agent up` runs) from opening the same files.
+ * PGlite is one connection in one process, on a worker thread of its own so its WebAssembly never
+ * blocks the event loop: the pool has one client, and a lock file keeps a second process (say `agent memory list` while `agent up` runs) from opening the same files.
  */
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
@@ -114,17 +113,10 @@ async function openPgliteOnce(dir: string): Promise<MemoryDatabase> {
   const lockFile = path.join(dir, '..', `${path.basename(dir)}.lock`);
   await takeLock(lockFile);
   try {
-    // Imported lazily: the WebAssembly build costs start-up time that PostgreSQL users never need.
-    const [{ PGlite }, { vector }, { createPgConfig }] = await Promise.all([
-      import('@electric-sql/pglite'),
-      import('@electric-sql/pglite-pgvector'),
-      import('@electric-sql/pglite/node-postgres'),
-    ]);
-    // PostgreSQL's own log lines would otherwise go to this process's stdout (and break `--json`).
-    const log = createWriteStream(`${dir}.log`, { flags: 'a' });
-    const toLog = (text: string) => (log.write(text.endsWith('\n') ? text : `${text}\n`), true);
-    const pglite = await PGlite.create({ dataDir: dir, extensions: { vector }, onStdout: toLog, onStderr: toLog });
-    const pool = safePool({ ...createPgConfig(pglite), max: 1 });
+    // PGlite runs on a thread of its own (see pglite-bridge.ts); node-postgres drives it unchanged.
+    const [{ createPgConfig }, { startPgliteThread }] = await Promise.all([import('@electric-sql/pglite/node-postgres'), import('./pglite-bridge')]);
+    const pglite = await startPgliteThread(dir, `${dir}.log`);
+    const pool = safePool({ ...createPgConfig(pglite as unknown as Parameters<typeof createPgConfig>[0]), max: 1 });
     return {
       kind: 'pglite',
       pool,
@@ -132,7 +124,6 @@ async function openPgliteOnce(dir: string): Promise<MemoryDatabase> {
       async close() {
         await pool.end();
         await pglite.close();
-        log.end();
         await rm(lockFile, { force: true });
       },
     };
