@@ -31,6 +31,8 @@ export const TeamStepSchema = z.strictObject({
   /** What the worker is told to do; it also sees the task and the results of the steps it depends on. */
   instructions: z.string().min(1).max(4_000),
   dependsOn: z.array(StepId).max(20).default([]),
+  /** Workspace files the step will create or change: steps that share one never run at the same time. */
+  writes: z.array(z.string().min(1).max(500)).max(50).default([]),
   evidence: z.array(EvidenceCheckSchema).min(1).max(10),
   risk: z.enum(TEAM_RISKS),
 });
@@ -73,6 +75,14 @@ export function teamPlanProblems(plan: TeamPlan, passed: readonly string[] = [])
   };
   for (const step of plan.steps) if (visit(step.id, [])) break;
   return problems;
+}
+
+/** A file both steps say they change (paths compared after dropping `./` and empty segments), or null. */
+export function sharedWrite(a: Pick<TeamStep, 'writes'>, b: Pick<TeamStep, 'writes'>): string | null {
+  const normalise = (p: string) => p.split('/').filter((s) => s && s !== '.').join('/');
+  // `?? []`: plans recorded before steps declared their writes replay without the field.
+  const mine = new Set((a.writes ?? []).map(normalise));
+  return (b.writes ?? []).map(normalise).find((p) => mine.has(p)) ?? null;
 }
 
 /** Budgets the parent enforces over the whole team (every child and every re-plan). */

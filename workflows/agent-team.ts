@@ -11,7 +11,7 @@
 import * as wf from '@temporalio/workflow';
 import type { RuleRecord } from '../domain/policy';
 import type { StepVerdict, TeamChildProgress, TeamInput, TeamStep, TeamStepView, TeamView, TeamWorkerResult } from '../domain/team';
-import { teamChildProgressSignal } from '../domain/team';
+import { sharedWrite, teamChildProgressSignal } from '../domain/team';
 import { statusQuery, traceQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';
 import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
@@ -401,11 +401,20 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
    */
   async function runPlan(intent: Intent, tools: TeamWorkerInputTools, rules: Awaited<ReturnType<typeof gate.loadPolicy>>, memory: string | undefined) {
     const running = new Map<string, Promise<void>>();
+    const waitNoted = new Set<string>();
     for (;;) {
       const failed = [...runs.values()].filter((r) => r.view.state === 'failed');
       if (failed.length === 0 && exhausted === null) {
         for (const r of readySteps()) {
           if (running.size >= options.maxParallel) break;
+          // Two steps that change the same file never overlap (the verifier's re-read included).
+          const busy = [...runs.values()].filter((b) => b.view.state === 'running' || b.view.state === 'verifying');
+          const clash = busy.map((b) => ({ b, file: sharedWrite(b.step, r.step) })).find((c) => c.file !== null);
+          if (clash) {
+            if (!waitNoted.has(r.step.id)) note('note', `step ${r.step.id} waits for ${clash.b.step.id}: both change ${clash.file}`);
+            waitNoted.add(r.step.id);
+            continue;
+          }
           const over = overBudget();
           if (over) {
             exhausted = over;

@@ -161,7 +161,8 @@ export class AgentModel {
       'plan',
       ctx.taskId,
       'You plan the work of a team of software agents that share one workspace. Split the task into steps; ' +
-        'steps that do not need each other must not depend on each other, so they run in parallel. For each step give ' +
+        'steps that do not need each other must not depend on each other, so they run in parallel; list the files each step will ' +
+        'create or change in `writes` (steps sharing a file never run at once). For each step give ' +
         'instructions a worker can follow alone, the evidence that will prove it worked (prefer file_exists, file_contains ' +
         'or a check command that exits 0; use judgement only when nothing is checkable), and its risk.\nTools the workers have:\n' +
         toolList,

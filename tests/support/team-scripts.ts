@@ -5,6 +5,7 @@ export interface StepSpec {
   dependsOn?: string[];
   evidence: unknown[];
   risk?: 'low' | 'medium' | 'high';
+  writes?: string[];
 }
 
 export function teamPlan(steps: StepSpec[]) {
@@ -15,6 +16,7 @@ export function teamPlan(steps: StepSpec[]) {
         title: `step ${s.id}`,
         instructions: `Do the work of step ${s.id}.`,
         dependsOn: s.dependsOn ?? [],
+        ...(s.writes ? { writes: s.writes } : {}),
         evidence: s.evidence,
         risk: s.risk ?? 'low',
       })),

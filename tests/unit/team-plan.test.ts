@@ -1,6 +1,6 @@
 /** The planner's contract: plan shape (zod) and structure (duplicates, unknown dependencies, cycles, re-used passed ids). */
 import { describe, expect, it } from 'vitest';
-import { TeamInputSchema, TeamPlanSchema, teamPlanProblems, type TeamPlan } from '../../domain/team';
+import { sharedWrite, TeamInputSchema, TeamPlanSchema, teamPlanProblems, type TeamPlan } from '../../domain/team';
 
 const step = (id: string, dependsOn: string[] = []) => ({
   id,
@@ -41,5 +41,13 @@ describe('team plan', () => {
     const input = TeamInputSchema.parse({ prompt: 'x', workspace: '/w', team: {} });
     expect(input.team).toEqual({ maxParallel: 3, maxReplans: 2, maxSteps: 20, maxTokens: 2_000_000, maxWallMs: 7_200_000, stepMaxTurns: 15 });
     expect(TeamInputSchema.safeParse({ prompt: 'x', workspace: '/w', team: { maxParallel: 0 } }).success).toBe(false);
+  });
+});
+
+describe('shared writes', () => {
+  it('compares normalised paths', () => {
+    expect(sharedWrite({ writes: ['./src/a.ts', 'b.txt'] }, { writes: ['src//a.ts'] })).toBe('src/a.ts');
+    expect(sharedWrite({ writes: ['a.txt'] }, { writes: ['b.txt'] })).toBeNull();
+    expect(sharedWrite({ writes: [] }, { writes: ['a.txt'] })).toBeNull();
   });
 });

@@ -26,6 +26,14 @@ const h = useTaskHarness({
       { id: 'pd', dependsOn: ['pa', 'pb', 'pc'], evidence: [{ kind: 'judgement', criteria: 'the parts were read' }] },
     ]),
 
+    // shared file: sa and sb are independent but both change shared.txt, so they take turns
+    stepScenario('sa', [{ toolCalls: [{ name: 'edit_file', input: { path: 'shared.txt', oldString: 'one', newString: 'ONE' } }], delayMs: 600 }, { text: 'edited one', delayMs: 600 }]),
+    stepScenario('sb', [{ toolCalls: [{ name: 'edit_file', input: { path: 'shared.txt', oldString: 'two', newString: 'TWO' } }], delayMs: 600 }, { text: 'edited two', delayMs: 600 }]),
+    teamScenario('shared-team', [
+      { id: 'sa', writes: ['shared.txt'], evidence: [{ kind: 'file_contains', path: 'shared.txt', text: 'ONE' }] },
+      { id: 'sb', writes: ['./shared.txt'], evidence: [{ kind: 'file_contains', path: 'shared.txt', text: 'TWO' }] },
+    ]),
+
     // re-plan: ra writes the wrong text, the verifier rejects it, the re-plan's rb fixes it
     stepScenario('ra', writes('out.txt', 'bad\n')),
     stepScenario('rb', writes('out.txt', 'good\n')),
@@ -98,6 +106,20 @@ describe('agent team', () => {
     // A finished child still answers status and logs on its own.
     expect(await h.client.status(`${taskId}.pa.1`)).toMatchObject({ status: 'completed', toolCalls: 1 });
     expect((await h.client.trace(`${taskId}.pa.1`)).map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^write_file a\.txt → ok/)]));
+  });
+
+  it('independent steps that change the same file take turns instead of overlapping', async () => {
+    const workspace = await makeWorkspace({ 'shared.txt': 'one\ntwo\n' });
+    const taskId = await h.client.start({ prompt: 'shared-team', workspace, mode: 'accept-edits' }, { team: { maxParallel: 3 } });
+    const result = await h.client.result(taskId);
+    expect(result.status, JSON.stringify(result.team?.steps)).toBe('completed');
+    expect(await readFile(path.join(workspace, 'shared.txt'), 'utf8')).toBe('ONE\nTWO\n');
+    const a = await childTimes(`${taskId}.sa.1`);
+    const b = await childTimes(`${taskId}.sb.1`);
+    const aVerified = await childTimes(`${taskId}.sa.1.verify`);
+    // sb starts only after sa's worker and verifier are done.
+    expect(b.start).toBeGreaterThanOrEqual(Math.max(a.end, aVerified.end));
+    expect((result.trace ?? []).map((e) => e.message)).toContain('step sb waits for sa: both change shared.txt');
   });
 
   it('re-plans when the verifier rejects a step, and passes with the new step', async () => {
