@@ -8,9 +8,8 @@ import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { EpisodeForMemory } from '../activities/memory';
 import { NON_RETRYABLE_FAILURES } from '../domain/failures';
-import { statusQuery, traceQuery } from '../domain/messages';
+import { statusQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';
-import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
 import {
   type Intent,
   type PlanStepView,
@@ -19,9 +18,9 @@ import {
   type TaskResult,
   type TaskStatus,
   type TaskStatusView,
-  type TraceEntry,
   type Verification,
 } from '../domain/task';
+import { createTrace, publishState } from './task-trace';
 import { createToolGate, failureMessage, gate, state } from './tool-gate';
 import { llm, runToolLoop } from './tool-loop';
 
@@ -68,21 +67,11 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   let error: string | null = null;
   /** The validated recalled-memory block (quoted reference data), passed to planning and execution. */
   let memoryBlock: string | undefined;
-  const trace: TraceEntry[] = [];
+  const trace = createTrace(MAX_TRACE_ENTRIES, () => stage);
+  const { note } = trace;
 
   const now = () => new Date().toISOString();
-  const note = (kind: TraceEntry['kind'], message: string) => {
-    trace.push({ seq: trace.length === 0 ? 1 : trace[trace.length - 1]!.seq + 1, at: now(), stage, kind, message });
-    if (trace.length > MAX_TRACE_ENTRIES) trace.shift();
-  };
-  const publish = () => {
-    wf.upsertSearchAttributes([
-      { key: AGENT_STATUS, value: status },
-      { key: AGENT_STAGE, value: stage },
-      { key: AGENT_PENDING_APPROVAL, value: pending.size > 0 },
-    ]);
-    wf.setCurrentDetails(renderDetails());
-  };
+  const publish = () => publishState({ status, stage, pendingApproval: pending.size > 0, details: renderDetails() });
   const enter = (next: Stage) => {
     stage = next;
     note('stage', `stage: ${next}`);
@@ -119,7 +108,6 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   };
 
   wf.setHandler(statusQuery, view);
-  wf.setHandler(traceQuery, (fromSeq = 0) => trace.filter((e) => e.seq >= fromSeq));
   const toolGate = createToolGate({
     taskId,
     input,
@@ -294,7 +282,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     };
     status = finalStatus;
     enter('done');
-    return { ...result, trace: trace.slice(-RESULT_TRACE_ENTRIES) };
+    return { ...result, trace: trace.tail(RESULT_TRACE_ENTRIES) };
   } catch (err) {
     await toolGate.stopBackgroundJobs().catch(() => {});
     if (wf.isCancellation(err)) {

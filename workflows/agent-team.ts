@@ -12,14 +12,14 @@ import * as wf from '@temporalio/workflow';
 import type { RuleRecord } from '../domain/policy';
 import type { StepVerdict, TeamChildProgress, TeamInput, TeamStep, TeamStepView, TeamView, TeamWorkerResult } from '../domain/team';
 import { sharedWrite, teamChildProgressSignal } from '../domain/team';
-import { statusQuery, traceQuery } from '../domain/messages';
+import { statusQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';
-import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
-import type { ApprovalRequest, Intent, Stage, TaskResult, TaskStatus, TaskStatusView, TokenUsage, TraceEntry, Verification } from '../domain/task';
+import type { ApprovalRequest, Intent, Stage, TaskResult, TaskStatus, TaskStatusView, TokenUsage, Verification } from '../domain/task';
 import { memoryRecall } from './agent-task';
 import { memoryAgent } from './memory-agent';
 import { teamVerifier } from './team-verifier';
 import { teamWorker } from './team-worker';
+import { createTrace, publishState } from './task-trace';
 import { createToolGate, failureMessage, gate } from './tool-gate';
 import { llm } from './tool-loop';
 
@@ -75,7 +75,8 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
   const childToolCalls = () => [...children.values()].reduce((n, c) => n + c.toolCalls, 0);
   /** "Always" answers given in children: children started later judge by them too. */
   const grants: RuleRecord[] = [];
-  const trace: TraceEntry[] = [];
+  const trace = createTrace(MAX_TRACE_ENTRIES, () => stage);
+  const { note } = trace;
   /** Every step of every plan round, by id; a re-planned id replaces its entry (attempt + 1). */
   const runs = new Map<string, StepRun>();
   const attempts = new Map<string, number>();
@@ -87,10 +88,6 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
   let workStopped = false;
 
   const now = () => new Date().toISOString();
-  const note = (kind: TraceEntry['kind'], message: string) => {
-    trace.push({ seq: trace.length === 0 ? 1 : trace[trace.length - 1]!.seq + 1, at: now(), stage, kind, message });
-    if (trace.length > MAX_TRACE_ENTRIES) trace.shift();
-  };
   const allPending = (): ApprovalRequest[] => [
     ...ownGate.pending.values(),
     ...[...children.values()].flatMap((c) => (c.ended ? [] : c.pending.map((r) => ({ ...r, taskId: c.childId })))),
@@ -111,14 +108,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
       exhausted,
     },
   });
-  const publish = () => {
-    wf.upsertSearchAttributes([
-      { key: AGENT_STATUS, value: effectiveStatus() },
-      { key: AGENT_STAGE, value: stage },
-      { key: AGENT_PENDING_APPROVAL, value: allPending().length > 0 },
-    ]);
-    wf.setCurrentDetails(renderDetails());
-  };
+  const publish = () => publishState({ status: effectiveStatus(), stage, pendingApproval: allPending().length > 0, details: renderDetails() });
   const enter = (next: Stage) => {
     stage = next;
     note('stage', `stage: ${next}`);
@@ -160,7 +150,6 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
   };
 
   wf.setHandler(statusQuery, view);
-  wf.setHandler(traceQuery, (fromSeq = 0) => trace.filter((e) => e.seq >= fromSeq));
   // The parent runs no tools itself; its gate holds its own approvals (accepting an unverified result).
   const ownGate = createToolGate({ taskId, input, summary: () => summary, note, publish, onPendingChange: () => undefined });
   // Registered after the gate: buffered signals are delivered inside setHandler and read it.
@@ -351,7 +340,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
     };
     status = finalStatus;
     enter('done');
-    return { ...result, trace: trace.slice(-RESULT_TRACE_ENTRIES) };
+    return { ...result, trace: trace.tail(RESULT_TRACE_ENTRIES) };
   } catch (err) {
     if (wf.isCancellation(err)) {
       status = 'cancelled';

@@ -4,10 +4,10 @@
  * snapshot, and telling the parent which approvals are pending so they show on the team's status.
  */
 import * as wf from '@temporalio/workflow';
-import { statusQuery, traceQuery } from '../domain/messages';
-import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
+import { statusQuery } from '../domain/messages';
 import type { ApprovalRequest, Stage, TaskStatus, TaskStatusView, TokenUsage, TraceEntry } from '../domain/task';
 import { teamChildProgressSignal, type TeamVerifierInput, type TeamWorkerInput } from '../domain/team';
+import { createTrace, publishState } from './task-trace';
 import { createToolGate } from './tool-gate';
 
 const MAX_TRACE_ENTRIES = 2_000;
@@ -17,7 +17,7 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
   const childId = wf.workflowInfo().workflowId;
   const parent = wf.getExternalWorkflowHandle(input.parentTaskId);
   const summary = `${role} of step ${input.step.id}: ${input.step.title}`.slice(0, 120);
-  const trace: TraceEntry[] = [];
+  const trace = createTrace(MAX_TRACE_ENTRIES, () => stage);
   const tokens: TokenUsage = { input: 0, output: 0 };
   let status: TaskStatus = 'running';
   let stage: Stage = role === 'worker' ? 'execute' : 'verify';
@@ -32,20 +32,14 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
   };
 
   const note = (kind: TraceEntry['kind'], message: string) => {
-    trace.push({ seq: trace.length === 0 ? 1 : trace[trace.length - 1]!.seq + 1, at: new Date().toISOString(), stage, kind, message });
-    if (trace.length > MAX_TRACE_ENTRIES) trace.shift();
+    trace.note(kind, message);
     lastLine = message;
   };
   const publish = () => {
-    wf.upsertSearchAttributes([
-      { key: AGENT_STATUS, value: status },
-      { key: AGENT_STAGE, value: stage },
-      { key: AGENT_PENDING_APPROVAL, value: gate.pending.size > 0 },
-    ]);
     const lines = [`**Team ${role}** for \`${input.parentTaskId}\` · step \`${input.step.id}\` · ${status}${turns ? ` · turn ${turns}` : ''} · ${gate.toolCalls()} tool calls`];
     for (const r of gate.pending.values()) lines.push('', `**Waiting for approval** \`${r.requestId}\`: ${r.tool} (${r.risk}) — \`agent approve ${input.parentTaskId} ${r.requestId}\``);
     if (lastLine) lines.push('', lastLine.slice(0, 300));
-    wf.setCurrentDetails(lines.join('\n'));
+    publishState({ status, stage, pendingApproval: gate.pending.size > 0, details: lines.join('\n') });
   };
   const gate = createToolGate({
     taskId: childId,
@@ -78,7 +72,6 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
     error: null,
   });
   wf.setHandler(statusQuery, view);
-  wf.setHandler(traceQuery, (fromSeq = 0) => trace.filter((e) => e.seq >= fromSeq));
 
   return {
     childId,
@@ -97,7 +90,7 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
     },
     turns: () => turns,
     /** The tail carried in the child's result; the parent's history holds it, so keep it short. */
-    traceTail: () => trace.slice(-RESULT_TRACE_ENTRIES),
+    traceTail: () => trace.tail(RESULT_TRACE_ENTRIES),
     finish(final: TaskStatus) {
       status = final;
       stage = 'done';
