@@ -5,13 +5,10 @@
  * world is an activity, and time comes from the workflow clock.
  */
 import * as wf from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import type { EpisodeForMemory } from '../activities/memory';
-import { NON_RETRYABLE_FAILURES } from '../domain/failures';
 import { statusQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';
 import {
-  type Intent,
   type PlanStepView,
   type Stage,
   type TaskInput,
@@ -23,24 +20,10 @@ import {
 import { createTrace, publishState } from './task-trace';
 import { createToolGate, failureMessage, gate, state } from './tool-gate';
 import { llm, runToolLoop } from './tool-loop';
+import { memoryWrite, memoryWriteReport, recallMemory } from './memory-steps';
 
 // One proxy per retry class (design rule 2): the model proxy lives in tool-loop.ts, the gate, tool,
-// chat and state-store proxies in tool-gate.ts; memory's are here.
-
-/**
- * Memory recall: database reads and a few small file checks, so a local activity. A task never
- * depends on memory: after these attempts it goes on without it ('MemoryUnavailable' = the store
- * cannot be opened, e.g. the embedded database is held by another process).
- */
-export const memoryRecall = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['MemoryUnavailable'] } });
-/** The memory writer calls the model: heartbeat like every model call, but few attempts — the task's answer waits on it. */
-export const memoryWrite = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES, 'MemoryUnavailable'] },
-});
-/** Trace lines per kind of memory event, so a large recall cannot flood the trace. */
-const MEMORY_TRACE_LINES = 20;
+// chat and state-store proxies in tool-gate.ts, memory's in memory-steps.ts.
 
 const MAX_TRACE_ENTRIES = 5_000;
 /** The result carries the trace's tail; older entries stay available through the trace query. */
@@ -120,44 +103,11 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     },
   });
   const { pending, approvals } = toolGate;
-  /** Recall for planning. Memory is an aid: a failure is traced and the task goes on without it (cancellation still cancels). */
-  async function recallMemory(intent: Intent): Promise<string | undefined> {
-    try {
-      const r = await memoryRecall.recallMemories.executeWithOptions({ summary: 'recall memory' }, [
-        { taskId, query: `${input.prompt}\n${intent.goal}`, workspace: input.workspace, user: input.submittedBy },
-      ]);
-      if (!r.enabled) return undefined;
-      note(
-        'note',
-        `memory: recalled ${r.items.length} (${r.usedTokens}/${r.budgetTokens} tokens, ${r.ms} ms)` +
-          `${r.rejected.length ? `, rejected ${r.rejected.length}` : ''}${r.omitted ? `, ${r.omitted} left out for the budget` : ''}`,
-      );
-      for (const i of r.items.slice(0, MEMORY_TRACE_LINES)) {
-        note('note', `memory recalled: ${i.key} = ${JSON.stringify(i.value)} [${i.scope}]${i.verified ? ` (${i.verified})` : ''}`);
-      }
-      for (const x of r.rejected.slice(0, MEMORY_TRACE_LINES)) note('note', `memory rejected: ${x.key} = ${JSON.stringify(x.value)} [${x.scope}] — ${x.rule}: ${x.reason}`);
-      return r.block || undefined;
-    } catch (err) {
-      if (wf.isCancellation(err)) throw err;
-      note('error', `memory recall failed, continuing without memory: ${failureMessage(err as Error)}`);
-      return undefined;
-    }
-  }
-
   /** The memory writer after the task: the model proposes, deterministic code supersedes. Never fails the task. */
   async function writeMemory(episode: EpisodeForMemory): Promise<void> {
     try {
       const w = await memoryWrite.writeMemories.executeWithOptions({ summary: 'write memories' }, [{ episode, user: input.submittedBy }]);
-      const count = (action: string) => w.outcomes.filter((o) => o.action === action).length;
-      note(
-        'note',
-        `memory: ${count('created')} new, ${count('superseded')} updated, ${count('confirmed')} confirmed, ${count('stale')} stale` +
-          `${w.rejected.length ? `, ${w.rejected.length} proposals rejected` : ''}${w.dreamTriggered ? '; consolidation started' : ''}`,
-      );
-      for (const o of w.outcomes.filter((o) => o.action !== 'confirmed').slice(0, MEMORY_TRACE_LINES)) {
-        note('note', `memory ${o.action}: ${o.key} = ${JSON.stringify(o.value)} [${o.scope}] — ${o.reason}`);
-      }
-      for (const r of w.rejected.slice(0, MEMORY_TRACE_LINES)) note('note', `memory proposal rejected: ${r.reason} — ${r.preview}`);
+      for (const line of memoryWriteReport(w)) note('note', line);
     } catch (err) {
       if (wf.isCancellation(err)) throw err;
       note('error', `memory write failed (the task's result is unaffected): ${failureMessage(err as Error)}`);
@@ -178,7 +128,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
 
     // 2. Plan, after recalling what earlier tasks established (validated; rejections are traced)
     enter('plan');
-    if (wf.patched('agent-memory-recall')) memoryBlock = await recallMemory(intent);
+    if (wf.patched('agent-memory-recall')) memoryBlock = await recallMemory(taskId, input, intent, note);
     const { plan } = countUsage(
       await llm.makePlan.executeWithOptions({ summary: 'make plan' }, memoryBlock ? [ctx, intent, memoryBlock] : [ctx, intent]),
     );

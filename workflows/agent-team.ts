@@ -15,7 +15,7 @@ import { sharedWrite, teamChildProgressSignal } from '../domain/team';
 import { statusQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';
 import type { ApprovalRequest, Intent, Stage, TaskResult, TaskStatus, TaskStatusView, TokenUsage, Verification } from '../domain/task';
-import { memoryRecall } from './agent-task';
+import { recallMemory } from './memory-steps';
 import { memoryAgent } from './memory-agent';
 import { teamVerifier } from './team-verifier';
 import { teamWorker } from './team-worker';
@@ -207,7 +207,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
 
     // 2. Plan: recall, then the planner
     enter('plan');
-    const memory = await recall(intent);
+    const memory = await recallMemory(taskId, input, intent, note);
     const { plan } = countUsage(await llm.planTeam.executeWithOptions({ summary: 'plan the team' }, [ctx, intent, memory ? { memory } : {}]));
     addPlan(plan.steps);
     note('llm', `team plan: ${plan.steps.length} steps — ${plan.steps.map((s) => `${s.id}${s.dependsOn.length ? ` (after ${s.dependsOn.join(', ')})` : ''}`).join(', ')}`);
@@ -365,22 +365,6 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
         worker: null,
         view: { id: step.id, title: step.title, dependsOn: step.dependsOn, risk: step.risk, state: 'pending', attempt, workerId: null, evidence: [], problems: [], tokens: 0, toolCalls: 0, startedAt: null, endedAt: null },
       });
-    }
-  }
-
-  /** Memory is an aid: a failure is traced and the team goes on without it. */
-  async function recall(intent: Intent): Promise<string | undefined> {
-    try {
-      const r = await memoryRecall.recallMemories.executeWithOptions({ summary: 'recall memory' }, [
-        { taskId, query: `${input.prompt}\n${intent.goal}`, workspace: input.workspace, user: input.submittedBy },
-      ]);
-      if (!r.enabled) return undefined;
-      note('note', `memory: recalled ${r.items.length} (${r.usedTokens}/${r.budgetTokens} tokens)${r.rejected.length ? `, rejected ${r.rejected.length}` : ''}`);
-      return r.block || undefined;
-    } catch (err) {
-      if (wf.isCancellation(err)) throw err;
-      note('error', `memory recall failed, continuing without memory: ${failureMessage(err as Error)}`);
-      return undefined;
     }
   }
 

@@ -5,7 +5,7 @@
  * changes the task's outcome (the parent catches it).
  */
 import type { EpisodeRecord } from '../activities';
-import { memoryWrite } from './agent-task';
+import { memoryWrite, memoryWriteReport } from './memory-steps';
 import { state } from './tool-gate';
 
 export interface MemoryAgentResult {
@@ -18,12 +18,5 @@ export async function memoryAgent(input: { episode: EpisodeRecord; user: string 
   await state.recordEpisode.executeWithOptions({ summary: 'record episode' }, [episode]);
   const { intent, ...rest } = episode;
   const w = await memoryWrite.writeMemories.executeWithOptions({ summary: 'write memories' }, [{ episode: { ...rest, goal: intent.goal }, user: input.user }]);
-  const count = (action: string) => w.outcomes.filter((o) => o.action === action).length;
-  return {
-    lines: [
-      `memory: ${count('created')} new, ${count('superseded')} updated, ${count('confirmed')} confirmed, ${count('stale')} stale` +
-        `${w.rejected.length ? `, ${w.rejected.length} proposals rejected` : ''}${w.dreamTriggered ? '; consolidation started' : ''}`,
-      ...w.outcomes.filter((o) => o.action !== 'confirmed').slice(0, 20).map((o) => `memory ${o.action}: ${o.key} = ${JSON.stringify(o.value)} [${o.scope}] — ${o.reason}`),
-    ],
-  };
+  return { lines: memoryWriteReport(w) };
 }
