@@ -11,7 +11,7 @@ import { TOOL_SPECS, type RiskClass, type ToolName } from '../../domain/tool-cat
 import { isInside } from '../tools/workspace';
 import { matchesCommand, matchesPath, type Effect, type Rule } from './rules';
 import { analyzeShell, type ShellAnalysis } from './shell-analyzer';
-import { CREDENTIAL_PATHS, RC_FILES } from './shell-rules';
+import { CREDENTIAL_PATHS, PROTECTED_IN_WORKSPACE, RC_FILES } from './shell-rules';
 
 
 export interface PolicyContext {
@@ -29,9 +29,11 @@ export interface PolicyContext {
 
 export type PolicyDecision = PolicyVerdict;
 
-/** Paths that always need a human, even under a broad allow: credentials, VCS internals, shell start-up files, the policy itself. */
-const PROTECTED_IN_WORKSPACE = ['.git', '.git/**', '**/.git/**', '**/.env', '**/.env.*', '.env', '.env.*', '.agent/**', '**/.agent/policy.json'];
-/** Credentials and shell start-up files: the same lists the shell analyser guards, home-relative unless absolute. */
+/**
+ * Paths that always need a human, even under a broad allow. Inside the workspace: PROTECTED_IN_WORKSPACE
+ * (VCS internals, .env files, the policy itself). Outside it: credentials and shell start-up files.
+ * Both are the lists the shell analyser guards; these are home-relative unless absolute.
+ */
 const PROTECTED_OUTSIDE = [...CREDENTIAL_PATHS, ...RC_FILES];
 
 
@@ -133,6 +135,11 @@ async function decideShell(command: string, ctx: PolicyContext, analysis?: Shell
 
   // Protected checks: what the parser cannot prove, writes to guarded or outside paths, no sandbox.
   const guarded: string[] = [...a.askReasons];
+  // Globs, braces and computed words that could name a protected path (the analyser found an example of each).
+  for (const t of a.protectedTargets) {
+    const reason = protectedReason(t.example, ctx) ?? `${t.example} (${t.why})`;
+    guarded.push(`${t.access === 'write' ? 'writes' : 'reads'} ${t.word}, which can name a protected path: ${reason}`);
+  }
   for (const target of a.writes) {
     const abs = path.resolve(ctx.workspace, target.startsWith('~/') ? path.join(ctx.home ?? os.homedir(), target.slice(2)) : target);
     const reason = protectedReason(abs, ctx);

@@ -10,29 +10,36 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import picomatch from 'picomatch';
 import { Language, Parser, type Tree } from 'web-tree-sitter';
 import type { RiskClass } from '../../domain/tool-catalog';
 import {
+  ANY_PIECE,
   CREDENTIAL_PATHS,
   DANGEROUS_ENV,
+  escapeGlob,
   EXAMPLE_CONTEXT,
   isFetcher,
   literalArg,
   normalize,
   PERSISTENCE_FILES,
+  PROTECTED_IN_WORKSPACE,
   RC_FILES,
+  readOperands,
   SECRET_BASENAMES,
+  SECRET_DOTFILES,
   SHELL_NAMES,
   SHELL_RULES,
+  SUBPATH,
   SYSTEM_DIRS,
   WRAPPERS,
+  listedNames,
   type Arg,
   type Expectation,
   type Judge,
   type NestedVerdict,
   type RuleExample,
   type ShellRule,
+  type Spelling,
   type WrapperRule,
 } from './shell-rules';
 
@@ -66,6 +73,22 @@ export interface ShellAnalysis {
   reasons: string[];
   /** Statically known write targets, absolute and lexically normalised (globs stay patterns). */
   writes: string[];
+  /**
+   * Protected paths that a glob, brace or computed word could name (`.g*\/hooks/x`, `cat $(echo .e*)`),
+   * each with one concrete example: VCS internals, .env files, agent policy, credentials. Each is also
+   * an ask reason; the engine re-checks the examples against its own protected paths.
+   */
+  protectedTargets: ProtectedTarget[];
+}
+
+export interface ProtectedTarget {
+  /** The word as written in the command. */
+  word: string;
+  /** An absolute protected path the word could name. */
+  example: string;
+  access: 'read' | 'write';
+  /** Why the example is protected, in plain words. */
+  why: string;
 }
 
 export interface ShellContext {
@@ -178,11 +201,13 @@ class Sink {
   ask: string[] = [];
   deny: string[] = [];
   writes: string[] = [];
+  guarded: ProtectedTarget[] = [];
   merge(other: Sink) {
     this.findings.push(...other.findings);
     this.ask.push(...other.ask);
     this.deny.push(...other.deny);
     this.writes.push(...other.writes);
+    this.guarded.push(...other.guarded);
   }
   verdict(): NestedVerdict {
     const risk = this.findings.reduce<RiskClass>((r, f) => maxRisk(r, f.risk), 'read-only');
@@ -203,12 +228,16 @@ interface PartRec {
   args: Arg[];
   /** Literal here-doc / here-string fed to this command (for `cat <<EOF | sh`). */
   stdinText: string | null;
+  /** The parts of the previous pipeline stage when they feed this command's stdin (for xargs). */
+  upstream: PartRec[] | null;
 }
 
 interface Scope {
   cwd: string | null;
   /** Guessed variable values (never trusted for allowing, only for deny checks). */
   vars: Map<string, string | null>;
+  /** Loop variables over literal words and globs (`for f in src/*.ts`): what their values can name. */
+  names: Map<string, Spelling>;
 }
 
 const STD_BIN_DIRS = new Set(['/bin', '/usr/bin', '/usr/local/bin', '/sbin', '/usr/sbin', '/usr/local/sbin', '/opt/homebrew/bin', '/usr/libexec']);
@@ -283,7 +312,321 @@ function expandBraces(word: string): string[] | null {
   return out;
 }
 
-type Piece = { lit: string; quoted: boolean } | { dyn: true; guess: string | null; quoted: boolean };
+/**
+ * `names`: glob sources of what a dynamic piece can be (a loop variable's words, /dev/fd/* for <(...),
+ * what $(find ...) lists); `dotted` as in Spelling.
+ */
+type Piece = { lit: string; quoted: boolean } | { dyn: true; guess: string | null; quoted: boolean; names?: readonly string[]; dotted?: boolean };
+
+// ---------------------------------------------------------------------------------------------
+// Could a word name a protected path? A word with globs, braces or computed pieces is a pattern;
+// so is each protected path (`**/.env`, `~/.ssh/**`). The word could name a protected path when
+// some path matches both patterns, which intersect() decides (and returns such a path).
+
+/**
+ * One glob token: a literal character (`lc`: lower-cased, since matching ignores case as nocaseglob and
+ * macOS file systems do), `?`, `*`, a bracket class, or `any` (a computed piece: any text, `/` included).
+ * `dot`: the wildcard may match a leading dot, which bash's own globs may not.
+ */
+type Tok = { k: 'lit'; c: string; lc: string } | { k: 'one' | 'star'; dot: boolean } | { k: 'class'; dot: boolean; has: (c: string) => boolean } | { k: 'any' };
+
+const ANY_TOK: Tok = { k: 'any' };
+const lit = (c: string): Tok => ({ k: 'lit', c, lc: c.toLowerCase() });
+const POSIX_CLASSES: Record<string, RegExp> = {
+  alpha: /[a-z]/i, digit: /[0-9]/, alnum: /[a-z0-9]/i, upper: /[A-Z]/, lower: /[a-z]/, space: /\s/, blank: /[ \t]/, punct: /[!-\/:-@[-`{-~]/,
+  xdigit: /[0-9a-f]/i, word: /\w/, print: /[ -~]/, graph: /[!-~]/, cntrl: /[\x00-\x1f\x7f]/,
+};
+/** Characters tried when two wildcards must agree on one (a class on either side). */
+const ALPHABET = [...'xa0_-.~ ', ...Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i))].filter((c) => c !== '/');
+
+/** Parses the bracket expression starting at src[at] ('['); null when it is not closed (then '[' is literal). */
+function bracket(src: string, at: number): { tok: Tok; end: number } | null {
+  let i = at + 1;
+  const negate = src[i] === '!' || src[i] === '^';
+  if (negate) i++;
+  const tests: ((c: string) => boolean)[] = [];
+  for (let first = true; i < src.length; first = false) {
+    const c = src[i]!;
+    if (c === ']' && !first) {
+      const has = (ch: string) => tests.some((t) => t(ch) || t(ch.toUpperCase()) || t(ch.toLowerCase())) !== negate;
+      return { tok: { k: 'class', dot: false, has }, end: i + 1 };
+    }
+    const named = c === '[' && src[i + 1] === ':' ? /^\[:([a-z]+):\]/.exec(src.slice(i)) : null;
+    if (named) {
+      const re = POSIX_CLASSES[named[1]!] ?? /[^\s\S]/;
+      tests.push((ch) => re.test(ch));
+      i += named[0].length;
+      continue;
+    }
+    const lo = c === '\\' ? src[++i] ?? '\\' : c;
+    i++;
+    if (src[i] === '-' && src[i + 1] !== undefined && src[i + 1] !== ']') {
+      const hi = src[i + 1] === '\\' ? src[i + 2] ?? '\\' : src[i + 1]!;
+      i += src[i + 1] === '\\' ? 3 : 2;
+      tests.push((ch) => ch >= lo && ch <= hi);
+    } else tests.push((ch) => ch === lo);
+  }
+  return null;
+}
+
+/**
+ * Tokens of one path, given as segments of a glob source. `loose`: the command may have changed
+ * glob options (shopt, dotglob...): `**` spans directories and wildcards match leading dots.
+ */
+function tokenize(segments: readonly string[], rooted: boolean, loose: boolean): Tok[] {
+  const out: Tok[] = [];
+  segments.forEach((seg, n) => {
+    if (n > 0 || rooted) out.push(lit('/'));
+    if (loose && seg === '**') return void out.push(ANY_TOK);
+    // An extglob group (@(...), !(...)) is not modelled: the segment could be any name.
+    if (/(^|[^\\])\(/.test(seg)) return void out.push({ k: 'star', dot: true });
+    for (let i = 0; i < seg.length; i++) {
+      const c = seg[i]!;
+      if (c === '\\') out.push(lit(seg[++i] ?? '\\'));
+      else if (c === ANY_PIECE || c === SUBPATH) out.push(ANY_TOK);
+      else if (c === '*') out.push({ k: 'star', dot: loose });
+      else if (c === '?') out.push({ k: 'one', dot: loose });
+      else if (c === '[' && bracket(seg, i)) {
+        const b = bracket(seg, i)!;
+        out.push(loose ? { ...b.tok, dot: true } as Tok : b.tok);
+        i = b.end - 1;
+      } else out.push(lit(c));
+    }
+  });
+  return out;
+}
+
+/** Splits a glob source at unescaped slashes. */
+function splitGlob(src: string): string[] {
+  const out: string[] = [];
+  let seg = '';
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] === '\\') seg += src.slice(i, ++i + 1);
+    else if (src[i] === '/') (out.push(seg), (seg = ''));
+    else seg += src[i];
+  }
+  out.push(seg);
+  return out;
+}
+
+/** Bash brace expansion of a glob source ({a,b}, {x..y}), escapes respected; null beyond `limit` words. */
+function expandGlobBraces(src: string, limit = 64): string[] | null {
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] === '\\') {
+      i++;
+      continue;
+    }
+    if (src[i] !== '{') continue;
+    // Find the matching brace and the top-level commas.
+    const commas: number[] = [];
+    let depth = 0;
+    let end = -1;
+    for (let k = i + 1; k < src.length && end < 0; k++) {
+      const c = src[k];
+      if (c === '\\') k++;
+      else if (c === '{') depth++;
+      else if (c === '}' && depth-- === 0) end = k;
+      else if (c === ',' && depth === 0) commas.push(k);
+    }
+    if (end < 0) return [src];
+    const body = src.slice(i + 1, end);
+    let alts: string[] | null = null;
+    if (commas.length) alts = [i, ...commas].map((c, n) => src.slice(c + 1, n < commas.length ? commas[n]! : end));
+    else {
+      const seq = /^(-?\d+|[a-zA-Z])\.\.(-?\d+|[a-zA-Z])(?:\.\.-?\d+)?$/.exec(body);
+      if (seq) {
+        const num = /\d/.test(seq[1]!);
+        const [a, b] = num ? [Number(seq[1]), Number(seq[2])] : [seq[1]!.charCodeAt(0), seq[2]!.charCodeAt(0)];
+        if (Math.abs(b - a) >= limit) return null;
+        alts = [];
+        for (let v = a; a <= b ? v <= b : v >= b; v += a <= b ? 1 : -1) alts.push(num ? String(v) : escapeGlob(String.fromCharCode(v)));
+      }
+    }
+    if (!alts) continue;
+    const out: string[] = [];
+    for (const alt of alts) {
+      const rest = expandGlobBraces(src.slice(0, i) + alt + src.slice(end + 1), limit);
+      if (!rest || out.push(...rest) > limit) return null;
+    }
+    return out;
+  }
+  return [src];
+}
+
+// Search state shared by every intersect() call: stamps instead of clearing, grown on demand.
+let seen = new Int32Array(1024);
+let from = new Int32Array(1024);
+let via = new Int32Array(1024);
+let queue = new Int32Array(1024);
+let stamp = 0;
+let tail = 0;
+
+function visit(id: number, prev: number, ch: number) {
+  if (seen[id] === stamp) return;
+  seen[id] = stamp;
+  from[id] = prev;
+  via[id] = ch;
+  queue[tail++] = id;
+}
+
+function accepts(t: Tok, c: string): boolean {
+  return t.k === 'lit' ? t.lc === c.toLowerCase() : t.k === 'any' ? true : c !== '/' && (t.k !== 'class' || t.has(c));
+}
+
+/** Whether the word's token accepts c here: bash's wildcards never match a leading dot (unless dotOk). */
+function acceptsWord(a: Tok, c: string, segStart: boolean, dotOk: boolean): boolean {
+  return accepts(a, c) && !(segStart && c === '.' && a.k !== 'lit' && a.k !== 'any' && !a.dot && !dotOk);
+}
+
+/** A character both tokens accept at this point, or null. */
+function agree(a: Tok, b: Tok, segStart: boolean, dotOk: boolean): string | null {
+  // The example keeps the protected path's own spelling where it has one.
+  if (b.k === 'lit') return acceptsWord(a, b.c, segStart, dotOk) ? b.c : null;
+  if (a.k === 'lit') return accepts(b, a.c) && acceptsWord(a, a.c, segStart, dotOk) ? a.c : null;
+  if (a.k === 'any' && b.k === 'any') return null; // one of them skipping covers it
+  for (const c of ALPHABET) if (acceptsWord(a, c, segStart, dotOk) && accepts(b, c)) return c;
+  return null;
+}
+
+/**
+ * A path matched by both token lists, or null. `a` is the word (its wildcards obey the leading-dot
+ * rule unless `dotOk`), `b` the protected path. Breadth-first over (position in a, position in b,
+ * at a segment start): each state is visited once, so the cost is bounded by the product of lengths.
+ */
+function intersect(a: readonly Tok[], b: readonly Tok[], dotOk: boolean): string | null {
+  const n = a.length;
+  const w = b.length + 1;
+  const size = (n + 1) * w * 2;
+  if (seen.length < size) [seen, from, via, queue] = [new Int32Array(size * 2), new Int32Array(size * 2), new Int32Array(size * 2), new Int32Array(size * 2)];
+  if (++stamp >= 0x7fffffff) (seen.fill(0), (stamp = 1));
+  let head = 0;
+  tail = 0;
+  visit(1, -1, -1); // (0, 0) at a segment start
+  while (head < tail) {
+    const id = queue[head++]!;
+    const s = id & 1;
+    const pair = id >> 1;
+    const i = Math.floor(pair / w);
+    const j = pair - i * w;
+    if (i === n && j === w - 1) {
+      let out = '';
+      for (let k = id; k >= 0; k = from[k]!) if (via[k]! >= 0) out = String.fromCharCode(via[k]!) + out;
+      return out;
+    }
+    const ta = a[i];
+    const tb = b[j];
+    const aLoops = ta !== undefined && (ta.k === 'star' || ta.k === 'any');
+    const bLoops = tb !== undefined && (tb.k === 'star' || tb.k === 'any');
+    if (aLoops) visit(((i + 1) * w + j) * 2 + s, id, -1);
+    if (bLoops) visit((i * w + j + 1) * 2 + s, id, -1);
+    if (!ta || !tb) continue;
+    const c = agree(ta, tb, s === 1, dotOk);
+    if (c === null) continue;
+    visit(((aLoops ? i : i + 1) * w + (bLoops ? j : j + 1)) * 2 + (c === '/' ? 1 : 0), id, c.charCodeAt(0));
+  }
+  return null;
+}
+
+/** The literal characters a token list starts with, lower-cased (a cheap first test before intersect()). */
+function litPrefix(toks: readonly Tok[]): string {
+  let out = '';
+  for (const t of toks) {
+    if (t.k !== 'lit') break;
+    out += t.lc;
+  }
+  return out;
+}
+
+/** A protected path as token lists, with what a person should be told about it. */
+interface Guard {
+  toks: Tok[];
+  prefix: string;
+  /**
+   * No wildcard. find's -name wildcards do match a leading dot, but are allowed to only against these:
+   * otherwise `-name '*.ts'` could be `.env.ts` (a `.env.*` file) and every `find -exec grep` would ask.
+   */
+  exact: boolean;
+  why: string;
+}
+
+interface Guards {
+  /** Secrets: reading them needs a person. */
+  read: Guard[];
+  /** Workspace internals, secrets, credentials: writing them needs a person. */
+  write: Guard[];
+  /** Shell startup and access-granting files: writing them is denied. */
+  deny: Guard[];
+}
+
+/** Turns `root/**\/name` style globs into guards: each `**` segment is either nothing or any path. */
+function guards(globs: readonly string[], why: (glob: string) => string): Guard[] {
+  const out: Guard[] = [];
+  for (const glob of globs) {
+    let alts: string[][] = [[]];
+    for (const seg of glob.split('/').slice(1)) alts = seg === '**' ? alts.flatMap((a) => [a, [...a, ANY_PIECE]]) : alts.map((a) => [...a, seg]);
+    for (const segs of alts) {
+      const toks = tokenize(segs, true, false);
+      out.push({ toks, prefix: litPrefix(toks), exact: toks.every((t) => t.k === 'lit'), why: why(glob) });
+    }
+  }
+  return out;
+}
+
+const GUARDS = new Map<string, Guards>();
+
+function guardsFor(ctx: ShellContext): Guards {
+  const key = `${ctx.workspace}\0${ctx.home}`;
+  let g = GUARDS.get(key);
+  if (g) return g;
+  const inHome = (p: string) => escapeGlob(p.startsWith('/') ? p : path.posix.join(ctx.home, p));
+  const ws = PROTECTED_IN_WORKSPACE.map((p) => `${escapeGlob(ctx.workspace)}/${p}`);
+  const workspaceWhy = (glob: string) =>
+    /\.git(\/|$)/.test(glob) ? 'files under .git (hooks, config) can run code' : /\.env/.test(glob) ? 'it holds secrets' : "it is the agent's own policy";
+  const secrets = [...guards(ws.filter((p) => /\.env/.test(p)), () => 'it holds secrets'), ...guards(SECRET_DOTFILES.map((n) => `/**/${n}`), () => 'it holds secrets')];
+  const credentials = guards(CREDENTIAL_PATHS.map((p) => `${inHome(p)}/**`), () => 'it holds credentials');
+  // Named files before whole trees, so the example shown is the most specific one (.agent/policy.json, not .git/policy.json).
+  const specificFirst = (list: Guard[]) => [...list.filter((x) => x.toks[x.toks.length - 1]?.k !== 'any'), ...list.filter((x) => x.toks[x.toks.length - 1]?.k === 'any')];
+  g = {
+    read: specificFirst([...secrets, ...credentials]),
+    write: specificFirst([...guards(ws, workspaceWhy), ...secrets, ...credentials]),
+    deny: [...guards(RC_FILES.map((p) => `${inHome(p)}/**`), () => 'a shell startup file runs in every future shell'), ...guards(PERSISTENCE_FILES.map((p) => `${inHome(p)}/**`), () => 'it grants access or privileges')],
+  };
+  if (GUARDS.size > 64) GUARDS.clear();
+  GUARDS.set(key, g);
+  return g;
+}
+
+/** The absolute path patterns a non-static word could name. */
+interface Spelled {
+  alts: Tok[][];
+  /** Some piece is computed (not a plain glob): such a word is never denied on a guess, only asked about. */
+  computed: boolean;
+  /** find's names: wildcards may match a leading dot (compared with exact guards only). */
+  dotted: boolean;
+}
+
+/** A word with a computed piece (or unknown spelling), as opposed to a plain glob or brace word. */
+function isComputed(a: Arg): boolean {
+  return !a.spelling || a.spelling.globs.some((g) => g.includes(ANY_PIECE) || g.includes(SUBPATH));
+}
+
+/** Commands that may change how globs match (dot files, case, globstar): their globs are read loosely. */
+const GLOB_OPTIONS = /shopt|setopt|dotglob|glob_?dots|GLOBIGNORE|BASHOPTS|nocaseglob|globstar|extglob|\bset\b[^;&|\n]*[-+][a-z]*o\s*[a-z_]*glob/i;
+
+/** Whether some path matched by `sp` is matched by one of `list`: the first such guard and the example path. */
+function firstHit(sp: Spelled, list: readonly Guard[], loose: boolean): { guard: Guard; example: string } | null {
+  const prefixes = sp.alts.map(litPrefix);
+  for (const guard of list) {
+    for (let k = 0; k < sp.alts.length; k++) {
+      // Both start with literal text: unless one begins the other, no path matches both.
+      const p = prefixes[k]!;
+      if (!(p.length < guard.prefix.length ? guard.prefix.startsWith(p) : p.startsWith(guard.prefix))) continue;
+      const example = intersect(sp.alts[k]!, guard.toks, loose || (sp.dotted && guard.exact));
+      if (example !== null) return { guard, example };
+    }
+  }
+  return null;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The walk over one parsed script
@@ -302,6 +645,10 @@ class Walk {
   pipeTail = -1;
   /** Inside >(...): the commands there read another command's output. */
   outputSubst = 0;
+  /** The parts of the pipeline stage before the one being walked (same substDepth as pipeTail). */
+  prevStage: PartRec[] | null = null;
+  /** The command may change glob options: globs are read loosely (dot files, globstar). */
+  readonly loose: boolean;
 
   constructor(
     readonly parser: Parser,
@@ -309,8 +656,16 @@ class Walk {
     readonly ctx: ShellContext,
     readonly depth: number,
     cwd: string | null,
+    loose = false,
   ) {
-    this.scope = { cwd, vars: new Map() };
+    this.scope = { cwd, vars: new Map(), names: new Map() };
+    this.loose = loose || GLOB_OPTIONS.test(src);
+  }
+
+  /** Sets a variable's guessed value; it no longer holds a loop's names. */
+  setVar(name: string, value: string | null) {
+    this.scope.vars.set(name, value);
+    this.scope.names.delete(name);
   }
 
   text(n: SNode) {
@@ -343,16 +698,33 @@ class Walk {
       case 'subshell':
         return this.scoped(() => this.children(n));
       case 'for_statement': {
+        let variable: string | null = null;
+        const values: SNode[] = [];
         for (const c of n.children) {
-          if (c.field === 'variable') this.scope.vars.set(this.text(c), null);
-          else if (c.field === 'value') this.substitutions(c);
-          else if (STATEMENT_TYPES.has(c.type)) this.walk(c);
+          if (c.field === 'variable') this.setVar((variable = this.text(c)), null);
+          else if (c.field === 'value') (this.substitutions(c), values.push(c));
+          else if (STATEMENT_TYPES.has(c.type)) {
+            if (variable !== null && values.length) this.loopNames(variable, values);
+            this.walk(c);
+          }
         }
         return;
       }
       default:
         return this.children(n);
     }
+  }
+
+  /** `for f in src/*.ts a.txt`: f names one of these globs, unless a value is computed. */
+  loopNames(variable: string, values: SNode[]) {
+    const globs: string[] = [];
+    let dotted = false;
+    for (const a of this.words(values)) {
+      if (a.value !== null) globs.push(escapeGlob(a.value));
+      else if (a.spelling && !a.spelling.globs.some((g) => g.includes(ANY_PIECE))) (globs.push(...a.spelling.globs), (dotted ||= a.spelling.dotted));
+      else return;
+    }
+    if (globs.length <= 16) this.scope.names.set(variable, { globs, dotted });
   }
 
   /** Walks the statements among n's children; words (case values, conditions) only for substitutions. */
@@ -369,7 +741,7 @@ class Walk {
   }
 
   scoped(fn: () => void) {
-    const saved = { cwd: this.scope.cwd, vars: new Map(this.scope.vars) };
+    const saved = { cwd: this.scope.cwd, vars: new Map(this.scope.vars), names: new Map(this.scope.names) };
     try {
       fn();
     } finally {
@@ -407,9 +779,9 @@ class Walk {
     const varName = this.text(name);
     if (DANGEROUS_ENV.test(varName)) this.global.ask.push(`assigns ${varName}, which changes what later commands run`);
     const append = n.children.some((c) => c.type === '+=');
-    if (!value || append) return void this.scope.vars.set(varName, append ? null : '');
+    if (!value || append) return void this.setVar(varName, append ? null : '');
     const word = this.word([value]);
-    this.scope.vars.set(varName, word.value ?? (word.guess && word.guess.length === 1 ? word.guess[0]! : null));
+    this.setVar(varName, word.value ?? (word.guess && word.guess.length === 1 ? word.guess[0]! : null));
   }
 
   declaration(n: SNode) {
@@ -424,7 +796,7 @@ class Walk {
         args.push(this.word([c]));
       } else if (c.named) {
         this.substitutions(c);
-        if (c.type === 'variable_name' || c.type === 'word') this.scope.vars.set(this.text(c), null);
+        if (c.type === 'variable_name' || c.type === 'word') this.setVar(this.text(c), null);
         args.push(this.word([c]));
       }
     }
@@ -514,12 +886,16 @@ class Walk {
     for (const stage of stages) {
       const start = this.parts.length;
       const savedTail = this.pipeTail;
-      this.pipeTail = ranges.length > 0 ? this.substDepth : -1;
+      const savedPrev = this.prevStage;
+      const prev = ranges[ranges.length - 1];
+      this.pipeTail = prev ? this.substDepth : -1;
+      this.prevStage = prev ? this.parts.slice(prev[0], prev[1]).filter((p) => p.substDepth === this.substDepth) : null;
       this.scoped(() => {
         if (headOverride && stage === headOverride.node) this.command(stage, headOverride.redirects, headOverride.extraArgs);
         else this.walk(stage);
       });
       this.pipeTail = savedTail;
+      this.prevStage = savedPrev;
       ranges.push([start, this.parts.length]);
     }
     if (stages.length < 2) return;
@@ -569,6 +945,7 @@ class Walk {
       stdinHandled: false,
       args: [],
       stdinText: null,
+      upstream: this.pipeTail === this.substDepth ? this.prevStage : null,
     };
     this.parts.push(rec);
     return rec;
@@ -596,6 +973,8 @@ class Walk {
 
     const args = this.words(words);
     const rec = this.newPart(n, null);
+    // A redirected stdin replaces the pipe: xargs then reads names from somewhere unknown.
+    if (redirects.some((r) => this.redirectsStdin(r))) rec.upstream = null;
     rec.part.dynamic = args.some((a) => a.value === null);
     const sink = rec.sink;
     for (const a of assigns) {
@@ -614,7 +993,7 @@ class Walk {
     rec.part.program = effective[0]?.value ?? null;
     rec.part.argv = effective.map((a) => a.value ?? a.text);
     if (rec.part.program && ['cd', 'pushd', 'popd'].includes(path.posix.basename(rec.part.program))) this.scope.cwd = judge.cwd;
-    if (effective[0]?.value === 'read') for (const a of effective.slice(1)) if (a.value && /^[A-Za-z_]\w*$/.test(a.value)) this.scope.vars.set(a.value, null);
+    if (effective[0]?.value === 'read') for (const a of effective.slice(1)) if (a.value && /^[A-Za-z_]\w*$/.test(a.value)) this.setVar(a.value, null);
 
     // A word hid its value behind variables we can guess: judge the guessed command for denial only.
     if (args.some((a) => a.value === null && a.guess !== null)) {
@@ -641,6 +1020,13 @@ class Walk {
     return rec;
   }
 
+  redirectsStdin(r: SNode): boolean {
+    if (r.type === 'heredoc_redirect' || r.type === 'herestring_redirect') return true;
+    const op = r.children.find((c) => !c.named)?.type ?? '';
+    const fd = r.children.find((c) => c.type === 'file_descriptor');
+    return r.type === 'file_redirect' && op.startsWith('<') && (!fd || this.text(fd) === '0');
+  }
+
   guessedArgv(args: Arg[]): Arg[] | null {
     const out: Arg[] = [];
     for (const a of args) {
@@ -652,26 +1038,81 @@ class Walk {
     return out;
   }
 
-  checkCredentialArg(a: Arg, sink: Sink) {
-    const v = a.value ?? a.pattern;
-    if (v === null) return;
+  /**
+   * Asks when a word names a secret or credential. Static words and globs are checked for every
+   * program (as `echo .env` always was); computed words only where they are read (`computed`):
+   * redirections here, file operands of readers in PartJudge.run.
+   */
+  checkCredentialArg(a: Arg, sink: Sink, computed = false) {
+    if (a.value === null) {
+      if (!computed && isComputed(a)) return;
+      if (!this.guard(a, this.scope.cwd, 'read', sink, 'touches') && a.pattern !== null && SECRET_BASENAMES.test(path.posix.basename(a.pattern).replace(/[*?]/g, ''))) {
+        sink.ask.push(`touches ${a.text}, which may name a file with secrets`);
+      }
+      return;
+    }
+    const v = a.value;
     const candidates = [v, ...(v.includes('=') ? [v.slice(v.indexOf('=') + 1)] : [])];
     for (const c of candidates) {
       if (!c || (c.startsWith('-') && !c.includes('/'))) continue;
-      const abs = c.startsWith('/') ? normalize(c) : this.scope.cwd ? path.posix.resolve(this.scope.cwd, c) : null;
-      if (abs && this.credentialPath(abs, a.pattern !== null)) sink.ask.push(`touches ${c}, which holds credentials or secrets`);
+      // In an unknown directory only the name itself can tell (cd "$D" && cat .env).
+      const abs = c.startsWith('/') ? normalize(c) : this.scope.cwd ? path.posix.resolve(this.scope.cwd, c) : c;
+      if (this.credentialPath(abs)) sink.ask.push(`touches ${c}, which holds credentials or secrets`);
     }
   }
 
-  credentialPath(abs: string, isPattern: boolean): boolean {
+  credentialPath(abs: string): boolean {
     const home = this.ctx.home;
     const names = CREDENTIAL_PATHS.map((p) => (p.startsWith('/') ? p : path.posix.join(home, p)));
-    if (isPattern) {
-      const m = picomatch(abs, { dot: false });
-      const staticDir = path.posix.dirname(abs.slice(0, abs.search(/[*?[]/) + 1) || abs);
-      return names.some((p) => m(p) || isInside(staticDir, p)) || SECRET_BASENAMES.test(path.posix.basename(abs).replace(/[*?]/g, '')) || /(^|\/)\.env[^/]*$/.test(abs);
-    }
     return names.some((p) => isInside(abs, p)) || SECRET_BASENAMES.test(path.posix.basename(abs));
+  }
+
+  /** The absolute path patterns a non-static word could name, relative words resolved against `cwd`. */
+  spelled(a: Arg, cwd: string | null): Spelled {
+    const sp = a.spelling ?? { globs: [ANY_PIECE], dotted: false };
+    const alts: Tok[][] = [];
+    for (const glob of sp.globs) {
+      const expanded = expandGlobBraces(glob);
+      if (!expanded || alts.length + expanded.length > 64) return { alts: [[ANY_TOK]], computed: true, dotted: sp.dotted };
+      for (const e of expanded) alts.push(this.pathTokens(e, cwd));
+    }
+    return { alts, computed: isComputed(a), dotted: sp.dotted };
+  }
+
+  pathTokens(glob: string, cwd: string | null): Tok[] {
+    const segs = splitGlob(glob);
+    const all = segs[0] === '' ? segs.slice(1) : segs[0]!.startsWith(ANY_PIECE) ? segs : [...(cwd === null ? [ANY_PIECE] : splitGlob(escapeGlob(cwd)).slice(1)), ...segs];
+    const out: string[] = [];
+    for (const seg of all) {
+      if (seg === '' || seg === '.') continue;
+      // `..` after a glob undoes it; after a computed piece it stays inside "anything".
+      if (seg === '..') {
+        const last = out[out.length - 1];
+        if (last !== undefined && !last.includes(ANY_PIECE) && !last.includes(SUBPATH)) out.pop();
+        continue;
+      }
+      out.push(seg);
+    }
+    // A computed piece may itself hold `/..` and climb anywhere: only what follows the last one constrains the path.
+    let last = -1;
+    out.forEach((seg, k) => seg.includes(ANY_PIECE) && (last = k));
+    if (last < 0) return tokenize(out, true, this.loose);
+    const seg = out[last]!;
+    return tokenize([seg.slice(seg.lastIndexOf(ANY_PIECE)), ...out.slice(last + 1)], false, this.loose);
+  }
+
+  /**
+   * Asks when a non-static word could name a protected path: secrets and credentials for a read;
+   * also .git, .env and the agent policy in the workspace for a write. Returns whether it could.
+   */
+  guard(a: Arg, cwd: string | null, access: 'read' | 'write', sink: Sink, verb: string, spelled = this.spelled(a, cwd)): boolean {
+    const g = guardsFor(this.ctx);
+    const hit = firstHit(spelled, access === 'read' ? g.read : g.write, this.loose);
+    if (!hit) return false;
+    const shown = isInside(hit.example, this.ctx.workspace) ? path.posix.relative(this.ctx.workspace, hit.example) || '.' : hit.example;
+    sink.ask.push(`${verb} ${a.text}, which could be ${shown}: ${hit.guard.why}`);
+    sink.guarded.push({ word: a.text, example: hit.example, access, why: hit.guard.why });
+    return true;
   }
 
   /** Builds the Args of a command, merging nodes tree-sitter split although bash sees one word. */
@@ -740,22 +1181,30 @@ class Walk {
         case 'simple_expansion':
         case 'expansion': {
           fetches ||= this.fetchesIn(n);
-          return void pieces.push({ dyn: true, guess: this.guessExpansion(n, lookup), quoted });
+          const inner = n.children.filter((c) => !['$', '${', '}'].includes(c.type));
+          const names = inner.length === 1 && inner[0]!.type === 'variable_name' ? this.scope.names.get(this.text(inner[0]!)) : undefined;
+          return void pieces.push({ dyn: true, guess: this.guessExpansion(n, lookup), quoted, ...(names ? { names: names.globs, dotted: names.dotted } : {}) });
         }
         case 'command_substitution': {
           fetches ||= this.fetchesIn(n);
           // `which rm` / $(command -v rm) names a program: guess it for deny checks.
           const inner = n.children.filter((c) => c.named);
           let guess: string | null = null;
+          let names: Spelling | undefined;
           if (inner.length === 1 && inner[0]!.type === 'command') {
             const ws = this.words(inner[0]!.children.filter((c) => c.field === 'name' || c.field === 'argument'));
             const vs = ws.map((w) => w.value);
             if (vs[0] === 'which' && vs.length === 2 && vs[1]) guess = vs[1];
             if (vs[0] === 'command' && vs[1] === '-v' && vs.length === 3 && vs[2]) guess = vs[2];
+            // $(git ls-files), $(find src -name '*.ts'): the names such a listing prints.
+            names = listedNames(ws);
           }
-          return void pieces.push({ dyn: true, guess, quoted });
+          return void pieces.push({ dyn: true, guess, quoted, ...(names ? { names: names.globs, dotted: names.dotted } : {}) });
         }
         case 'process_substitution':
+          // <(...) names a pipe such as /dev/fd/63, never a file on disk.
+          fetches ||= this.fetchesIn(n);
+          return void pieces.push({ dyn: true, guess: null, quoted, names: ['/dev/fd/*'] });
         case 'arithmetic_expansion':
           fetches ||= this.fetchesIn(n);
           return void pieces.push({ dyn: true, guess: null, quoted });
@@ -860,7 +1309,17 @@ class Walk {
       }
       guess = fields.filter((f, i) => f !== '' || (i === 0 && open && fields.length === 1));
     }
-    return { text, value, pattern, guess, fetches };
+    return { text, value, pattern, guess, fetches, ...(value === null ? { spelling: this.spelling(merged, tildeDynamic) } : {}) };
+  }
+
+  /** The glob sources a non-static word stands for: see Spelling. A loop variable contributes its loop's globs. */
+  spelling(merged: Piece[], tildeDynamic: boolean): Spelling {
+    if (tildeDynamic) return { globs: [ANY_PIECE], dotted: false };
+    const dyns = merged.filter((p): p is Extract<Piece, { dyn: true }> => 'dyn' in p);
+    // An empty list (tracked files: nothing to check) holds only for the piece alone, not for ~/.ssh/$(git ls-files).
+    const loop = dyns.length === 1 && dyns[0]!.names && (dyns[0]!.names.length > 0 || merged.length === 1) ? dyns[0]! : null;
+    const source = (sub: string) => merged.map((p) => ('lit' in p ? (p.quoted ? escapeGlob(p.lit) : p.lit) : p === loop ? sub : ANY_PIECE)).join('');
+    return { globs: loop ? loop.names!.map(source) : [source(ANY_PIECE)], dotted: loop?.dotted ?? false };
   }
 
   fetchesIn(n: SNode): boolean {
@@ -910,7 +1369,7 @@ class Walk {
     note(arg.value);
     if ((op === '>&' || op === '<&' || op === '>&-' || op === '<&-') && (dest.type === 'number' || arg.value === '-' || /^\d+-?$/.test(arg.value ?? ''))) return;
     if (op === '<' || op === '<&') {
-      if (dest.type !== 'process_substitution') this.checkCredentialArg(arg, sink);
+      if (dest.type !== 'process_substitution') this.checkCredentialArg(arg, sink, true);
       if (/^\/dev\/(tcp|udp)\//.test(arg.value ?? arg.guess?.[0] ?? '')) {
         owners.forEach((o) => (o.fetcher = true));
         sink.findings.push({ risk: 'network', reason: `redirect < ${arg.text} reads from a network socket` });
@@ -950,7 +1409,7 @@ class Walk {
       if (!denyOnly) sink.ask.push(`${label}: scripts nested more than ${LIMITS.maxScriptDepth} deep`);
       return { risk: 'unknown', readOnly: false, asked: true, denied: false };
     }
-    const inner = analyzeWith(this.parser, text, this.ctx, this.depth + 1, cwd);
+    const inner = analyzeWith(this.parser, text, this.ctx, this.depth + 1, cwd, this.loose);
     const sub = new Sink();
     sub.deny.push(...(inner.catastrophic ? [`${label}: ${inner.catastrophic}`] : []));
     if (!denyOnly) {
@@ -958,6 +1417,7 @@ class Walk {
       if (!inner.parsed) sub.ask.push(`${label}: the script could not be parsed`);
       sub.findings.push(...inner.findings.map((f) => ({ risk: f.risk, reason: `${label}: ${f.reason}` })));
       sub.writes.push(...inner.writes);
+      sub.guarded.push(...inner.protectedTargets);
       this.nestedParts.push(...inner.parts);
       for (const d of inner.downloads) this.downloads.add(d);
     }
@@ -1041,6 +1501,10 @@ class PartJudge implements Judge {
     }
     const normalized = program === name ? args : [{ ...head, value: program }, ...args.slice(1)];
     rule.judge(normalized, this);
+    // A computed operand of a program that prints or copies file contents could be a secret.
+    if (!this.denyOnly && normalized.some((a) => a.value === null)) {
+      for (const a of readOperands(normalized)) if (a.value === null && isComputed(a)) this.w.guard(a, this.cwd, 'read', this.sink, `${prefix}${program} reads`);
+    }
     return args;
   }
 
@@ -1092,9 +1556,19 @@ class PartJudge implements Judge {
   }
 
   write(target: Arg, verb: string) {
-    const candidates = this.candidatePaths(target);
-    for (const c of candidates) this.denyChecks(c, target.pattern !== null && c.includes('*'), verb);
+    for (const c of this.candidatePaths(target)) this.denyChecks(c, verb);
+    const spelled = target.value === null ? this.w.spelled(target, this.cwd) : null;
+    // A glob or brace spelling of a startup file is denied like the file itself, and so is a glob held by a
+    // variable the command set itself (X=~/.bash*; echo > $X); any other computed word is only asked about.
+    const guessed = target.value === null ? (target.guess ?? []).filter((g) => /[*?[]/.test(g)).map((g) => this.w.pathTokens(g, this.cwd)) : [];
+    const deniable = spelled && !spelled.computed ? spelled : guessed.length ? { alts: guessed, computed: false, dotted: false } : null;
+    const startup = deniable ? firstHit(deniable, guardsFor(this.w.ctx).deny, this.w.loose) : null;
+    if (startup) this.deny(`${verb} ${target.text}, which could be ${startup.example}: ${startup.guard.why}`);
     if (this.denyOnly) return;
+    if (spelled) this.w.guard(target, this.cwd, 'write', this.sink, verb, spelled);
+    // A loop variable over one glob (for f in src/*.ts) writes where that glob points.
+    const loopGlob = target.spelling?.globs.length === 1 && spelled && !spelled.computed && !/(^|[^\\])[{}]/.test(target.spelling.globs[0]!) ? target.spelling.globs[0]! : null;
+    if (target.pattern === null && loopGlob !== null) target = { ...target, pattern: loopGlob };
     if (target.value === null && target.pattern === null) {
       this.ask(`${verb} ${target.text}, a target that is not statically known`);
       this.risk('unknown', `${verb} a computed path (${target.text})`);
@@ -1114,35 +1588,42 @@ class PartJudge implements Judge {
       return;
     }
     this.sink.writes.push(abs);
-    const isPattern = target.value === null;
-    if (this.w.credentialPath(abs, isPattern)) this.ask(`${verb} ${abs}, which holds credentials or secrets`);
+    // Patterns were compared with every protected path above.
+    const literal = target.value !== null;
+    if (literal && this.w.credentialPath(abs)) this.ask(`${verb} ${abs}, which holds credentials or secrets`);
     if (isInside(abs, this.workspace)) {
       const rel = path.posix.relative(this.workspace, abs) || '.';
-      if (/(^|\/)\.git(\/|$)/.test(rel)) this.ask(`${verb} ${rel}: files under .git (hooks, config) can run code`);
+      if (literal && /(^|\/)\.git(\/|$)/.test(rel)) this.ask(`${verb} ${rel}: files under .git (hooks, config) can run code`);
       this.risk('workspace-write', `${verb} ${rel}`);
     } else {
       this.risk('system-wide', `${verb} ${abs}, outside the workspace`);
     }
   }
 
-  alsoCheck(abs: string, verb: string) {
-    this.denyChecks(normalize(abs), false, verb);
+  alsoCheck(glob: string, verb: string) {
+    const g = guardsFor(this.w.ctx);
+    const spelled: Spelled = { alts: [this.w.pathTokens(glob, this.cwd)], computed: false, dotted: false };
+    if (/(^|[^\\])[*?[]/.test(glob)) {
+      const startup = firstHit(spelled, g.deny, this.w.loose);
+      if (startup) this.deny(`${verb} ${startup.example}: ${startup.guard.why}`);
+    } else this.denyChecks(normalize(glob.replace(/\\(.)/g, '$1')), verb);
+    if (this.denyOnly) return;
+    const hit = firstHit(spelled, g.write, this.w.loose);
+    if (!hit) return;
+    const shown = isInside(hit.example, this.workspace) ? path.posix.relative(this.workspace, hit.example) || '.' : hit.example;
+    this.ask(`${verb} ${shown}: ${hit.guard.why}`);
+    this.sink.guarded.push({ word: shown, example: hit.example, access: 'write', why: hit.guard.why });
   }
 
   inWorkspace(p: string): boolean {
     return isInside(p, this.workspace);
   }
 
-  private denyChecks(abs: string, isPattern: boolean, verb: string) {
+  /** Deny checks for one concrete candidate path (glob spellings are compared in write()). */
+  private denyChecks(abs: string, verb: string) {
     const home = this.home;
     const expand = (p: string) => (p.startsWith('/') ? p : path.posix.join(home, p));
-    const matches = (list: readonly string[]) => {
-      if (isPattern) {
-        const m = picomatch(abs, { dot: false });
-        return list.map(expand).find((p) => m(p) || m(`${p}/x`));
-      }
-      return list.map(expand).find((p) => isInside(abs, p));
-    };
+    const matches = (list: readonly string[]) => list.map(expand).find((p) => isInside(abs, p));
     if (DEVICE_WRITE.test(abs)) this.deny(`${verb} ${abs}: writing to a disk device or kernel control file`);
     const rc = matches(RC_FILES);
     if (rc) this.deny(`${verb} ${rc}: a shell startup file runs in every future shell`);
@@ -1173,7 +1654,7 @@ class PartJudge implements Judge {
   }
 
   setVar(name: string, value: string | null) {
-    if (!this.denyOnly) this.w.scope.vars.set(name, value);
+    if (!this.denyOnly) this.w.setVar(name, value);
   }
 
   defineAlias(name: string, value: string | null) {
@@ -1198,8 +1679,13 @@ class PartJudge implements Judge {
     if (this.rec && !this.denyOnly) this.rec.stdinCode = interpreter;
   }
 
-  dynamicArg(text: string): Arg {
-    return { text, value: null, pattern: null, guess: null, fetches: false };
+  dynamicArg(text: string, spelling?: Spelling): Arg {
+    return { text, value: null, pattern: null, guess: null, fetches: false, ...(spelling ? { spelling } : {}) };
+  }
+
+  inputNames(): Spelling | undefined {
+    const up = this.rec?.upstream;
+    return up && up.length === 1 ? listedNames(up[0]!.args) : undefined;
   }
 }
 
@@ -1212,11 +1698,19 @@ interface InnerAnalysis extends ShellAnalysis {
   readsStdin: boolean;
 }
 
-function failClosed(reasons: string[]): ShellAnalysis {
-  return { parsed: false, parts: [], risk: 'unknown', readOnly: false, catastrophic: null, askReasons: reasons, reasons: ['the command could not be analysed'], writes: [] };
+function uniqueTargets(targets: ProtectedTarget[]): ProtectedTarget[] {
+  const seenKeys = new Set<string>();
+  return targets.filter((t) => {
+    const key = `${t.access}\0${t.word}\0${t.example}`;
+    return !seenKeys.has(key) && !!seenKeys.add(key);
+  });
 }
 
-function analyzeWith(parser: Parser, command: string, ctx: ShellContext, depth: number, cwd: string | null): InnerAnalysis {
+function failClosed(reasons: string[]): ShellAnalysis {
+  return { parsed: false, parts: [], risk: 'unknown', readOnly: false, catastrophic: null, askReasons: reasons, reasons: ['the command could not be analysed'], writes: [], protectedTargets: [] };
+}
+
+function analyzeWith(parser: Parser, command: string, ctx: ShellContext, depth: number, cwd: string | null, loose = false): InnerAnalysis {
   const tree = parser.parse(command);
   if (!tree) return { ...failClosed(['the shell parser returned no tree']), findings: [], downloads: new Set(), readsStdin: false };
   let plain: PlainTree;
@@ -1225,7 +1719,7 @@ function analyzeWith(parser: Parser, command: string, ctx: ShellContext, depth: 
   } finally {
     tree.delete();
   }
-  const w = new Walk(parser, command, ctx, depth, cwd);
+  const w = new Walk(parser, command, ctx, depth, cwd, loose);
   const ask: string[] = [];
   if (plain.depth > LIMITS.maxTreeDepth) ask.push(`the command is nested more than ${LIMITS.maxTreeDepth} levels deep`);
   else w.walk(plain.root);
@@ -1255,6 +1749,7 @@ function analyzeWith(parser: Parser, command: string, ctx: ShellContext, depth: 
     askReasons,
     reasons: unique([...deny, ...all.findings.map((f) => f.reason)]),
     writes,
+    protectedTargets: uniqueTargets(all.guarded),
     findings: all.findings,
     downloads: w.downloads,
     readsStdin: w.parts.some((p) => p.stdinCode !== null && !p.stdinHandled && p.substDepth === 0),

@@ -19,7 +19,29 @@ export interface Arg {
   readonly guess: readonly string[] | null;
   /** Contains a $(...) / <(...) whose commands download something (curl, wget, ...). */
   readonly fetches: boolean;
+  /** For a word that is not static: what it could name (see Spelling). Absent: it could name anything. */
+  readonly spelling?: Spelling;
 }
+
+/**
+ * What a non-static word could name, as glob sources for the protected-path checks: quoted
+ * metacharacters are backslash-escaped, braces still to expand, `ANY_PIECE` stands for a computed
+ * piece ($X, $(...): any text, `/` and `..` included) and `SUBPATH` for a path below a directory
+ * (find's matches). An empty list names nothing that needs checking.
+ */
+export interface Spelling {
+  readonly globs: readonly string[];
+  /** `*`, `?` and `[...]` may match a leading dot (find -name), unlike bash's own globs. */
+  readonly dotted: boolean;
+}
+
+/** Marks a computed piece inside a glob source (a private-use character no command contains). */
+export const ANY_PIECE = '\uE000';
+/** Marks "any path below" inside a glob source: like ANY_PIECE, but never climbs with `..`. */
+export const SUBPATH = '\uE001';
+
+/** Escapes a literal path so it can stand inside a glob source. */
+export const escapeGlob = (s: string) => s.replace(/[\\*?[\]{},()]/g, '\\$&');
 
 /** Result of judging an inner command (sudo CMD, xargs CMD, find -exec CMD) or a literal script (sh -c '...'). */
 export interface NestedVerdict {
@@ -47,8 +69,11 @@ export interface Judge {
   deny(reason: string): void;
   /** Records a file the command writes or deletes and checks where it is (outside the workspace, rc files, devices...). */
   write(target: Arg, verb: string): void;
-  /** Deny checks only (rc files, devices...) for a path the command may also write, e.g. DIR/name for `cp name DIR`. */
-  alsoCheck(absolutePath: string, verb: string): void;
+  /**
+   * Checks (rc files, devices, protected workspace paths) for a path the command may also write without
+   * recording it as a write, e.g. DIR/name for `cp name DIR`. Given as a glob source (see Spelling).
+   */
+  alsoCheck(absoluteGlob: string, verb: string): void;
   inWorkspace(absolutePath: string): boolean;
   /** Absolute path of a static word (relative to the tracked cwd), or null. */
   resolve(a: Arg): string | null;
@@ -70,8 +95,10 @@ export interface Judge {
   isDownloaded(a: Arg): boolean;
   /** This command executes what arrives on stdin as code (`sh`, `python -`, ...); the analyser judges that input. */
   stdinCode(interpreter: string): void;
-  /** A fresh dynamic word, e.g. the arguments xargs appends. */
-  dynamicArg(text: string): Arg;
+  /** A fresh dynamic word, e.g. the arguments xargs appends; `spelling` says what it can name, if known. */
+  dynamicArg(text: string, spelling?: Spelling): Arg;
+  /** What the names arriving on this command's stdin can be, when an upstream pipeline stage lists files; undefined if unknown. */
+  inputNames(): Spelling | undefined;
 }
 
 export interface Expectation {
@@ -203,6 +230,27 @@ function urlBasenames(args: readonly Arg[]): string[] {
     const m = /^[a-z]+:\/\/[^/]+\/(?:[^?#]*\/)?([^/?#]+)/i.exec(a.value ?? '');
     return m?.[1] ? [m[1]] : [];
   });
+}
+
+/**
+ * A word that is not static and could expand to an option: a computed piece or a glob whose first
+ * character is not a fixed one (`rg foo *` meets a file named `--pre=sh`). Static words are judged as
+ * what they are; words after `--` are operands.
+ */
+export function optionLike(args: readonly Arg[]): Arg | undefined {
+  for (const a of args) {
+    if (a.value === '--') return undefined;
+    if (a.value !== null) continue;
+    const globs = a.spelling?.globs;
+    if (!globs || globs.length === 0 || globs.some((g) => !/^[^-*?[\\{\uE000\uE001]/.test(g))) return a;
+  }
+  return undefined;
+}
+
+/** For programs with options that run programs or write files: a word that could become such an option is not read-only. */
+function injected(argv: readonly Arg[], j: Judge) {
+  const a = optionLike(argv.slice(1));
+  if (a) j.risk('unknown', `${argv[0]!.value} gets ${a.text}, which could expand to an option that runs a program or writes a file`);
 }
 
 /** Write every positional (or those picked) as a target of `verb`. */
@@ -341,7 +389,7 @@ export const WRAPPERS: readonly WrapperRule[] = [
 
 /** Environment variables that make the next program run different code or load different code. */
 export const DANGEROUS_ENV =
-  /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|PS4|SHELLOPTS|BASHOPTS|NODE_OPTIONS|NODE_PATH|PYTHONSTARTUP|PYTHONPATH|PYTHONHOME|PERL5OPT|PERL5LIB|RUBYOPT|RUBYLIB|GIT_[A-Z_]+|PAGER|EDITOR|VISUAL|BROWSER|LESSOPEN|LESSCLOSE|MANPAGER|SUDO_ASKPASS|SSH_ASKPASS|HISTFILE|npm_config_[a-z_]+)$/;
+  /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|PS4|SHELLOPTS|BASHOPTS|NODE_OPTIONS|NODE_PATH|PYTHONSTARTUP|PYTHONPATH|PYTHONHOME|PERL5OPT|PERL5LIB|RUBYOPT|RUBYLIB|GIT_[A-Z_]+|PAGER|EDITOR|VISUAL|BROWSER|LESSOPEN|LESSCLOSE|LESS|LESSKEY\w*|LESSEDIT|MANPAGER|MANOPT|MANROFFOPT|SYSTEMD_PAGER|SUDO_ASKPASS|SSH_ASKPASS|HISTFILE|npm_config_[a-z_]+)$/;
 
 // ---------------------------------------------------------------------------------------------
 // Shells and interpreters
@@ -512,23 +560,47 @@ function judgeRm(argv: readonly Arg[], j: Judge) {
   if (p.positionals.length === 0 && p.dynamic) j.ask('rm targets are not statically known');
 }
 
-function judgeFind(argv: readonly Arg[], j: Judge) {
-  const args = argv.slice(1);
-  const starts: Arg[] = [];
+/** Splits find's arguments into start points and the expression (after -H -L -P -O3 -D x). */
+function findParts(args: readonly Arg[]): { starts: Arg[]; expr: Arg[] } {
   let i = 0;
-  // Global options first (-H -L -P -O3 -D x), then start points up to the first expression word.
   while (i < args.length && /^-[HLP]$|^-O\d$/.test(args[i]!.value ?? '')) i++;
   if (args[i]?.value === '-D') i += 2;
+  const starts: Arg[] = [];
   for (; i < args.length; i++) {
     const v = args[i]!.value;
     if (v !== null && (v.startsWith('-') || v === '(' || v === '!' || v === ',')) break;
     starts.push(args[i]!);
   }
   if (starts.length === 0) starts.push(literalArg('.'));
+  return { starts, expr: args.slice(i) };
+}
+
+/**
+ * What find's matches can be named, from its start points and the -name tests in `expr`: each is
+ * below a start point, and (when the expression is a plain conjunction) matches the first -name.
+ * Undefined when a start point is computed.
+ */
+export function findNames(starts: readonly Arg[], expr: readonly Arg[]): Spelling | undefined {
+  const words = expr.map((a) => a.value);
+  const plain = !words.some((v) => v === null || ['-o', '-or', '!', '-not', '(', ','].includes(v));
+  const at = words.findIndex((v) => v === '-name' || v === '-iname');
+  const name = plain && at >= 0 ? expr[at + 1]?.value ?? null : null;
+  const globs: string[] = [];
+  for (const s of starts) {
+    const root = s.value !== null ? escapeGlob(s.value) : s.pattern;
+    if (root === null) return undefined;
+    globs.push(...(name === null ? [`${root}/${SUBPATH}`] : [`${root}/${name}`, `${root}/${SUBPATH}/${name}`]));
+  }
+  return { globs, dotted: true };
+}
+
+function judgeFind(argv: readonly Arg[], j: Judge) {
+  const { starts, expr: args } = findParts(argv.slice(1));
+  if (optionLike(starts)) j.risk('unknown', 'find gets a start point that could expand to an expression such as -delete or -exec');
   let filtered = false;
   let destructive = false;
   let wrote = false;
-  for (; i < args.length; i++) {
+  for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const v = a.value;
     if (v === null) {
@@ -543,20 +615,24 @@ function judgeFind(argv: readonly Arg[], j: Judge) {
       continue;
     }
     if (['-exec', '-execdir', '-ok', '-okdir'].includes(v)) {
+      // {} stands for each match: named by the start points and the -name tests before this action.
+      const match = findNames(starts, args.slice(0, i));
       const cmd: Arg[] = [];
       for (i++; i < args.length && args[i]!.value !== ';' && args[i]!.value !== '+'; i++) {
         const w = args[i]!;
-        cmd.push(w.value !== null && w.value.includes('{}') ? j.dynamicArg(w.text) : w);
+        cmd.push(w.value !== null && w.value.includes('{}') ? j.dynamicArg(w.text, w.value === '{}' ? match : undefined) : w);
       }
       if (cmd.length === 0) {
         j.ask(`find ${v} without a command`);
         continue;
       }
       const verdict = j.nested(cmd, `find ${v}`);
+      // An inner command that only reads (even one that asks, like cat on a possible secret) changes nothing.
+      const changes = verdict.risk !== 'read-only';
       if (verdict.risk === 'destructive') destructive = true;
-      if (!verdict.readOnly) for (const s of starts) j.write(s, `find ${v} ${cmd[0]!.value ?? cmd[0]!.text} changes files under`);
-      if (!verdict.readOnly && !verdict.denied) j.ask(`find ${v} runs ${cmd[0]!.value ?? cmd[0]!.text} on every match, which is not read-only`);
-      if (!verdict.readOnly) wrote = true;
+      if (changes) for (const s of starts) j.write(s, `find ${v} ${cmd[0]!.value ?? cmd[0]!.text} changes files under`);
+      if (changes && !verdict.denied) j.ask(`find ${v} runs ${cmd[0]!.value ?? cmd[0]!.text} on every match, which is not read-only`);
+      if (changes) wrote = true;
       continue;
     }
     if (['-fprint', '-fprint0', '-fprintf', '-fls'].includes(v)) {
@@ -586,9 +662,135 @@ function judgeXargs(argv: readonly Arg[], j: Judge) {
   const p = parseArgs(argv.slice(1), ['-I', '-L', '-n', '-P', '-s', '-d', '-E', '-a', '--max-args', '--max-procs', '--delimiter', '--arg-file', '--max-lines'], true);
   if (p.positionals.length === 0) return j.risk('read-only', 'xargs without a command only echoes its input');
   const replace = base(firstValue(p, '-I')) ?? (argv.some((a) => /^(-i|--replace)/.test(a.value ?? '')) ? '{}' : null);
-  const cmd = [...p.positionals.map((a) => (a.value !== null && replace !== null && a.value.includes(replace) ? j.dynamicArg(a.text) : a)), j.dynamicArg('<xargs input>')];
+  // The appended words are whatever arrives on stdin: known only when an upstream stage lists files.
+  const input = has(p, '-a', '--arg-file') ? undefined : j.inputNames();
+  const cmd = [
+    ...p.positionals.map((a) => (a.value !== null && replace !== null && a.value.includes(replace) ? j.dynamicArg(a.text, a.value === replace ? input : undefined) : a)),
+    j.dynamicArg('<xargs input>', input),
+  ];
   const verdict = j.nested(cmd, 'xargs');
-  if (!verdict.readOnly && !verdict.denied) j.ask(`xargs runs ${cmd[0]!.value ?? cmd[0]!.text} with arguments read from its input`);
+  if (verdict.risk !== 'read-only' && !verdict.denied) j.ask(`xargs runs ${cmd[0]!.value ?? cmd[0]!.text} with arguments read from its input`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading files: which words name files whose contents a command prints, copies or sends
+
+interface Reader {
+  /** Options that take a value (the value is not a file operand). */
+  readonly valued?: readonly string[];
+  /** The first operand is a pattern or program, unless one of these options supplied it. */
+  readonly script?: readonly string[];
+  /** Options whose value is a file that is read. */
+  readonly files?: readonly string[];
+}
+
+const GREP: Reader = {
+  valued: ['-e', '-m', '-A', '-B', '-C', '-d', '-D', '--regexp', '--max-count', '--after-context', '--before-context', '--context', '--label', '--include', '--exclude', '--exclude-dir', '--exclude-from', '--color', '--colour', '--binary-files', '--devices', '--directories', '--group-separator'],
+  script: ['-e', '--regexp', '-f', '--file'],
+  files: ['-f', '--file'],
+};
+const COPY: Reader = { valued: ['-t', '--target-directory', '-S', '--suffix', '-m', '--mode', '-o', '--owner', '-g', '--group'] };
+const PLAIN: Reader = {};
+
+/**
+ * Programs that print, copy or send the contents of the files they are given. Metadata-only readers
+ * (wc, stat, md5sum...) are left out: a line count or a hash does not disclose a secret.
+ */
+const READERS: Record<string, Reader> = {
+  cat: PLAIN, tac: { valued: ['-s', '--separator'] }, rev: PLAIN, less: PLAIN, more: PLAIN, most: PLAIN, zless: PLAIN, zmore: PLAIN,
+  zcat: PLAIN, bzcat: PLAIN, xzcat: PLAIN, zstdcat: PLAIN, strings: { valued: ['-n', '-t', '-e', '-T', '--bytes', '--radix', '--encoding', '--target'] },
+  head: { valued: ['-n', '-c', '--lines', '--bytes'] }, tail: { valued: ['-n', '-c', '--lines', '--bytes', '-s', '--sleep-interval', '--pid'] },
+  nl: { valued: ['-b', '-d', '-f', '-h', '-i', '-l', '-n', '-s', '-v', '-w', '--body-numbering', '--section-delimiter', '--footer-numbering', '--header-numbering', '--line-increment', '--join-blank-lines', '--number-format', '--number-separator', '--starting-line-number', '--number-width'] },
+  cut: { valued: ['-d', '-f', '-b', '-c', '--delimiter', '--fields', '--bytes', '--characters', '--output-delimiter'] },
+  paste: { valued: ['-d', '--delimiters'] }, join: { valued: ['-t', '-1', '-2', '-j', '-o', '-e', '-a', '-v'] }, comm: { valued: ['--output-delimiter'] },
+  column: { valued: ['-s', '-c', '-o', '-N', '-W', '-R', '-H', '-l', '-E', '-d'] }, fold: { valued: ['-w', '--width'] }, fmt: { valued: ['-w', '-p', '-g', '--width', '--prefix', '--goal'] },
+  expand: { valued: ['-t', '--tabs'] }, unexpand: { valued: ['-t', '--tabs'] }, iconv: { valued: ['-f', '-t', '-o', '--from-code', '--to-code', '--output'] },
+  od: { valued: ['-A', '-j', '-N', '-S', '-t', '-w', '--address-radix', '--skip-bytes', '--read-bytes', '--strings', '--format', '--width', '--endian'] },
+  hexdump: { valued: ['-e', '-f', '-n', '-s'] }, xxd: { valued: ['-c', '-g', '-l', '-s', '-o', '-n', '-cols', '-len', '-seek', '-groupsize', '-name', '-octets'] },
+  base64: { valued: ['-w', '--wrap', '-b', '--break', '-o', '--output'], files: ['-i', '--input'] }, base32: { valued: ['-w', '--wrap'] }, basenc: { valued: ['-w', '--wrap'] },
+  diff: { valued: ['-I', '-F', '-x', '-X', '-L', '-U', '-C', '-D', '-W', '--label', '--unified', '--context', '--ignore-matching-lines', '--show-function-line', '--exclude', '--exclude-from', '--ifdef', '--width', '--tabsize', '--horizon-lines'], files: ['--from-file', '--to-file'] },
+  diff3: { valued: ['-L', '--label', '--diff-program'] }, sdiff: { valued: ['-o', '--output', '-w', '--width', '--diff-program'] },
+  grep: GREP, egrep: GREP, fgrep: GREP, zgrep: GREP,
+  rg: {
+    valued: ['-e', '-g', '-t', '-T', '-m', '-A', '-B', '-C', '-M', '-j', '-E', '-d', '-r', '--regexp', '--glob', '--iglob', '--type', '--type-not', '--type-add', '--type-clear', '--max-count', '--after-context', '--before-context', '--context', '--max-columns', '--threads', '--encoding', '--engine', '--max-depth', '--maxdepth', '--path-separator', '--replace', '--colors', '--color', '--pre', '--pre-glob', '--sort', '--sortr', '--max-filesize', '--context-separator', '--hostname-bin'],
+    script: ['-e', '--regexp', '-f', '--file', '--files', '--type-list'],
+    files: ['-f', '--file', '--ignore-file'],
+  },
+  ag: { valued: ['-A', '-B', '-C', '-G', '-g', '-m', '-p', '--after', '--before', '--context', '--file-search-regex', '--max-count', '--ignore', '--ignore-dir', '--pager', '--depth', '--path-to-ignore'], script: ['-g'] },
+  look: { valued: ['-t', '--terminate'], script: [] },
+  sed: { valued: ['-e', '-l', '--expression', '--line-length'], script: ['-e', '--expression', '-f', '--file'], files: ['-f', '--file'] },
+  awk: { valued: ['-F', '-v', '--assign', '--field-separator', '-e', '--source'], script: ['-f', '--file', '-e', '--source', '-E', '--exec'], files: ['-f', '--file', '-E', '--exec', '-i', '--include'] },
+  sort: { valued: ['-k', '-t', '-S', '-T', '-o', '--key', '--field-separator', '--buffer-size', '--temporary-directory', '--output', '--parallel', '--batch-size', '--compress-program', '--random-source'] },
+  uniq: { valued: ['-f', '-s', '-w', '--skip-fields', '--skip-chars', '--check-chars'] },
+  tar: { valued: ['-f', '--file', '-C', '--directory', '-X', '--exclude', '-b', '--blocking-factor', '-I', '--use-compress-program', '-H', '--format', '-g', '--listed-incremental', '-V', '--label', '-K', '--starting-file', '-N', '--newer', '--owner', '--group', '--mode', '--transform', '--xform'], files: ['-T', '--files-from'] },
+  zip: { valued: ['-x', '-i', '-b', '-n', '-t', '-tt', '-O', '--out', '-P', '--password', '-Z'] },
+  gzip: { valued: ['-S', '--suffix'] }, bzip2: PLAIN, xz: PLAIN, zstd: { valued: ['-o'] }, lz4: PLAIN,
+  cp: COPY, mv: COPY, install: COPY,
+  scp: { valued: ['-P', '-i', '-o', '-F', '-l', '-c', '-J', '-S'] },
+  rsync: { valued: ['-e', '--rsh', '--exclude', '--include', '--filter', '-f', '--config', '--port', '--bwlimit', '--log-file', '--partial-dir', '--temp-dir', '-T', '--backup-dir', '--chmod', '--chown', '--password-file', '--rsync-path'], files: ['--files-from'] },
+};
+for (const a of ['gawk', 'mawk', 'nawk']) READERS[a] = READERS.awk!;
+READERS.gsed = READERS.sed!;
+READERS.ripgrep = READERS.rg!;
+
+/** jq and yq: options with two values (--arg name value), files named by --slurpfile / --rawfile / -f. */
+function jqOperands(args: readonly Arg[]): Arg[] {
+  const out: Arg[] = [];
+  let script = true;
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i]!.value;
+    if (v === '--arg' || v === '--argjson') i += 2;
+    else if (v === '--slurpfile' || v === '--rawfile') (out.push(...args.slice(i + 2, i + 3)), (i += 2));
+    else if (v === '-f' || v === '--from-file') (out.push(...args.slice(i + 1, i + 2)), i++, (script = false));
+    else if (v === '--indent' || v === '-L') i++;
+    else if (v !== null && v.startsWith('-') && v !== '-') continue;
+    else if (script) script = false;
+    else out.push(args[i]!);
+  }
+  return out;
+}
+
+/** The words of `argv` (program first) that name files whose contents the program prints, copies or sends. */
+export function readOperands(argv: readonly Arg[]): Arg[] {
+  const name = argv[0]?.value ?? '';
+  const args = argv.slice(1);
+  if (name === 'jq' || name === 'yq') return jqOperands(args);
+  if (name === 'dd') return args.flatMap((a) => (a.spelling?.globs.every((g) => g.startsWith('if=')) ? [{ ...a, spelling: { ...a.spelling, globs: a.spelling.globs.map((g) => g.slice(3)) } }] : []));
+  if (name === 'curl') {
+    // Uploads: -T FILE and data options naming @FILE / <FILE.
+    const p = parseArgs(args, ['-T', '--upload-file', '-d', '--data', '--data-binary', '--data-urlencode', '-F', '--form', '-o', '--output', '-H', '--header', '-X', '--request', '-u', '--user', '-A', '-e', '-x', '-b', '-K', '-w', '-m', '-r', '-E', '--key', '--cert', '--cacert']);
+    const files = [...(p.opts.get('-T') ?? []), ...(p.opts.get('--upload-file') ?? [])];
+    for (const flag of ['-d', '--data', '--data-binary', '--data-urlencode', '-F', '--form']) {
+      for (const a of p.opts.get(flag) ?? []) {
+        const globs = a.spelling?.globs.map((g) => /[@<]/.test(g) ? g.slice(g.search(/[@<]/) + 1) : null);
+        if (globs?.every((g) => g !== null)) files.push({ ...a, spelling: { ...a.spelling!, globs: globs as string[] } });
+      }
+    }
+    return files;
+  }
+  const r = READERS[name];
+  if (!r) return [];
+  const p = parseArgs(args, [...(r.valued ?? []), ...(r.files ?? [])]);
+  const fromOpts = (r.files ?? []).flatMap((f) => p.opts.get(f) ?? []);
+  const scriptGiven = r.script?.some((f) => p.flags.has(f));
+  return [...(r.script && !scriptGiven ? p.positionals.slice(1) : p.positionals), ...fromOpts];
+}
+
+/**
+ * What the lines a command prints name, when it lists files: `git ls-files` (tracked files, whose
+ * contents git itself shows anyway: nothing to check) and `find`. Undefined when unknown.
+ */
+export function listedNames(argv: readonly Arg[]): Spelling | undefined {
+  const name = argv[0]?.value;
+  const words = argv.slice(1).map((a) => a.value);
+  if (name === 'git' && (words[0] === 'ls-files' || words[0] === 'ls-tree') && !words.some((v) => v === null || v === '--others' || /^-[a-zA-Z]*o/.test(v)) && !words.some((v) => v?.startsWith('--format'))) {
+    return { globs: [], dotted: false };
+  }
+  if (name === 'find' && !words.some((v) => v === null || /^-(f?printf|f?ls|fprint0?)$/.test(v))) {
+    const { starts, expr } = findParts(argv.slice(1));
+    return findNames(starts, expr);
+  }
+  return undefined;
 }
 
 function judgeCopyMove(argv: readonly Arg[], j: Judge) {
@@ -601,7 +803,7 @@ function judgeCopyMove(argv: readonly Arg[], j: Judge) {
   j.risk('workspace-write', `${name} writes files`);
   // `cp .bashrc ~` writes ~/.bashrc: check DEST/name too, in case DEST is a directory.
   const into = j.resolve(dest);
-  if (into) for (const s of sources) if (s.value) j.alsoCheck(path.posix.join(into, path.posix.basename(s.value)), `${name} writes`);
+  if (into) for (const s of sources) if (s.value ?? s.pattern) j.alsoCheck(`${escapeGlob(into)}/${s.value !== null ? escapeGlob(path.posix.basename(s.value)) : path.posix.basename(s.pattern!)}`, `${name} writes`);
   if (name === 'mv') {
     for (const s of sources) {
       for (const cand of j.candidatePaths(s)) {
@@ -641,7 +843,9 @@ function judgeDd(argv: readonly Arg[], j: Judge) {
     const v = a.value;
     if (v === null) {
       const g = a.guess?.join(' ') ?? '';
-      if (g.startsWith('of=')) j.write({ ...a, value: null, guess: [g.slice(3)] }, 'dd writes');
+      const target = (x: string | null) => (x !== null && x.startsWith('of=') ? x.slice(3) : x);
+      const spelling = a.spelling && { ...a.spelling, globs: a.spelling.globs.map((x) => target(x)!) };
+      if (g.startsWith('of=') || a.spelling?.globs.every((x) => x.startsWith('of='))) j.write({ ...a, value: null, pattern: target(a.pattern), guess: g ? [target(g)!] : null, ...(spelling ? { spelling } : {}) }, 'dd writes');
       else j.ask(`dd gets a computed operand (${a.text})`);
       continue;
     }
@@ -663,6 +867,7 @@ function judgeRedirectingFilter(argv: readonly Arg[], j: Judge, outputOpts: stri
 }
 
 function judgeSed(argv: readonly Arg[], j: Judge) {
+  injected(argv, j);
   const p = parseArgs(argv.slice(1), ['-e', '--expression', '-f', '--file', '-l', '--line-length']);
   const inPlace = [...p.flags].some((f) => f === '-i' || f === '--in-place') || argv.some((a) => /^-[a-zA-Z]*i/.test(a.value ?? '') || (a.value ?? '').startsWith('--in-place'));
   const scripts = [...(p.opts.get('-e') ?? []), ...(p.opts.get('--expression') ?? [])];
@@ -702,27 +907,38 @@ function isSafeSed(script: string): boolean {
   return true;
 }
 
+const AWK_VALUED = ['-F', '-v', '--assign', '--field-separator', '-e', '--source'];
+const AWK_FILES = ['-f', '--file', '-E', '--exec', '-i', '--include', '-l', '--load'];
+
 function judgeAwk(argv: readonly Arg[], j: Judge) {
   const name = argv[0]!.value!;
-  const p = parseArgs(argv.slice(1), ['-F', '-v', '-f', '--file', '--assign', '--field-separator']);
-  if (p.flags.has('-f') || p.flags.has('--file')) return j.risk('unknown', `${name} -f runs a program file the analyser cannot see`);
-  const prog = p.positionals[0];
-  if (!prog || prog.value === null) return j.risk('unknown', `${name} program is not a literal`);
-  // awk can write (print > file, print | cmd) and run programs (system(), cmd | getline, |&).
-  const code = prog.value.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  if (/\bsystem\s*\(|\|\s*getline|\|&|@load|@include|\b(print|printf)\b[^;{}\n]*[>|]/.test(code) || argv.some((a) => a.value === 'inplace')) {
-    j.risk('unknown', `${name} program may write files or run commands`);
+  injected(argv, j);
+  const p = parseArgs(argv.slice(1), [...AWK_VALUED, ...AWK_FILES]);
+  // gawk: -f/-E program files, -i source libraries, -l native extensions.
+  if (has(p, ...AWK_FILES)) return j.risk('unknown', `${name} -f / -i / -l loads program files or extensions the analyser cannot see`);
+  const given = [...(p.opts.get('-e') ?? []), ...(p.opts.get('--source') ?? [])];
+  const progs = given.length ? given : p.positionals.slice(0, 1);
+  if (progs.length === 0 || progs.some((a) => a.value === null)) return j.risk('unknown', `${name} program is not a literal`);
+  // awk can write (print > file, print | cmd), run programs (system(), cmd | getline, |&) and read files (getline < file).
+  const code = progs.map((a) => a.value!.replace(/"(?:[^"\\]|\\.)*"/g, '""')).join('\n');
+  if (/\bsystem\s*\(|\|\s*getline|\bgetline\b[^;{}\n]*<|\|&|@load|@include|\b(print|printf)\b[^;{}\n]*[>|]/.test(code) || argv.some((a) => a.value === 'inplace')) {
+    j.risk('unknown', `${name} program may write files, read other files or run commands`);
   } else j.risk('read-only', `${name} only prints`);
 }
 
 function judgeTar(argv: readonly Arg[], j: Judge) {
+  injected(argv, j);
   const args = argv.slice(1);
   const first = args[0]?.value ?? '';
   // Old style bundles (tar xzf a.tgz): the first word is the mode letters.
   const mode = /^[a-zA-Z]+$/.test(first) ? first : args.map((a) => a.value ?? '').filter((v) => /^-[a-zA-Z]+$/.test(v)).join('');
   const long = args.map((a) => a.value ?? '');
-  // GNU tar can run programs: --checkpoint-action=exec=, --to-command, -I/--use-compress-program, --rsh-command, -F.
-  if (long.some((v) => /^--(checkpoint-action|to-command|use-compress-program|rsh-command|info-script|new-volume-script|index-file)|^-[a-zA-Z]*[IF]$/.test(v))) {
+  // GNU tar can run programs: --checkpoint-action=exec=, --to-command, -I/--use-compress-program (also glued: -Icmd),
+  // --rsh-command / --rmt-command, -F, and a remote shell for an archive named host:file.
+  const runs = long.some((v) => /^--(checkpoint-action|to-command|use-compress-program|rsh-command|rmt-command|info-script|new-volume-script|index-file)|^-[a-zA-Z]*[IF]/.test(v)) || /^[a-zA-Z]*[IF]/.test(first);
+  const archive = args.find((a, k) => /^(-[a-zA-Z]*f|--file)$/.test(args[k - 1]?.value ?? '') || /^--file=/.test(a.value ?? ''));
+  const remote = /^(--file=)?[^/]*:/.test(archive?.value ?? '') && !long.includes('--force-local');
+  if (runs || remote) {
     j.ask('tar is told to run another program');
     j.risk('unknown', 'tar runs a program given on its command line');
   }
@@ -754,6 +970,11 @@ function judgeArchiver(argv: readonly Arg[], j: Judge) {
     return j.write(firstValue(p, '-d') ?? literalArg('.'), 'unzip extracts into');
   }
   if (name === 'zip') {
+    injected(argv, j);
+    if (argv.some((a) => a.value === '-TT' || /^--unzip-command(=|$)/.test(a.value ?? ''))) {
+      j.ask('zip -TT runs a program to test the archive');
+      j.risk('unknown', 'zip -TT runs a program it is given');
+    }
     j.risk('workspace-write', 'zip writes an archive');
     if (p.positionals[0]) j.write(p.positionals[0], 'zip writes');
     if (has(p, '-m', '--move')) j.risk('destructive', 'zip -m deletes the originals');
@@ -784,15 +1005,17 @@ const GIT_NETWORK = new Set(['push', 'pull', 'fetch', 'clone', 'ls-remote', 'sub
 
 function judgeGit(argv: readonly Arg[], j: Judge) {
   const args = argv.slice(1);
+  let paged = false;
   let i = 0;
   for (; i < args.length; i++) {
     const v = args[i]!.value;
     if (v === null) return j.risk('unknown', `git gets a computed argument (${args[i]!.text})`);
-    if (v === '-C') {
-      j.chdir(args[++i] ?? null);
+    if (v === '-C' || /^-C./.test(v)) {
+      j.chdir(v === '-C' ? args[++i] ?? null : null);
       continue;
     }
-    if (v === '-c' || v.startsWith('--config-env') || v.startsWith('--exec-path')) {
+    // Every spelling: -c k=v, glued -ck=v, --config-env[=]..., --exec-path[=]...
+    if (v === '-c' || /^-c./.test(v) || v.startsWith('--config-env') || v.startsWith('--exec-path')) {
       // -c core.pager=..., core.fsmonitor=..., alias.x=!cmd: any of these runs arbitrary programs.
       j.ask(`git ${v} ${args[i + 1]?.text ?? ''} can make git run arbitrary programs`.trim());
       return j.risk('unknown', 'git with configuration overrides');
@@ -801,9 +1024,12 @@ function judgeGit(argv: readonly Arg[], j: Judge) {
       i++;
       continue;
     }
+    if (v === '-p' || v === '--paginate') paged = true;
     if (v.startsWith('-')) continue;
     break;
   }
+  // -p pipes the output through whichever pager the environment or configuration names.
+  if (paged) j.risk('unknown', 'git -p runs a pager program on its output');
   const sub = args[i]?.value ?? null;
   const rest = args.slice(i + 1);
   // A repository's own config (core.fsmonitor, core.pager, diff drivers) can run programs: only the workspace's is trusted.
@@ -811,10 +1037,23 @@ function judgeGit(argv: readonly Arg[], j: Judge) {
   if (foreign && sub !== null && sub !== 'clone' && sub !== 'version' && sub !== 'init') j.ask(`git ${sub} in a repository outside the workspace (its config can run programs)`);
   const p = parseArgs(rest, ['-m', '-C', '-c', '-F', '--format', '--pretty', '-n', '-S', '-G', '--author', '--grep', '--since', '--until', '-U', '--abbrev', '-e', '-f', '--output', '-o']);
   if (sub === null) return j.risk('read-only', 'git without a subcommand prints help');
+  // Configuration, hook templates and helper programs given on the command line end up running code.
+  const words = rest.map((a) => a.value ?? '');
+  if (words.some((v) => /^--(upload-pack|receive-pack|exec|extcmd|template|config)(=|$)/.test(v)) || (sub === 'clone' && words.some((v) => /^-(c.*|u)$/.test(v))) || (['rebase', 'difftool'].includes(sub) && words.includes('-x'))) {
+    j.ask(`git ${sub} is given configuration, hook templates or a program to run`);
+  }
+  if ((sub === 'submodule' && words[0] === 'foreach') || (sub === 'bisect' && words[0] === 'run')) {
+    const cmd = rest.slice(1).filter((a) => a.value !== '--recursive' && a.value !== '-q' && a.value !== '--quiet');
+    if (cmd.length && cmd.every((a) => a.value !== null)) j.script(cmd.map((a) => a.value).join(' '), `git ${sub} ${words[0]}`);
+    else j.ask(`git ${sub} ${words[0]} runs a command that is not a literal`);
+    return j.risk('unknown', `git ${sub} ${words[0]} runs a command`);
+  }
   if (GIT_READ.has(sub)) {
+    injected([argv[0]!, ...rest], j);
     const out = firstValue(p, '--output', ...(sub === 'diff' || sub === 'log' || sub === 'show' ? [] : []));
     if (out) return j.write(out, `git ${sub} --output writes`);
-    if (has(p, '--ext-diff', '-O', '--open-files-in-pager')) return j.risk('unknown', `git ${sub} runs an external program`);
+    // External diff and textconv drivers, --exec and a pager for matches all run other programs.
+    if (has(p, '--ext-diff', '--textconv', '--exec', '-O', '--open-files-in-pager')) return j.risk('unknown', `git ${sub} runs an external program`);
     if (sub === 'fsck' && has(p, '--lost-found')) return j.risk('workspace-write', 'git fsck --lost-found writes objects');
     return j.risk('read-only', `git ${sub} only reads the repository`);
   }
@@ -848,6 +1087,9 @@ function judgeGit(argv: readonly Arg[], j: Judge) {
     if (has(p, '--global', '--system')) return j.risk('system-wide', 'git config --global changes configuration outside the workspace');
     if (has(p, '--get', '--get-all', '--get-regexp', '--list', '-l', '--show-origin', '--get-urlmatch') || (p.positionals.length <= 1 && !has(p, '--unset', '--unset-all', '--add', '--replace-all', '-e', '--edit', '--remove-section', '--rename-section')))
       return j.risk('read-only', 'git config reads configuration');
+    // A write to the repository's own config (core.hooksPath, core.pager, aliases, filters) is a write under .git.
+    const file = firstValue(p, '-f', '--file') ?? (p.flags.has('--file') ? p.positionals[0] : undefined);
+    j.write(file ?? literalArg(has(p, '--worktree') ? '.git/config.worktree' : '.git/config'), 'git config writes');
     return j.risk('workspace-write', 'git config changes the repository configuration (hooks, pagers and aliases can run programs)');
   }
   if (sub === 'reflog') {
@@ -1109,11 +1351,11 @@ const INFRA_READ = new Set(['get', 'describe', 'list', 'ls', 'show', 'version', 
 
 export const SHELL_RULES: readonly ShellRule[] = [
   readOnly(
-    ['ls', 'cat', 'head', 'tail', 'wc', 'echo', 'printf', 'pwd', 'which', 'whereis', 'type', 'stat', 'file', 'du', 'df', 'cut', 'tr', 'jq', 'basename', 'dirname',
+    ['ls', 'cat', 'head', 'tail', 'wc', 'echo', 'printf', 'pwd', 'which', 'whereis', 'type', 'stat', 'du', 'df', 'cut', 'tr', 'jq', 'basename', 'dirname',
       'realpath', 'readlink', 'whoami', 'id', 'uname', 'groups', 'printenv', 'true', 'false', 'test', '[', '[[', ':', 'seq', 'nl', 'od', 'hexdump', 'md5sum', 'sha1sum',
-      'sha224sum', 'sha256sum', 'sha384sum', 'sha512sum', 'shasum', 'cksum', 'b2sum', 'sum', 'cmp', 'diff', 'diff3', 'comm', 'paste', 'join', 'column', 'fold', 'fmt', 'expand', 'unexpand',
-      'rev', 'tac', 'ps', 'pgrep', 'uptime', 'free', 'nproc', 'arch', 'tty', 'locale', 'getconf', 'sleep', 'expr', 'grep', 'egrep', 'fgrep', 'ag', 'strings', 'base64',
-      'base32', 'basenc', 'zcat', 'bzcat', 'xzcat', 'zstdcat', 'zgrep', 'zless', 'nm', 'objdump', 'readelf', 'size', 'whatis', 'apropos', 'lsof', 'ss', 'netstat', 'cal', 'lsblk',
+      'sha224sum', 'sha256sum', 'sha384sum', 'sha512sum', 'shasum', 'cksum', 'b2sum', 'sum', 'cmp', 'diff', 'comm', 'paste', 'join', 'column', 'fold', 'fmt', 'expand', 'unexpand',
+      'rev', 'tac', 'ps', 'pgrep', 'uptime', 'free', 'nproc', 'arch', 'tty', 'locale', 'getconf', 'sleep', 'expr', 'grep', 'egrep', 'fgrep', 'strings',
+      'zcat', 'bzcat', 'xzcat', 'zstdcat', 'zgrep', 'zless', 'readelf', 'whatis', 'apropos', 'lsof', 'ss', 'netstat', 'cal', 'lsblk',
       'lscpu', 'lsusb', 'lspci', 'vmstat', 'iostat', 'mpstat', 'pidof', 'users', 'who', 'w', 'last', 'logname', 'locate', 'yes', 'numfmt', 'factor', 'tsort',
       'look', 'pathchk', 'mountpoint', 'findmnt', 'read', 'set', 'shopt', 'exit', 'return', 'shift', 'wait', 'jobs',
       'umask', 'getopts', 'let', 'ulimit', 'bg', 'fg', 'disown', 'times', 'dirs', 'help', 'compgen', 'complete', 'fc-list', 'tokei', 'cloc', 'sloccount', 'mapfile', 'readarray'],
@@ -1124,6 +1366,35 @@ export const SHELL_RULES: readonly ShellRule[] = [
       ex('cat ~/.ssh/id_rsa', { ask: true }), ex('cat .env', { ask: true }),
     ],
   ),
+  {
+    // BSD/macOS base64 writes its output with -o FILE.
+    programs: ['base64', 'base32', 'basenc'],
+    judge(argv, j) {
+      injected(argv, j);
+      judgeRedirectingFilter(argv, j, ['-o', '--output'], ['-i', '--input', '-w', '--wrap', '-b', '--break']);
+    },
+    examples: [
+      ex('base64 -d blob.txt', RO), ex('base64', RO), ex('base64 -o out.bin in', { risk: 'workspace-write', writes: ['/home/dev/project/out.bin'] }),
+      ex('base64 --output=out.bin in', { risk: 'workspace-write' }), ex('base64 -ob64.txt in', { risk: 'workspace-write', writes: ['/home/dev/project/b64.txt'] }),
+    ],
+  },
+  {
+    // Flags that hand over to another program: diff3/sdiff --diff-program, ag --pager, binutils --plugin (a shared library); file -C writes magic.mgc.
+    programs: ['diff3', 'sdiff', 'ag', 'nm', 'objdump', 'size', 'file'],
+    judge(argv, j) {
+      const name = argv[0]!.value!;
+      const words = argv.slice(1).map((a) => a.value);
+      injected(argv, j);
+      if (words.some((v) => v !== null && /^--(diff-program|pager|plugin)(=|$)/.test(v))) return j.risk('unknown', `${name} runs or loads a program it is given`);
+      if (name === 'sdiff' && words.some((v) => v === '-o' || /^--output(=|$)/.test(v ?? ''))) return j.risk('workspace-write', 'sdiff -o writes the merged file');
+      if (name === 'file' && words.some((v) => v === '-C' || v === '--compile')) return j.risk('workspace-write', 'file -C writes a compiled magic file');
+      j.risk('read-only', `${name} only reads or prints`);
+    },
+    examples: [
+      ex('diff3 a b c', RO), ex('diff3 --diff-program=./evil a b c', { risk: 'unknown' }), ex('ag foo src', RO), ex('ag --pager "sh -c id" foo', { risk: 'unknown' }),
+      ex('nm --plugin ./evil.so a.o', { risk: 'unknown' }), ex('file bin/agent.js', RO), ex('file -C -m magic', { risk: 'workspace-write' }),
+    ],
+  },
   {
     programs: ['hash'],
     judge(argv, j) {
@@ -1221,7 +1492,7 @@ export const SHELL_RULES: readonly ShellRule[] = [
           const abs = s.value === null ? null : s.value.startsWith('/') ? s.value : j.cwd ? path.posix.resolve(j.cwd, s.value) : null;
           if (abs === null || !j.inWorkspace(abs)) j.ask(`ln links to ${s.text}, outside the workspace`);
           const into = j.resolve(target!);
-          if (into && s.value) j.alsoCheck(path.posix.join(into, path.posix.basename(s.value)), 'ln creates a link at');
+          if (into && s.value) j.alsoCheck(escapeGlob(path.posix.join(into, path.posix.basename(s.value))), 'ln creates a link at');
         }
         return j.write(target!, 'ln creates a link at');
       }
@@ -1438,7 +1709,8 @@ export const SHELL_RULES: readonly ShellRule[] = [
       const dest = p.positionals[p.positionals.length - 1];
       if (name === 'rclone') return j.risk('network', 'rclone copies to or from cloud storage');
       if (p.positionals.some(remote)) j.risk('network', `${name} copies over the network`);
-      if (dest && !remote(dest)) j.write(dest, `${name} writes`);
+      // A computed destination may be local too: it is judged as a write (and asks).
+      if (dest && (dest.value === null || !remote(dest))) j.write(dest, `${name} writes`);
       if (name === 'rsync' && argv.some((a) => /^--(delete|remove-source-files)/.test(a.value ?? ''))) j.risk('destructive', 'rsync --delete deletes files that are not in the source (destructive)');
       if (has(p, '-e', '--rsh', '--rsync-path')) j.ask(`${name} -e runs a custom remote shell command`);
     },
@@ -1492,7 +1764,9 @@ export const SHELL_RULES: readonly ShellRule[] = [
     ex('git clone https://github.com/a/b', { risk: 'network' }), ex('git reset --hard HEAD~3', { risk: 'destructive' }), ex('git clean -fdx', { risk: 'destructive' }),
     ex('git clean -n', RO), ex('git add -A && git commit -m "wip"', { risk: 'workspace-write' }), ex('git -c core.pager="sh -c id" log', { ask: true }),
     ex('git checkout .', { risk: 'destructive' }), ex('git checkout -b feat', { risk: 'workspace-write' }), ex('git stash list', RO), ex('git config --global user.name x', { risk: 'system-wide' }),
-    ex('git -C sub status', RO), ex('git -C /tmp/evil status', { ask: true }), ex('cd /tmp/x && git log', { ask: true }), ex('git diff --output=patch.diff', { risk: 'workspace-write', writes: ['/home/dev/project/patch.diff'] }), ex('git frobnicate', { risk: 'unknown' }),
+    ex('git -C sub status', RO), ex('git -C /tmp/evil status', { ask: true }), ex('cd /tmp/x && git log', { ask: true }), ex('git frobnicate', { risk: 'unknown' }),
+    ex('git diff --output=patch.diff', { risk: 'workspace-write', writes: ['/home/dev/project/patch.diff'] }), ex('git -ccore.pager=cat status', { ask: true }), ex('git -p log', { risk: 'unknown' }),
+    ex('git config core.hooksPath /tmp/h', { ask: true, risk: 'workspace-write' }), ex('git clone -c core.fsmonitor=x https://x/r', { ask: true }), ex("git submodule foreach 'rm -rf /'", { deny: true }),
   ] },
   { programs: ['npm', 'pnpm', 'yarn', 'npx', 'pnpx', 'bunx', 'corepack'], judge: (argv, j) => (argv[0]!.value === 'corepack' ? j.risk('package-install', 'corepack installs package managers') : judgeNodePm(argv, j)), examples: [
     ex('npm test', { risk: 'workspace-write', readOnly: false, ask: false }), ex('npm run build', { risk: 'workspace-write' }), ex('npm install', { risk: 'package-install' }),
@@ -1660,6 +1934,7 @@ export const SHELL_RULES: readonly ShellRule[] = [
   {
     programs: ['sort'],
     judge(argv, j) {
+      injected(argv, j);
       const p = judgeRedirectingFilter(argv, j, ['-o', '--output'], ['-k', '--key', '-t', '--field-separator', '-S', '--buffer-size', '-T', '--temporary-directory', '--parallel', '--files0-from', '--batch-size']);
       if (has(p, '--compress-program')) j.risk('unknown', 'sort --compress-program runs a program');
     },
@@ -1679,6 +1954,7 @@ export const SHELL_RULES: readonly ShellRule[] = [
   {
     programs: ['tree'],
     judge(argv, j) {
+      injected(argv, j);
       const p = judgeRedirectingFilter(argv, j, ['-o'], ['-L', '-P', '-I', '--charset', '--filelimit', '--timefmt', '-H', '-T']);
       // -R re-runs tree in every directory with `-o 00Tree.html`.
       if (p.flags.has('-R')) j.risk('workspace-write', 'tree -R writes 00Tree.html into every directory');
@@ -1688,10 +1964,18 @@ export const SHELL_RULES: readonly ShellRule[] = [
   {
     programs: ['rg', 'ripgrep'],
     judge(argv, j) {
-      if (argv.some((a) => a.value === null ? false : /^--pre(=|$)/.test(a.value))) return j.risk('unknown', 'rg --pre runs a program on every file');
+      const words = argv.slice(1).map((a) => a.value ?? '');
+      injected(argv, j);
+      if (words.some((v) => /^--(pre|hostname-bin)(=|$)/.test(v))) return j.risk('unknown', 'rg --pre / --hostname-bin runs a program it is given');
+      // -z runs decompression programs found on PATH for every compressed file.
+      if (words.some((v) => v === '--search-zip' || /^-[a-zA-Z]*z/.test(v))) return j.risk('unknown', 'rg -z runs decompression programs');
       j.risk('read-only', 'rg only searches');
     },
-    examples: [ex('rg -n "fn main" src', RO), ex('rg --pre ./evil pattern', { risk: 'unknown' })],
+    examples: [
+      ex('rg -n "fn main" src', RO), ex('rg --pre ./evil pattern', { risk: 'unknown' }), ex('rg --pre=./evil pattern', { risk: 'unknown' }),
+      ex('rg --hostname-bin=./evil -n x', { risk: 'unknown' }), ex('rg -z needle', { risk: 'unknown' }), ex('rg --search-zip needle', { risk: 'unknown' }),
+      ex('rg foo *', { risk: 'unknown' }), ex('rg foo src/*.ts', RO), ex('rg --context 1 --heading foo', RO),
+    ],
   },
   { programs: ['sed', 'gsed'], judge: judgeSed, examples: [
     ex("sed -n '1,20p' file.txt", RO), ex("sed 's/foo/bar/g' in.txt", RO), ex("sed -i 's/a/b/' src/x.ts", { risk: 'workspace-write', writes: ['/home/dev/project/src/x.ts'] }),
@@ -1702,13 +1986,17 @@ export const SHELL_RULES: readonly ShellRule[] = [
     ex("awk '{print $1}' file", RO), ex("awk -F: '{ print $1 }' /etc/passwd", RO), ex(`awk 'BEGIN { system("rm -rf /") }'`, { risk: 'unknown' }),
     ex(`awk '{ print > "out.txt" }' f`, { risk: 'unknown' }), ex("awk -F, 'NR>1 {sum+=$2} END {print sum}' data.csv", RO),
     ex(`awk '{ print $1 | "sh" }' f`, { risk: 'unknown' }), ex(`awk 'BEGIN { "date" | getline d; print d }'`, { risk: 'unknown' }),
+    ex(`gawk -e 'BEGIN { x = 1 }' -e 'BEGIN { system("id") }'`, { risk: 'unknown' }), ex('gawk -l ./evil.so 1 f', { risk: 'unknown' }),
+    ex(`awk 'BEGIN { while ((getline l < ".env") > 0) print l }'`, { risk: 'unknown' }),
   ] },
   { programs: ['tar'], judge: judgeTar, examples: [
     ex('tar -tzf a.tgz', RO), ex('tar -cf /dev/null x --checkpoint=1 --checkpoint-action=exec=sh', { ask: true, risk: 'unknown' }), ex('tar czf out.tgz src', { risk: 'workspace-write', writes: ['/home/dev/project/out.tgz'] }),
     ex('tar xzf a.tgz -C /', { risk: 'system-wide' }), ex('tar -xf a.tar', { risk: 'workspace-write', writes: ['/home/dev/project'] }),
+    ex('tar -xf a.tar --to-command=sh', { ask: true }), ex('tar -Ish -cf x.tar src', { ask: true }), ex('tar -tf host:a.tar', { ask: true }),
   ] },
   { programs: ['zip', 'unzip', 'gzip', 'gunzip', 'bzip2', 'bunzip2', 'xz', 'unxz', 'zstd', 'unzstd', 'lz4', 'compress', 'uncompress'], judge: judgeArchiver, examples: [
     ex('unzip -l a.zip', RO), ex('unzip a.zip -d out', { risk: 'workspace-write', writes: ['/home/dev/project/out'] }), ex('gzip -c big.log', RO), ex('gzip big.log', { risk: 'workspace-write' }),
+    ex('zip -T -TT "sh -c id" a.zip f', { ask: true, risk: 'unknown' }),
   ] },
   {
     programs: ['export', 'declare', 'typeset', 'local', 'readonly', 'unset'],
@@ -1744,6 +2032,20 @@ export const PERSISTENCE_FILES = ['.ssh/authorized_keys', '.ssh/authorized_keys2
 export const CREDENTIAL_PATHS = ['.ssh', '.aws', '.azure', '.config/gcloud', '.kube', '.gnupg', '.netrc', '.git-credentials', '.npmrc', '.pypirc', '.docker/config.json',
   '.config/gh/hosts.yml', '.cargo/credentials', '.cargo/credentials.toml', '.gem/credentials', '.vault-token', '.terraform.d/credentials.tfrc.json', '.config/op', '.password-store',
   '/etc/shadow', '/etc/gshadow', '/etc/sudoers', '/etc/ssl/private'];
+
+/**
+ * Workspace paths that always need a person before a write (and, for file tools, a read): VCS
+ * internals (hooks and config run code), .env files, the agent's own policy. Globs relative to the
+ * workspace; `**` spans any number of directories, and `dir/**` also names `dir` itself.
+ */
+export const PROTECTED_IN_WORKSPACE = ['**/.git', '**/.git/**', '**/.env', '**/.env.*', '.agent/**', '**/.agent/policy.json'];
+
+/**
+ * Secret files anywhere, by name: a glob or computed word that could name one of these asks even
+ * for a read. (The extension-style names of SECRET_BASENAMES, like *.pem or id_rsa, are only caught
+ * when spelled out, so `cat *` or `wc -l *` stay quiet.)
+ */
+export const SECRET_DOTFILES = ['.env', '.env.*'];
 
 /** Basename patterns of secret-bearing files anywhere. */
 export const SECRET_BASENAMES = /^(\.env(\..+)?|id_(rsa|dsa|ecdsa|ed25519)(\.pub)?|.*\.(pem|key|p12|pfx|jks|keystore)|credentials(\.json)?|\.htpasswd|secrets?\.(ya?ml|json|toml))$/;

@@ -182,3 +182,68 @@ describe('shell decisions', () => {
     expect((await decide('run_command', { command: 'ls' }, ctx())).allowNetwork).toBe(false);
   });
 });
+
+describe('protected paths by any spelling', () => {
+  // Globs, braces and computed words that could name .git/hooks, .git/config or .agent/policy.json.
+  const WRITES = [
+    'cp x .g*/hooks/pre-commit',
+    'tee .gi?/hooks/post-checkout',
+    "echo 'curl x|sh' > .gi[t]/hooks/pre-push",
+    'cp x .[g]it/hooks/pre-commit',
+    'cp x .{g,h}it/hooks/pre-commit',
+    'echo x > $(echo .git)/hooks/pre-commit',
+    'D=.git; cp x "$D/hooks/pre-commit"',
+    'for d in .g*; do cp x "$d/hooks/pre-commit"; done',
+    'echo x >> .gi[t]/config',
+    "sed -i 's/x/y/' .gi?/config",
+    'cp evil.cfg .{git,x}/config',
+    'git config core.pager "sh -c id"',
+    `printf '{"rules":["allow *"]}' > .agen?/policy.json`,
+    'cp p.json .agent/pol*',
+    'mv p.json .[a]gent/policy.json',
+    'echo x > $(echo .agen?)/policy.json',
+    'echo x > .agent/{policy,x}.json',
+  ];
+
+  it.each(WRITES)('bypass mode asks, never allows: %s', async (command) => {
+    const verdict = await decide('run_command', { command }, ctx('bypass'));
+    expect(verdict.decision, verdict.reasons.join('; ')).toBe('ask');
+    expect(verdict.reasons.join('; ')).toMatch(/\.git|\.agent/);
+  });
+
+  it.each(WRITES)('a broad allow rule does not carry it either: %s', async (command) => {
+    const verdict = await decide('run_command', { command }, ctx('accept-edits', ['allow run_command(*)']));
+    expect(verdict.decision, verdict.reasons.join('; ')).toBe('ask');
+  });
+
+  it('names the protected path the engine itself guards, checked against its own list', async () => {
+    const verdict = await decide('run_command', { command: 'cp x .g*/hooks/pre-commit' }, ctx('bypass'));
+    expect(verdict.reasons).toContain('writes .g*/hooks/pre-commit, which can name a protected path: .git/hooks/pre-commit is a protected path (VCS internals, .env files or agent policy)');
+  });
+
+  // Reads that could be .env (or credentials) ask; the same shapes over ordinary files do not.
+  const SECRET_READS = ['cat .e*', 'cat .[e]nv', 'head .en?', 'cat $(echo .e*)', 'find . -name ".e*" -exec cat {} +', 'cat "$F"', 'ls -a | xargs cat', 'cat ~/.ss?/id_rsa'];
+
+  it.each(SECRET_READS)('default mode asks for %s', async (command) => {
+    const verdict = await decide('run_command', { command }, ctx('default'));
+    expect(verdict.decision, verdict.reasons.join('; ')).toBe('ask');
+    expect(verdict.reasons.join('; ')).toMatch(/secrets|credentials|protected/);
+  });
+
+  it.each(SECRET_READS)('bypass mode asks too, and dont-ask denies: %s', async (command) => {
+    expect((await decide('run_command', { command }, ctx('bypass'))).decision).toBe('ask');
+    expect((await decide('run_command', { command }, ctx('dont-ask'))).decision).toBe('deny');
+  });
+
+  it.each(['ls *.ts', 'cat src/*.ts', 'grep -rn foo src', 'git log --oneline', 'wc -l *', 'cat *', 'for f in src/*.ts; do cat "$f"; done', 'find . -name "*.ts" -exec cat {} +'])(
+    'ordinary globs stay read-only and allowed: %s',
+    async (command) => {
+      const verdict = await decide('run_command', { command }, ctx('default'));
+      expect(verdict, verdict.reasons.join('; ')).toMatchObject({ decision: 'allow', risk: 'read-only' });
+    },
+  );
+
+  it.each(['echo x > ~/.bas?rc', 'cp x ~/.{bashrc,x}', 'cp key.pub ~/.ss?/authorized_keys'])('glob spellings of startup and access files are denied: %s', async (command) => {
+    expect((await decide('run_command', { command }, ctx('bypass'))).decision).toBe('deny');
+  });
+});

@@ -113,6 +113,25 @@ describe('shell analyser: parts', () => {
     expect(a.writes).toEqual(['/home/dev/project/build']);
   });
 
+  it('names a concrete protected path for each glob, brace or computed word that could reach one', async () => {
+    const a = await analyze('cp x .g*/hooks/pre-commit && cat $(echo .e*) && echo x > .agent/{policy,x}.json');
+    expect(a.protectedTargets).toEqual([
+      expect.objectContaining({ word: '.g*/hooks/pre-commit', example: '/home/dev/project/.git/hooks/pre-commit', access: 'write' }),
+      expect.objectContaining({ word: '.e*', example: '/home/dev/project/.env', access: 'read' }),
+      expect.objectContaining({ word: '$(echo .e*)', example: '/home/dev/project/.env', access: 'read' }),
+      expect.objectContaining({ word: '.agent/{policy,x}.json', example: '/home/dev/project/.agent/policy.json', access: 'write' }),
+    ]);
+    expect((await analyze('cat src/*.ts && ls *.json')).protectedTargets).toEqual([]);
+  });
+
+  it('follows bash: * and ? skip dot files unless the command changes glob options', async () => {
+    expect((await analyze('cat *')).readOnly).toBe(true);
+    expect((await analyze('cat ?env')).readOnly).toBe(true);
+    expect((await analyze('cat .?nv')).readOnly).toBe(false);
+    for (const c of ['shopt -s dotglob; cat *', 'GLOBIGNORE=x; cat ?env', "bash -O dotglob -c 'cat *'"]) expect((await analyze(c)).readOnly, c).toBe(false);
+    expect((await analyze('set -euo pipefail; cat *')).readOnly).toBe(true);
+  });
+
   it('explains findings in plain words', async () => {
     const a = await analyze('curl -s https://x > page.html && npm install && rm -rf dist');
     expect(a.reasons).toEqual(
