@@ -54,6 +54,7 @@ async function pendingRequest(taskId: string) {
   }, `a pending approval on ${taskId}`, 45_000);
 }
 
+// Tests that start worker processes (and wait out a dead worker's heartbeat timeout) take ~30-50 s idle; they get room for a loaded machine.
 describe('agent run with approvals through the CLI', () => {
   it('approves a write, writes the file once, verifies and answers', async () => {
     const workspace = await makeWorkspace({ 'a.txt': 'alpha\n' });
@@ -130,7 +131,7 @@ describe('agent run --team', () => {
     expect(status.stdout).toMatch(/✔ t\.txt contains "team"/);
   });
 
-  it('agent demo --team: parallel children ask for approvals on the parent; approving both finishes the team', async () => {
+  it('agent demo --team: parallel children ask for approvals on the parent; approving both finishes the team', { timeout: 150_000 }, async () => {
     const workspace = await makeWorkspace();
     const demo = spawnCli(['demo', '--team', '--workspace', workspace, '--json'], env);
     const ids = await waitFor(async () => {
@@ -164,7 +165,7 @@ describe('agent run --team', () => {
 });
 
 describe('stopping the follower', () => {
-  it('SIGTERM detaches with one line and exit 143; the task lives on and another CLI finishes it', async () => {
+  it('SIGTERM detaches with one line and exit 143; the task lives on and another CLI finishes it', { timeout: 150_000 }, async () => {
     const workspace = await makeWorkspace({ 'a.txt': 'alpha\n' });
     const taskId = `task-detach-${Date.now()}`;
     const run = spawnCli(['run', 'detach-me: copy a.txt to b.txt', '--workspace', workspace, '--id', taskId], env);

@@ -56,8 +56,9 @@ afterAll(async () => {
   await fake?.close();
 });
 
+// Tests that start worker processes (and wait out a dead worker's heartbeat timeout) take ~30-50 s idle; they get room for a loaded machine.
 describe('worker SIGKILL', () => {
-  it('during a side-effecting tool: the effect happens once and the model hears "outcome unknown"', async () => {
+  it('during a side-effecting tool: the effect happens once and the model hears "outcome unknown"', { timeout: 150_000 }, async () => {
     const workspace = await makeWorkspace();
     const first = startWorkerProcess();
     const taskId = await client.start({ prompt: 'crash-in-tool', workspace });
@@ -86,7 +87,7 @@ describe('worker SIGKILL', () => {
     expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.turn === 0)).toHaveLength(1);
   });
 
-  it('while waiting for approval: the request survives, the approved write happens exactly once', async () => {
+  it('while waiting for approval: the request survives, the approved write happens exactly once', { timeout: 150_000 }, async () => {
     const workspace = await makeWorkspace();
     const first = startWorkerProcess();
     const taskId = await client.start({ prompt: 'crash-at-approval', workspace });
