@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
+import type { NetworkGrant } from '../domain/policy';
 import type { Intent, Verification } from '../domain/task';
 import type { EvidenceCheck } from '../domain/team';
 import type { ToolName } from '../domain/tool-catalog';
@@ -82,6 +83,19 @@ export interface EpisodeRecord {
 }
 
 export function createActivities({ model, tools, store, policy, memory, approvals = null }: ActivityServices) {
+  async function loadSnapshot(workspace: string, taskRules: string[]) {
+    const root = await workspaceRoot(workspace).catch(() => workspace);
+    try {
+      const snapshot = await policy.snapshot(root);
+      return { rules: [...snapshot.rules, ...taskRules.map((r) => parseRule(r, 'task'))], notices: snapshot.notices };
+    } catch (err) {
+      if (err instanceof PolicyFileError || err instanceof RuleSyntaxError) {
+        throw ApplicationFailure.create({ type: FailureType.PolicyInvalid, message: err.message, nonRetryable: true });
+      }
+      throw err;
+    }
+  }
+
   return {
     ...createApprovalNotifyActivities(approvals),
     ...createMemoryActivities({ ...memory, model }, llmCall),
@@ -141,15 +155,11 @@ export function createActivities({ model, tools, store, policy, memory, approval
      * own. A broken policy file fails the task (fail closed) instead of running with fewer rules.
      */
     async loadPolicy(workspace: string, taskRules: string[]) {
-      const root = await workspaceRoot(workspace).catch(() => workspace);
-      try {
-        return [...(await policy.load(root)), ...taskRules.map((r) => parseRule(r, 'task'))];
-      } catch (err) {
-        if (err instanceof PolicyFileError || err instanceof RuleSyntaxError) {
-          throw ApplicationFailure.create({ type: FailureType.PolicyInvalid, message: err.message, nonRetryable: true });
-        }
-        throw err;
-      }
+      return (await loadSnapshot(workspace, taskRules)).rules;
+    },
+    /** The same snapshot, with the notices a person must see (an untrusted workspace policy whose allow rules were ignored). */
+    async loadPolicySnapshot(workspace: string, taskRules: string[]) {
+      return await loadSnapshot(workspace, taskRules);
     },
     /** Persists "always" answers as user rules scoped to this workspace (listed by `agent policy list`). */
     async persistGrants(workspace: string, rules: string[]) {
@@ -162,7 +172,7 @@ export function createActivities({ model, tools, store, policy, memory, approval
       return actionHash(tool, input, root);
     },
 
-    async runTool(request: { toolUseId: string; tool: ToolName; input: Record<string, unknown>; workspace: string; user?: string; allowNetwork?: boolean; requireSandbox?: boolean }) {
+    async runTool(request: { toolUseId: string; tool: ToolName; input: Record<string, unknown>; workspace: string; user?: string; network?: NetworkGrant | null; requireSandbox?: boolean }) {
       return await withHeartbeat(async (ctx) => {
         const execution = ctx.info.workflowExecution;
         if (!execution) throw ApplicationFailure.nonRetryable('runTool must be called from a workflow', FailureType.ToolInfrastructure);
@@ -175,7 +185,7 @@ export function createActivities({ model, tools, store, policy, memory, approval
             tool: request.tool,
             input: request.input,
             workspace: request.workspace,
-            allowNetwork: request.allowNetwork ?? false,
+            network: request.network ?? null,
             requireSandbox: request.requireSandbox ?? false,
           },
           { signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat() },

@@ -58,7 +58,7 @@ async function main() {
   const agentWorker = await createAgentWorker(config);
   const running = agentWorker.run();
   const tasks = await TaskClient.connect(config);
-  const bg = new BackgroundClient(tasks.client, config.temporal.taskQueue);
+  const bg = new BackgroundClient(tasks.client, config.temporal.taskQueue, () => tasks.approverKeys());
   const workspace = tmp;
   try {
     // 1. Memory and CPU of idle agents.

@@ -21,6 +21,7 @@ import {
   type BackgroundAgentSubmission,
   type BackgroundStatusView,
 } from '../domain/background-agent';
+import type { ApproverKey } from '../domain/approver-signature';
 import { parseDuration } from '../services/config';
 import { UserError } from './task-client';
 
@@ -48,6 +49,8 @@ export class BackgroundClient {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    /** Whose signed decisions the agent's tasks accept (TaskClient.approverKeys); none: nobody can approve what they ask. */
+    private readonly approverKeys: () => Promise<ApproverKey[]> = async () => [],
   ) {}
 
   private name(name: string): string {
@@ -58,7 +61,7 @@ export class BackgroundClient {
 
   /** Starts the agent and, with `every`, its Schedule. Throws UserError when the name is taken. */
   async start(submission: BackgroundAgentSubmission): Promise<string> {
-    const parsed = BackgroundAgentConfigSchema.safeParse(submission);
+    const parsed = BackgroundAgentConfigSchema.safeParse({ ...submission, approverKeys: submission.approverKeys ?? (await this.approverKeys()) });
     if (!parsed.success) throw new UserError(`invalid background agent: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`, 2);
     const config = parsed.data;
     const spec = config.every ? parseEvery(config.every) : null;

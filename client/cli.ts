@@ -7,13 +7,13 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { TeamSubmission } from '../domain/team';
 import { ConfigError, parseDuration } from '../services/config';
 import { createContext, type CliContext } from './cli-context';
-import { approvalsServeCommand } from './commands/approvals';
+import { approvalsKeyCommand, approvalsServeCommand } from './commands/approvals';
 import { bgControlCommand, bgListCommand, bgSendCommand, bgStartCommand, bgStatusCommand } from './commands/background';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
 import { dreamCommand } from './commands/dream';
 import { memoryCommand } from './commands/memory';
-import { parseMode, parseTaskRules, policyCheckCommand, policyEditCommand, policyListCommand } from './commands/policy';
+import { parseMode, parseTaskRules, policyCheckCommand, policyEditCommand, policyListCommand, trustCommand } from './commands/policy';
 import { runTask } from './commands/run';
 import { downCommand, fakeLlmCommand, upCommand, workerCommand } from './commands/server';
 import { cancelCommand, decideCommand, listCommand, logsCommand, statusCommand } from './commands/tasks';
@@ -34,6 +34,7 @@ Usage:
   agent policy check --tool NAME --input JSON [--workspace DIR] [--mode M] [--rule R]... [--json]
   agent policy list [--workspace DIR] [--json]
   agent policy add|remove "<rule>" [--workspace DIR]
+  agent trust [DIR] [--revoke]  let the workspace's .agent/policy.json allow things (this exact content)
   agent bg start <name> --goal "..." [--every "15m" | "<cron>"] [--workspace DIR] [--mode M] [--rule R]...
             [--tasks-per-day N] [--tokens-per-day N]
   agent bg send <name> "<message>" [--id ID]
@@ -46,6 +47,7 @@ Usage:
                                 (all: [--scope S] [--workspace DIR] [--limit N] [--json])
   agent dream [--now] [--scope workspace|user|global|<scope>] [--workspace DIR] [--json]
   agent approvals serve         the Slack / signed-webhook approval receivers, foreground
+  agent approvals key           this user's approver public key (for AGENT_APPROVER_KEYS elsewhere)
   agent up                      embedded Temporal dev server (if none answers) + a worker, foreground
   agent worker                  a worker only
   agent down                    stop the embedded dev server started by \`agent run\`
@@ -55,7 +57,8 @@ Usage:
 
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, AGENT_TASK_QUEUE, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL,
 AGENT_MODEL, AGENT_HOME, DATABASE_URL, AGENT_APPROVAL_TIMEOUT, AGENT_MEMORY*, AGENT_EMBEDDINGS*, QDRANT_URL,
-AGENT_DREAM_*, SLACK_*, AGENT_APPROVERS, AGENT_APPROVAL_WEBHOOK_*, AGENT_APPROVALS_* (see README).`;
+AGENT_DREAM_*, SLACK_*, AGENT_APPROVERS, AGENT_APPROVAL_WEBHOOK_*, AGENT_APPROVALS_*, AGENT_USER_DIR,
+AGENT_APPROVER_KEYS (see README).`;
 
 const OPTIONS = {
   workspace: { type: 'string', short: 'w' },
@@ -89,6 +92,7 @@ const OPTIONS = {
   'max-tokens': { type: 'string' },
   'max-time': { type: 'string' },
   'max-replans': { type: 'string' },
+  revoke: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -151,11 +155,14 @@ function detachOnInterrupt(): void {
 
 async function dispatch(command: string, args: string[], values: Values, ctx: CliContext): Promise<number> {
   // `agent dream --now` runs a worker in this process too; its INFO lines would bury the report.
-  if (command === 'dream') Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The Runtime's core writes its own log lines to stdout unless they are forwarded to the logger,
+  // which writes to stderr: stdout stays the command's output (one JSON object with --json).
+  const logging = { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } as const;
+  if (command === 'dream') Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging } });
   if (command === 'run' || command === 'demo' || command === 'logs') {
     detachOnInterrupt();
     // The in-process worker's INFO lines would drown the task's own progress.
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [], telemetryOptions: { logging } });
   }
   switch (command) {
     case 'run': {
@@ -196,6 +203,8 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
       if (sub === 'add' || sub === 'remove') return await policyEditCommand(ctx, sub, args[1], values.workspace);
       throw new UserError(`unknown policy command "${sub}" (check, list, add, remove)`, 2);
     }
+    case 'trust':
+      return await trustCommand(ctx, args[0], values.revoke ?? false);
     case 'bg': {
       const sub = need(args, 0, 'a bg command: start, send, pause, resume, stop, list or status');
       if (sub === 'list') return await bgListCommand(ctx);
@@ -250,9 +259,10 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
     case 'doctor':
       return await doctorCommand(ctx);
     case 'approvals': {
-      const sub = need(args, 0, 'an approvals command: serve');
+      const sub = need(args, 0, 'an approvals command: serve or key');
       if (sub === 'serve') return await approvalsServeCommand(ctx);
-      throw new UserError(`unknown approvals command "${sub}" (serve)`, 2);
+      if (sub === 'key') return await approvalsKeyCommand(ctx);
+      throw new UserError(`unknown approvals command "${sub}" (serve, key)`, 2);
     }
     default:
       throw new UserError(`unknown command "${command}"\n\n${USAGE}`, 2);

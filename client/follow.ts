@@ -111,7 +111,7 @@ async function askInline(client: TaskClient, taskId: string, request: ApprovalRe
         reason,
         decidedBy: localUser(),
         channel: 'cli',
-      });
+      }, request);
       out(`  ${record.outcome}${record.always ? ' (always, in this workspace)' : ''}\n`);
     } catch (err) {
       // Someone else decided first (another terminal, chat) or it expired: say so and move on.

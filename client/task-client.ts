@@ -13,6 +13,7 @@ import {
   TaskInputSchema,
   type ApprovalDecision,
   type ApprovalRecord,
+  type ApprovalRequest,
   type TaskResult,
   type TokenUsage,
   type TaskStatus,
@@ -20,6 +21,8 @@ import {
   type TaskSubmission,
   type TraceEntry,
 } from '../domain/task';
+import type { ApproverKey } from '../domain/approver-signature';
+import { ApproverKeyError, loadApproverIdentity, type ApproverIdentity } from '../services/approvals/approver-key';
 import type { Config } from '../services/config';
 import type { agentTask } from '../workflows/agent-task';
 
@@ -49,6 +52,8 @@ export interface TaskListItem {
 }
 
 export class TaskClient {
+  private identity: Promise<ApproverIdentity> | null = null;
+
   private constructor(
     readonly client: Client,
     private readonly config: Config,
@@ -82,13 +87,31 @@ export class TaskClient {
     if (!this.borrowed) await this.client.connection.close();
   }
 
+  /** This user's approver key (created on first use under AGENT_USER_DIR). Throws UserError when it cannot be read or made. */
+  async approver(): Promise<ApproverIdentity> {
+    this.identity ??= loadApproverIdentity(this.config.userDir).catch((err: unknown) => {
+      this.identity = null;
+      if (err instanceof ApproverKeyError) throw new UserError(err.message);
+      throw err;
+    });
+    return await this.identity;
+  }
+
+  /** The keys a task started here accepts decisions from: this user's, plus AGENT_APPROVER_KEYS (e.g. a chat receiver elsewhere). */
+  async approverKeys(): Promise<ApproverKey[]> {
+    const own = (await this.approver()).key;
+    return [own, ...this.config.approverKeys.filter((k) => k.id !== own.id)];
+  }
+
   /**
    * Validates the submission and starts the workflow; returns the task id. With `team`, the task
    * runs as an agent team (planner, parallel workers, verifier, memory agent) under those budgets.
    */
   async start(submission: TaskSubmission, options: { taskId?: string; team?: TeamSubmission['team'] } = {}): Promise<string> {
     const team = options.team !== undefined;
-    const parsed = team ? TeamInputSchema.safeParse({ ...submission, team: options.team }) : TaskInputSchema.safeParse(submission);
+    // Only decisions signed by these keys can approve anything in the task (the sandbox can read none of them).
+    const withKeys = { ...submission, approverKeys: submission.approverKeys ?? (await this.approverKeys()) };
+    const parsed = team ? TeamInputSchema.safeParse({ ...withKeys, team: options.team }) : TaskInputSchema.safeParse(withKeys);
     if (!parsed.success) throw new UserError(`invalid task: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
     const input = parsed.data;
     // 48 random bits: a collision is unlikely before tens of millions of tasks, and REJECT_DUPLICATE catches it.
@@ -190,24 +213,49 @@ export class TaskClient {
     }
     // Unknown or already decided: send it anyway with a dummy hash so the workflow's validator gives the authoritative reason.
     // A team's request lives in the child that raised it (request.taskId); the decision goes there.
-    return await this.sendDecision(request?.taskId ?? taskId, {
-      ...decision,
-      always: decision.always ?? false,
-      requestId: request?.requestId ?? requestId!,
-      actionHash: request?.actionHash ?? '0'.repeat(64),
-    });
+    return await this.sendDecision(
+      request?.taskId ?? taskId,
+      {
+        ...decision,
+        always: decision.always ?? false,
+        requestId: request?.requestId ?? requestId!,
+        actionHash: request?.actionHash ?? '0'.repeat(64),
+      },
+      request ?? null,
+    );
   }
 
-  /** Sends a fully specified decision (bound to an action hash), as chat front ends do. */
-  async sendDecision(taskId: string, decision: ApprovalDecision): Promise<ApprovalRecord> {
+  /**
+   * Sends a fully specified decision (bound to an action hash), signed with this user's approver
+   * key, to the workflow that holds the request. `request` (as the status view shows it) saves a
+   * query; without it the request is looked up, and a decision for a request that is not pending is
+   * sent unsigned so the workflow's validator gives the authoritative reason.
+   */
+  async sendDecision(taskId: string, decision: Omit<ApprovalDecision, 'signature'>, request?: ApprovalRequest | null): Promise<ApprovalRecord> {
     const parsed = ApprovalDecisionSchema.safeParse(decision);
     if (!parsed.success) throw new UserError(`invalid decision: ${parsed.error.issues.map((i) => i.message).join('; ')}`, 2);
+    const pending = request === undefined ? await this.pendingRequest(taskId, parsed.data.requestId) : request;
+    const signed: ApprovalDecision =
+      pending && pending.requestId === parsed.data.requestId
+        ? { ...parsed.data, signature: (await this.approver()).sign({ workflowId: taskId, requestId: pending.requestId, actionHash: parsed.data.actionHash, requestedAt: pending.requestedAt }, parsed.data) }
+        : parsed.data;
     try {
-      return await this.handle(taskId).executeUpdate(decideApprovalUpdate, { args: [parsed.data] });
+      return await this.handle(taskId).executeUpdate(decideApprovalUpdate, { args: [signed] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new UserError(`rejected: ${innermostMessage(err)}`);
       if (err instanceof WorkflowNotFoundError) throw new UserError(`no task with id ${taskId}`);
       throw err;
+    }
+  }
+
+  /** The pending request `requestId` of the workflow `workflowId`, or null when it has none (or is not running). */
+  private async pendingRequest(workflowId: string, requestId: string): Promise<ApprovalRequest | null> {
+    try {
+      const view = await this.query(workflowId, () => this.handle(workflowId).query(statusQuery));
+      return view.pendingApprovals.find((r) => r.requestId === requestId) ?? null;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new UserError(`no task with id ${workflowId}`);
+      return null;
     }
   }
 

@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
+import { ApproverKeySchema } from './approver-signature';
 import { MODES } from './policy';
 import type { TaskStatus, TokenUsage } from './task';
 
@@ -41,6 +42,8 @@ export const BackgroundAgentConfigSchema = z.strictObject({
   /** Continue-as-new past this many history events (Temporal also suggests it near its limits). */
   continueAsNewAfterEvents: z.number().int().min(50).max(40_000).default(10_000),
   submittedBy: z.string().max(200).default('cli'),
+  /** Whose signed decisions the agent's tasks accept (approvals raised by its child tasks). */
+  approverKeys: z.array(ApproverKeySchema).max(20).default([]),
 });
 export type BackgroundAgentConfig = z.infer<typeof BackgroundAgentConfigSchema>;
 export type BackgroundAgentSubmission = z.input<typeof BackgroundAgentConfigSchema>;

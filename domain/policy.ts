@@ -35,4 +35,16 @@ export interface PolicyVerdict {
   matchedRule: string | null;
   /** run_command only: whether the sandbox lets the command reach the network. */
   allowNetwork?: boolean;
+  /** run_command with network: the domains its sandbox proxy will let it reach (shown when a person is asked). */
+  network?: NetworkGrant;
+}
+
+/**
+ * What one sandboxed command may reach through the proxy. Patterns: `example.com` (exactly),
+ * `*.example.com` (any subdomain), `*` (any public host). Loopback, private ranges and the agent's
+ * own services are refused whatever a pattern says.
+ */
+export interface NetworkGrant {
+  allow: string[];
+  deny: string[];
 }

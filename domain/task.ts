@@ -4,6 +4,7 @@
  * the workflow only ever sees the inferred, JSON-safe types.
  */
 import { z } from 'zod';
+import { ApproverKeySchema, DecisionSignatureSchema } from './approver-signature';
 import { MODES } from './policy';
 import type { TeamView } from './team';
 import { RISK_CLASSES } from './tool-catalog';
@@ -29,6 +30,8 @@ export const TaskInputSchema = z.strictObject({
   mode: z.enum(MODES).default('default'),
   /** Task-level rules, e.g. `allow run_command(npm run build)`; they rank above user and workspace rules in the audit trail. */
   rules: z.array(z.string().max(1_000)).max(100).default([]),
+  /** Public keys whose signed decisions this task accepts (the submitter's, trusted chat receivers'); none: nobody can approve. */
+  approverKeys: z.array(ApproverKeySchema).max(20).default([]),
 });
 export type TaskInput = z.infer<typeof TaskInputSchema>;
 export type TaskSubmission = z.input<typeof TaskInputSchema>;
@@ -96,6 +99,8 @@ export const ApprovalDecisionSchema = z.strictObject({
   reason: z.string().max(2_000).optional(),
   decidedBy: z.string().min(1).max(200),
   channel: z.enum(['cli', 'slack', 'webhook', 'api']),
+  /** The approver's signature over this decision and the request (domain/approver-signature.ts). */
+  signature: DecisionSignatureSchema.optional(),
 });
 export type ApprovalDecision = z.infer<typeof ApprovalDecisionSchema>;
 
@@ -109,6 +114,8 @@ export interface ApprovalRecord {
   decidedBy: string;
   channel: ApprovalDecision['channel'] | 'timeout';
   decidedAt: string;
+  /** The approver key that signed the decision (its label), when one did. */
+  signedBy?: string;
 }
 
 export interface TokenUsage {

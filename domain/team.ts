@@ -6,6 +6,7 @@
 import { defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { Mode, RuleRecord } from './policy';
+import type { ApproverKey } from './approver-signature';
 import { TaskInputSchema, type ApprovalRecord, type ApprovalRequest, type TokenUsage, type TraceEntry } from './task';
 import type { ToolName } from './tool-catalog';
 
@@ -120,6 +121,8 @@ interface ChildBase {
   rules: RuleRecord[];
   approvalTimeoutMs: number;
   submittedBy: string;
+  /** The keys whose signed decisions the team accepts (absent in histories recorded before signing). */
+  approverKeys?: ApproverKey[];
 }
 
 export interface TeamWorkerInput extends ChildBase {

@@ -2,8 +2,10 @@
  * Configuration: the only reader of process.env. Parsed once with zod and injected everywhere,
  * so a bad value fails at start-up with a message naming the variable, not deep in a task.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { ApproverKeySchema, keyIdOf, type ApproverKey } from '../domain/approver-signature';
 import { DEFAULT_TASK_QUEUE } from '../domain/constants';
 import { KEY_ID, parseApprovers, type ApproverRule } from './approvals/approvers';
 
@@ -37,6 +39,22 @@ export const EnvSchema = z.object({
   TEMPORAL_UI_PORT: positiveInt.default(8233),
   TEMPORAL_CLI_PATH: z.string().optional(),
   AGENT_HOME: z.string().default('.agent'),
+  /** The user's own agent files, which the sandbox can never read: the approver key and trusted workspace policies. Default ~/.config/durable-agent. */
+  AGENT_USER_DIR: z.string().optional(),
+  /** Extra public keys whose signed decisions tasks started here accept: `label=<64 hex digits>,…` (e.g. a chat receiver on another machine; `agent approvals key` prints one). */
+  AGENT_APPROVER_KEYS: z.string().default('').transform((value, ctx) => {
+    const keys: ApproverKey[] = [];
+    for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const eq = pair.lastIndexOf('=');
+      const parsed = ApproverKeySchema.safeParse({ label: pair.slice(0, eq).trim(), publicKey: pair.slice(eq + 1).trim().toLowerCase(), id: keyIdOf(pair.slice(eq + 1).trim().toLowerCase()) });
+      if (eq < 1 || !parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `each entry must be <label>=<ed25519 public key as 64 hex digits> (entry ${keys.length + 1} is not; \`agent approvals key\` prints one)` });
+        return z.NEVER;
+      }
+      keys.push(parsed.data);
+    }
+    return keys;
+  }),
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   AGENT_MODEL: z.string().default('claude-sonnet-5-5'),
@@ -48,6 +66,8 @@ export const EnvSchema = z.object({
   AGENT_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(50),
   AGENT_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(50),
   AGENT_MAX_CACHED_WORKFLOWS: positiveInt.default(1_000),
+  /** A workflow bundle built ahead of time (bundleWorkflowCode); without it each worker bundles the workflow code at start (seconds of CPU). */
+  AGENT_WORKFLOW_BUNDLE: z.string().optional(),
   /** Memory layer (services/memory). `off` skips recall and memory writes in tasks. */
   AGENT_MEMORY: z.enum(['on', 'off']).default('on'),
   /** Token budget for the recalled-memory block injected before planning. */
@@ -124,11 +144,15 @@ export interface Config {
     cliPath: string | undefined;
   };
   home: string;
+  /** Holds the approver key and trusted workspace policies; masked inside every sandbox. */
+  userDir: string;
+  /** Public keys tasks started here trust besides this user's own. */
+  approverKeys: ApproverKey[];
   llm: { apiKey: string | undefined; baseURL: string | undefined; model: string; maxTokens: number };
   databaseUrl: string | undefined;
   approvalTimeoutMs: number;
   inlineOutputLimit: number;
-  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number };
+  worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number; workflowBundle: string | undefined };
   memory: MemoryConfig;
   approvals: ApprovalsConfig;
   /** The environment this config was read from: the redactor masks its secret values in tool output. */
@@ -180,6 +204,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       cliPath: e.TEMPORAL_CLI_PATH,
     },
     home: path.resolve(cwd, e.AGENT_HOME),
+    userDir: path.resolve(cwd, e.AGENT_USER_DIR ?? path.join(env.HOME || os.homedir(), '.config', 'durable-agent')),
+    approverKeys: e.AGENT_APPROVER_KEYS,
     llm: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL, model: e.AGENT_MODEL, maxTokens: e.AGENT_MAX_TOKENS },
     databaseUrl: e.DATABASE_URL,
     approvalTimeoutMs: e.AGENT_APPROVAL_TIMEOUT,
@@ -188,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxConcurrentActivities: e.AGENT_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: e.AGENT_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: e.AGENT_MAX_CACHED_WORKFLOWS,
+      workflowBundle: e.AGENT_WORKFLOW_BUNDLE ? path.resolve(cwd, e.AGENT_WORKFLOW_BUNDLE) : undefined,
     },
     memory: {
       enabled: e.AGENT_MEMORY === 'on',

@@ -30,6 +30,31 @@ const { temporal } = proto;
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/**
+ * What every sandbox hides and what its network proxy refuses, whatever a policy grants: the
+ * agent's own state and key, and the services that could approve, start or cancel tasks.
+ */
+export function sandboxSettings(config: Config): { hidden: string[]; refuse: string[] } {
+  const hostOf = (url: string | undefined) => {
+    if (!url) return [];
+    try {
+      const parsed = new URL(url);
+      return parsed.hostname ? [parsed.hostname.replace(/^\[(.*)\]$/, '$1')] : [];
+    } catch {
+      return [];
+    }
+  };
+  return {
+    hidden: [config.home, config.userDir],
+    refuse: [
+      config.temporal.address,
+      ...hostOf(config.databaseUrl),
+      `${config.approvals.server.host}:${config.approvals.server.port}`,
+      ...hostOf(config.memory.qdrant?.url),
+    ],
+  };
+}
+
 /** History never holds more than this much of one tool output; the rest goes by reference. */
 const HISTORY_INLINE_BYTES = 1024;
 
@@ -86,6 +111,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
     historyInlineBytes: HISTORY_INLINE_BYTES,
     // The worker's own secrets (API keys, DATABASE_URL) are the first thing a tool could leak.
     redactor: createRedactor({ env: config.environment }),
+    sandbox: sandboxSettings(config),
     // The agent's remember / forget tools write through the same memory layer as the memory writer.
     ...(config.memory.enabled ? { memory: () => memory.get() } : {}),
   });
@@ -103,12 +129,16 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(overrides.workflowBundle
+      ? { workflowBundle: overrides.workflowBundle }
+      : config.worker.workflowBundle
+        ? { workflowBundle: { codePath: config.worker.workflowBundle } }
+        : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({
       model,
       tools,
       store,
-      policy: new PolicySources(config.home),
+      policy: new PolicySources(config.home, config.userDir),
       approvals,
       memory: {
         memory: () => memory.get(),

@@ -18,7 +18,7 @@ import {
   type Verification,
 } from '../domain/task';
 import { createTrace, publishState } from './task-trace';
-import { createToolGate, failureMessage, gate, state } from './tool-gate';
+import { createToolGate, failureMessage, gate, snapshotPolicy, state } from './tool-gate';
 import { llm, runToolLoop } from './tool-loop';
 import { memoryWrite, memoryWriteReport, recallMemory } from './memory-steps';
 
@@ -139,7 +139,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     // 3. Route
     enter('route');
     const tools = routeTools(intent, plan);
-    const policyRules = await gate.loadPolicy.executeWithOptions({ summary: 'load policy' }, [input.workspace, input.rules]);
+    const policyRules = await snapshotPolicy(input.workspace, input.rules, note);
     toolGate.setPolicy(policyRules);
     note('note', `tools offered: ${tools.join(', ')}; mode ${input.mode}; ${policyRules.length} policy rules`);
 

@@ -20,7 +20,7 @@ import { memoryAgent } from './memory-agent';
 import { teamVerifier } from './team-verifier';
 import { teamWorker } from './team-worker';
 import { createTrace, publishState } from './task-trace';
-import { createToolGate, failureMessage, gate } from './tool-gate';
+import { createToolGate, failureMessage, gate, snapshotPolicy } from './tool-gate';
 import { llm } from './tool-loop';
 
 const MAX_TRACE_ENTRIES = 5_000;
@@ -215,7 +215,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
     // 3. Route: one policy snapshot for every child
     enter('route');
     const tools = routeTools(intent, { steps: plan.steps.map((s) => ({ title: s.title })) });
-    const rules = await gate.loadPolicy.executeWithOptions({ summary: 'load policy' }, [input.workspace, input.rules]);
+    const rules = await snapshotPolicy(input.workspace, input.rules, note);
     ownGate.setPolicy(rules);
     note('note', `tools offered to workers: ${tools.join(', ')}; mode ${input.mode}; ${rules.length} policy rules`);
 
@@ -480,6 +480,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
       rules,
       approvalTimeoutMs: input.approvalTimeoutMs,
       submittedBy: input.submittedBy,
+      approverKeys: input.approverKeys ?? [],
     };
     const verifierId = `${workerId}.verify`;
     try {

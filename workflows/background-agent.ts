@@ -212,6 +212,7 @@ export async function backgroundAgent(config: BackgroundAgentConfig, carried?: B
       submittedBy: `bg:${config.name}`,
       mode: config.mode,
       rules: config.rules,
+      approverKeys: config.approverKeys ?? [],
     };
     childScope = new wf.CancellationScope();
     try {

@@ -8,8 +8,9 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ToolResultForModel } from '../services/llm/agent-model';
+import { checkDecisionSignature, type ApproverKey } from '../domain/approver-signature';
 import { decideApprovalUpdate } from '../domain/messages';
-import type { Mode, RuleRecord } from '../domain/policy';
+import type { Mode, NetworkGrant, RuleRecord } from '../domain/policy';
 import { ApprovalDecisionSchema, type ApprovalDecision, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from '../domain/task';
 import { TOOL_SPECS, type ToolName } from '../domain/tool-catalog';
 
@@ -51,7 +52,7 @@ export const state = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: 
 /** What the gate needs from the workflow that hosts it. */
 export interface GateHost {
   taskId: string;
-  input: { workspace: string; mode: Mode; approvalTimeoutMs: number; submittedBy: string };
+  input: { workspace: string; mode: Mode; approvalTimeoutMs: number; submittedBy: string; approverKeys?: ApproverKey[] };
   /** The task's one-line summary, shown with approvals in chat. */
   summary(): string;
   note(kind: TraceEntry['kind'], message: string): void;
@@ -64,7 +65,7 @@ export interface GateHost {
 }
 
 export type Authorization =
-  | { ok: true; tool: ToolName; input: Record<string, unknown>; allowNetwork: boolean; allowedWithoutHuman: boolean }
+  | { ok: true; tool: ToolName; input: Record<string, unknown>; network: NetworkGrant | null; allowedWithoutHuman: boolean }
   | { ok: false; result: ToolResultForModel };
 
 export type ToolGate = ReturnType<typeof createToolGate>;
@@ -84,11 +85,25 @@ export function createToolGate(host: GateHost) {
   let startedBackgroundJobs = false;
   const now = () => new Date().toISOString();
   const pendingChanged = () => host.onPendingChange([...pending.values()]);
+  // Histories recorded before decisions were signed replay without the check (their decisions carry no signature).
+  const signaturesRequired = wf.patched('approver-signatures');
+  /** Unsigned or forged decisions recorded per request; past the cap the validator refuses them unrecorded, so they cannot flood history. */
+  const forgeries = new Map<string, number>();
+  const MAX_RECORDED_FORGERIES = 3;
+  const signatureCheck = (decision: ApprovalDecision, request: ApprovalRequest) =>
+    checkDecisionSignature(input.approverKeys ?? [], { workflowId: taskId, requestId: request.requestId, actionHash: request.actionHash, requestedAt: request.requestedAt }, decision);
 
   wf.setHandler(
     decideApprovalUpdate,
     (decision: ApprovalDecision): ApprovalRecord => {
       const request = pending.get(decision.requestId)!;
+      const signed = signaturesRequired ? signatureCheck(decision, request) : null;
+      if (signed && !signed.ok) {
+        // Accepted only to be recorded: a decision nobody could have signed is an attack on the approval, and the trace says so.
+        forgeries.set(request.requestId, (forgeries.get(request.requestId) ?? 0) + 1);
+        host.note('approval', `approval ${request.requestId}: a decision claiming to be ${decision.approve ? 'an approval' : 'a denial'} by ${decision.decidedBy} via ${decision.channel} was REJECTED: ${signed.reason}`);
+        throw wf.ApplicationFailure.nonRetryable(`rejected: ${signed.reason}; nothing was decided`, 'UnsignedDecision');
+      }
       const record: ApprovalRecord = {
         requestId: request.requestId,
         tool: request.tool,
@@ -99,6 +114,7 @@ export function createToolGate(host: GateHost) {
         decidedBy: decision.decidedBy,
         channel: decision.channel,
         decidedAt: now(),
+        ...(signed?.ok ? { signedBy: signed.key.label } : {}),
       };
       decisions.set(request.requestId, record);
       return record;
@@ -116,6 +132,10 @@ export function createToolGate(host: GateHost) {
         if (Date.now() >= Date.parse(request.expiresAt)) throw new Error(`approval request ${decision.requestId} expired at ${request.expiresAt}`);
         if (decision.actionHash !== request.actionHash) {
           throw new Error(`approval request ${decision.requestId} is for a different action (action hash mismatch); nothing was approved`);
+        }
+        if (signaturesRequired) {
+          const signed = signatureCheck(decision, request);
+          if (!signed.ok && (forgeries.get(request.requestId) ?? 0) >= MAX_RECORDED_FORGERIES) throw new Error(`rejected: ${signed.reason}; nothing was decided`);
         }
       },
     },
@@ -231,7 +251,7 @@ export function createToolGate(host: GateHost) {
         await state.persistGrants.executeWithOptions({ summary: 'remember "always" rules' }, [input.workspace, verdict.grantRules.map((r) => r.text)]);
       }
     }
-    return { ok: true, tool: verdict.tool, input: verdict.input, allowNetwork: verdict.verdict.allowNetwork ?? false, allowedWithoutHuman: decision === 'allow' };
+    return { ok: true, tool: verdict.tool, input: verdict.input, network: verdict.verdict.network ?? null, allowedWithoutHuman: decision === 'allow' };
   }
 
   /** Every tool call passes the gate; the answer is always a tool_result, whatever happens. */
@@ -250,7 +270,8 @@ export function createToolGate(host: GateHost) {
         input: cleared.input,
         workspace: input.workspace,
         user: input.submittedBy,
-        allowNetwork: cleared.allowNetwork,
+        // Only through the sandbox's proxy, to these domains; never the host's network.
+        network: cleared.network,
         // Allowed without a human because it would be sandboxed: a worker without a sandbox must not run it.
         requireSandbox: cleared.allowedWithoutHuman,
       },
@@ -294,6 +315,18 @@ export function createToolGate(host: GateHost) {
       pendingChanged();
     },
   };
+}
+
+/**
+ * The task's policy snapshot (builtin, user, workspace and task rules as they are now). An untrusted
+ * workspace policy's ignored allow rules are said once in the trace. Histories recorded before
+ * workspace trust replay through the older activity.
+ */
+export async function snapshotPolicy(workspace: string, taskRules: string[], note: (kind: TraceEntry['kind'], message: string) => void): Promise<RuleRecord[]> {
+  if (!wf.patched('policy-trust-notices')) return await gate.loadPolicy.executeWithOptions({ summary: 'load policy' }, [workspace, taskRules]);
+  const snapshot = await gate.loadPolicySnapshot.executeWithOptions({ summary: 'load policy' }, [workspace, taskRules]);
+  for (const notice of snapshot.notices) note('note', notice);
+  return snapshot.rules;
 }
 
 /** A call as one line for traces and the Web UI's activity summaries. */

@@ -68,7 +68,7 @@ export async function decideFromChat(client: TaskClient, approvers: readonly App
       ...(d.reason ? { reason: d.reason } : {}),
       decidedBy: d.decidedBy,
       channel: d.channel,
-    });
+    }, request);
     return { ok: true, record, request, view };
   } catch (err) {
     // The validator's reason: expired, decided a moment ago elsewhere, or a different action.

@@ -1,4 +1,6 @@
 /** `agent approvals serve`: the long-running process that hosts the Slack and webhook approval receivers. */
+import path from 'node:path';
+import { APPROVER_KEY_FILE, loadApproverIdentity } from '../../services/approvals/approver-key';
 import { serveProblems, startApprovalsServer } from '../chat/approvals-server';
 import type { CliContext } from '../cli-context';
 import { UserError } from '../task-client';
@@ -7,6 +9,20 @@ import { UserError } from '../task-client';
 export function assertApprovalsServable(ctx: CliContext): void {
   const problems = serveProblems(ctx.config);
   if (problems.length) throw new UserError(`cannot serve approvals:\n  - ${problems.join('\n  - ')}\n(see "Approvals from Slack and webhooks" in the README)`, 2);
+}
+
+/** `agent approvals key`: this user's approver public key, as AGENT_APPROVER_KEYS takes it on another machine. */
+export async function approvalsKeyCommand(ctx: CliContext): Promise<number> {
+  const identity = await loadApproverIdentity(ctx.config.userDir).catch((err: Error) => {
+    throw new UserError(err.message);
+  });
+  const entry = `${identity.key.label.replace(/[=,]/g, '_')}=${identity.key.publicKey}`;
+  if (ctx.json) ctx.emit({ ...identity.key, file: path.join(ctx.config.userDir, APPROVER_KEY_FILE), entry });
+  else {
+    ctx.out(entry);
+    ctx.out(`(key ${identity.key.id} in ${path.join(ctx.config.userDir, APPROVER_KEY_FILE)}; tasks started where AGENT_APPROVER_KEYS includes this line accept decisions signed with it)`);
+  }
+  return 0;
 }
 
 export async function approvalsServeCommand(ctx: CliContext): Promise<number> {

@@ -19,7 +19,7 @@ export interface BackgroundStartOptions {
 
 async function backgroundClient(ctx: CliContext): Promise<BackgroundClient> {
   const tasks = await ctx.connect();
-  return new BackgroundClient(tasks.client, ctx.config.temporal.taskQueue);
+  return new BackgroundClient(tasks.client, ctx.config.temporal.taskQueue, () => tasks.approverKeys());
 }
 
 export async function bgStartCommand(ctx: CliContext, options: BackgroundStartOptions): Promise<number> {

@@ -5,6 +5,8 @@ import { promisify } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
+import { loadApproverIdentity } from '../../services/approvals/approver-key';
+import { detectSandbox } from '../../services/sandbox/bubblewrap';
 import { findTemporalCli, isPortOpen } from '../../services/temporal-dev-server';
 import type { CliContext } from '../cli-context';
 
@@ -57,6 +59,25 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
     detail: config.llm.apiKey ? `${config.llm.model} via ${config.llm.baseURL ?? 'api.anthropic.com'}` : 'ANTHROPIC_API_KEY not set',
     fix: 'export ANTHROPIC_API_KEY=... (or run `agent demo` offline)',
   });
+
+  const sandbox = await detectSandbox();
+  add({
+    name: 'sandbox',
+    ok: sandbox.available,
+    detail: sandbox.available ? `${sandbox.reason}` : `${sandbox.reason}; every command will need a human`,
+    fix: 'apt-get install bubblewrap (and allow unprivileged user namespaces)',
+  });
+  add({
+    name: 'sandbox-network',
+    ok: !!sandbox.socat,
+    detail: sandbox.socat ? `${sandbox.socat}: commands that need the network reach only allowed domains, through a proxy` : 'socat not found: commands that need the network cannot get it',
+    fix: 'apt-get install socat',
+  });
+  const approver = await loadApproverIdentity(config.userDir).then(
+    (identity) => ({ ok: true, detail: `key ${identity.key.id} in ${config.userDir} (tasks started here accept only decisions it signs${config.approverKeys.length ? `, and ${config.approverKeys.length} from AGENT_APPROVER_KEYS` : ''})` }),
+    (err: Error) => ({ ok: false, detail: err.message }),
+  );
+  add({ name: 'approver-key', ...approver, fix: `make ${config.userDir} writable (or set AGENT_USER_DIR)` });
 
   if (config.databaseUrl) {
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: 3_000 });

@@ -5,7 +5,10 @@
 import { MODES, type Mode } from '../../domain/policy';
 import { isToolName, TOOL_NAMES, TOOL_SPECS } from '../../domain/tool-catalog';
 import { decide } from '../../services/policy/engine';
-import { PolicySources } from '../../services/policy/policy-sources';
+import os from 'node:os';
+import { hostsNamedIn, networkGrant } from '../../services/policy/network-policy';
+import { PolicyFileError, PolicySources } from '../../services/policy/policy-sources';
+import { analyzeShell } from '../../services/policy/shell-analyzer';
 import { parseRule, RuleSyntaxError } from '../../services/policy/rules';
 import { detectSandbox } from '../../services/sandbox/bubblewrap';
 import type { CliContext } from '../cli-context';
@@ -43,14 +46,17 @@ export async function policyCheckCommand(
   const workspace = await resolveWorkspace(options.workspace ?? process.cwd());
   const parsed = TOOL_SPECS[options.tool].input.safeParse(raw);
   if (!parsed.success) throw new UserError(`invalid --input for ${options.tool}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
-  const rules = [...(await new PolicySources(ctx.config.home).load(workspace)), ...parseTaskRules(options.rules).map((r) => parseRule(r, 'task'))];
+  const rules = [...(await policySources(ctx).load(workspace)), ...parseTaskRules(options.rules).map((r) => parseRule(r, 'task'))];
   const sandbox = await detectSandbox();
   const verdict = await decide(options.tool, parsed.data as Record<string, unknown>, { workspace, mode: parseMode(options.mode), rules, sandboxAvailable: sandbox.available });
-  const out = { decision: verdict.decision, risk: verdict.risk, reasons: verdict.reasons, matchedRule: verdict.matchedRule };
+  // The same network grant the gate would attach: the domains the command's sandbox proxy would let through.
+  const network = verdict.allowNetwork && options.tool === 'run_command' ? networkGrant(rules, hostsNamedIn((await analyzeShell(String((parsed.data as { command: string }).command), { workspace, home: os.homedir() })).parts.flatMap((p) => p.argv))) : null;
+  const out = { decision: verdict.decision, risk: verdict.risk, reasons: verdict.reasons, matchedRule: verdict.matchedRule, ...(network ? { network } : {}) };
   if (ctx.json) ctx.emit(out);
   else {
     ctx.out(`${verdict.decision}  (risk: ${verdict.risk}${verdict.matchedRule ? `; rule: ${verdict.matchedRule}` : ''})`);
     for (const r of verdict.reasons) ctx.out(`  - ${r}`);
+    if (network) ctx.out(`  network: only through the sandbox proxy, to ${network.allow.join(', ') || 'no domain'}${network.deny.length ? ` (denied: ${network.deny.join(', ')})` : ''}`);
     if (!sandbox.available) ctx.out(`  (no OS sandbox on this machine: ${sandbox.reason})`);
   }
   return 0;
@@ -58,16 +64,52 @@ export async function policyCheckCommand(
 
 export async function policyListCommand(ctx: CliContext, workspaceArg: string | undefined): Promise<number> {
   const workspace = await resolveWorkspace(workspaceArg ?? process.cwd());
-  const rules = await new PolicySources(ctx.config.home).load(workspace);
-  if (ctx.json) ctx.emit(rules.map(({ text, source }) => ({ rule: text, source })));
-  else for (const r of rules) ctx.out(`${r.source.padEnd(10)} ${r.text}`);
+  const snapshot = await policySources(ctx).snapshot(workspace);
+  if (ctx.json) ctx.emit([...snapshot.rules.map(({ text, source }) => ({ rule: text, source })), ...snapshot.ignored.map(({ text, source }) => ({ rule: text, source, ignored: 'workspace policy not trusted' }))]);
+  else {
+    for (const r of snapshot.rules) ctx.out(`${r.source.padEnd(10)} ${r.text}`);
+    for (const r of snapshot.ignored) ctx.out(`${'ignored'.padEnd(10)} ${r.text}   (untrusted workspace policy)`);
+    for (const n of snapshot.notices) ctx.out(`\nnote: ${n}`);
+  }
   return 0;
+}
+
+/** `agent trust [DIR] [--revoke]`: trust (or stop trusting) the workspace policy file's current content. */
+export async function trustCommand(ctx: CliContext, workspaceArg: string | undefined, revoke: boolean): Promise<number> {
+  const workspace = await resolveWorkspace(workspaceArg ?? process.cwd());
+  const sources = policySources(ctx);
+  if (revoke) {
+    const had = await sources.untrust(workspace);
+    ctx.out(had ? `no longer trusting ${PolicySources.workspaceFile(workspace)}: its allow rules are ignored from the next task on` : `${workspace} was not trusted`);
+    return 0;
+  }
+  let hash: string;
+  let snapshot;
+  try {
+    snapshot = await sources.snapshot(workspace);
+    hash = await sources.trust(workspace);
+  } catch (err) {
+    if (err instanceof PolicyFileError) throw new UserError(err.message, 2);
+    throw err;
+  }
+  const widened = snapshot.ignored.length ? snapshot.ignored : snapshot.rules.filter((r) => r.source === 'workspace' && r.effect === 'allow');
+  if (ctx.json) ctx.emit({ workspace, file: PolicySources.workspaceFile(workspace), sha256: hash, allowRules: widened.map((r) => r.text) });
+  else {
+    ctx.out(`trusted ${PolicySources.workspaceFile(workspace)} (sha256 ${hash.slice(0, 16)}…)`);
+    if (widened.length) ctx.out(`its allow rules now apply:\n${widened.map((r) => `  ${r.text}`).join('\n')}`);
+    ctx.out('a change to the file needs `agent trust` again');
+  }
+  return 0;
+}
+
+function policySources(ctx: CliContext): PolicySources {
+  return new PolicySources(ctx.config.home, ctx.config.userDir);
 }
 
 export async function policyEditCommand(ctx: CliContext, action: 'add' | 'remove', rule: string | undefined, workspaceArg: string | undefined): Promise<number> {
   if (!rule) throw new UserError(`missing the rule, e.g. agent policy ${action} "allow run_command(npm run build)"`, 2);
   const workspace = workspaceArg ? await resolveWorkspace(workspaceArg) : undefined;
-  const sources = new PolicySources(ctx.config.home);
+  const sources = policySources(ctx);
   try {
     if (action === 'add') {
       await sources.add([rule], workspace);

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Mode } from '../../domain/policy';
 import type { TaskStatus } from '../../domain/task';
@@ -32,7 +32,8 @@ export async function resolveWorkspace(dir: string): Promise<string> {
   const info = await stat(workspace).catch(() => null);
   if (!info) throw new UserError(`workspace ${workspace} does not exist (create it or pass --workspace DIR)`, 2);
   if (!info.isDirectory()) throw new UserError(`workspace ${workspace} is not a directory`, 2);
-  return workspace;
+  // The real path, as the worker sees it: rules, trust and "always" answers are keyed by it.
+  return await realpath(workspace);
 }
 
 /** Submits a task, runs a worker in this process while it waits, follows progress and prints the answer. */

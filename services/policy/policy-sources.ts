@@ -3,10 +3,17 @@
  * < workspace (<workspace>/.agent/policy.json) < task flags < session ("always" answers).
  * A task snapshots builtin, user and workspace rules when it starts, so an edit made during the
  * task (for instance by the agent itself) cannot widen its own permissions.
+ *
+ * A workspace's own policy file arrives with the repository, so it may always narrow (deny, ask)
+ * but widens (allow) only once the user has trusted that exact content: `agent trust [DIR]` records
+ * the file's sha256 in the user's agent directory (which no sandbox can read or write), and any
+ * change to the file needs trust again.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_NETWORK_RULES } from './network-policy';
 import { parseRule, type Rule, type RuleSource } from './rules';
 
 /** Defaults that are safe inside the sandbox: test and lint runners write only build output in the workspace. */
@@ -19,6 +26,7 @@ export const BUILTIN_RULES = [
   'allow run_command(cargo test *)',
   'allow run_command(make test *)',
   'deny run_command(git push --force *)',
+  ...DEFAULT_NETWORK_RULES,
 ];
 
 const UserPolicyFile = z.object({
@@ -30,22 +38,53 @@ type UserPolicy = z.infer<typeof UserPolicyFile>;
 
 const WorkspacePolicyFile = z.object({ rules: z.array(z.string()).default([]) });
 
+const TrustFile = z.object({
+  /** Workspace real path → the sha256 of the policy file content the user trusted. */
+  workspaces: z.record(z.string(), z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), trustedAt: z.string() })).default({}),
+});
+type Trust = z.infer<typeof TrustFile>;
+
 export class PolicyFileError extends Error {}
 
-async function readJson(file: string): Promise<unknown | null> {
-  let text: string;
+/** The rules in force for a workspace, and what was left out because its policy file is not trusted. */
+export interface PolicySnapshot {
+  rules: Rule[];
+  /** The workspace file's allow rules, ignored until the user trusts the file. */
+  ignored: Rule[];
+  /** One line each for the trace and the CLI. */
+  notices: string[];
+}
+
+export interface WorkspaceTrust {
+  file: string;
+  exists: boolean;
+  trusted: boolean;
+  sha256: string | null;
+}
+
+async function readText(file: string): Promise<string | null> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+}
+
+function parseJson(text: string | null, file: string): unknown | null {
+  if (text === null) return null;
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new PolicyFileError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
 }
+
+async function readJson(file: string): Promise<unknown | null> {
+  return parseJson(await readText(file), file);
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 function parseAll(texts: string[], source: RuleSource, file: string): Rule[] {
   return texts.map((t) => {
@@ -59,7 +98,18 @@ function parseAll(texts: string[], source: RuleSource, file: string): Rule[] {
 
 /** The user's policy file and the workspace's, read and validated. Throws PolicyFileError on a bad file (fail closed). */
 export class PolicySources {
-  constructor(private readonly home: string) {}
+  /**
+   * @param home AGENT_HOME (the user policy file lives there)
+   * @param userDir the user's agent directory, where trusted workspace policies are recorded
+   */
+  constructor(
+    private readonly home: string,
+    private readonly userDir: string,
+  ) {}
+
+  get trustFile(): string {
+    return path.join(this.userDir, 'trusted-policies.json');
+  }
 
   get userFile(): string {
     // Not policy.json: with AGENT_HOME = <workspace>/.agent (the default when run from the workspace)
@@ -78,19 +128,89 @@ export class PolicySources {
     return parsed.data;
   }
 
-  /** Builtin, user (global and this workspace's "always" rules) and workspace rules, in source order. */
+  /** Builtin, user (global and this workspace's "always" rules) and workspace rules in force, in source order. */
   async load(workspace: string): Promise<Rule[]> {
+    return (await this.snapshot(workspace)).rules;
+  }
+
+  /**
+   * The rules in force and what an untrusted workspace policy had to leave out. Throws
+   * PolicyFileError on a malformed file (fail closed), trusted or not.
+   */
+  async snapshot(workspace: string): Promise<PolicySnapshot> {
     const user = await this.readUser();
     const wsFile = PolicySources.workspaceFile(workspace);
-    const wsRaw = await readJson(wsFile);
-    const ws = WorkspacePolicyFile.safeParse(wsRaw ?? {});
+    const wsText = await readText(wsFile);
+    const ws = WorkspacePolicyFile.safeParse(parseJson(wsText, wsFile) ?? {});
     if (!ws.success) throw new PolicyFileError(`${wsFile}: ${ws.error.issues.map((i) => i.message).join('; ')}`);
-    return [
-      ...parseAll(BUILTIN_RULES, 'builtin', 'builtin rules'),
-      ...parseAll(user.rules, 'user', this.userFile),
-      ...parseAll(user.workspaces[workspace] ?? [], 'user', `${this.userFile} (${workspace})`),
-      ...parseAll(ws.data.rules, 'workspace', wsFile),
-    ];
+    const workspaceRules = parseAll(ws.data.rules, 'workspace', wsFile);
+    const trusted = wsText !== null && (await this.readTrust()).workspaces[workspace]?.sha256 === sha256(wsText);
+    const ignored = trusted ? [] : workspaceRules.filter((r) => r.effect === 'allow');
+    const notices = ignored.length
+      ? [
+          `${wsFile} is not trusted, so its ${ignored.length} allow rule${ignored.length === 1 ? '' : 's'} (${ignored.map((r) => `\`${r.text}\``).join(', ')}) ` +
+            `${ignored.length === 1 ? 'was' : 'were'} ignored; its deny and ask rules apply. Review the file, then run \`agent trust ${workspace}\` to use them.`,
+        ]
+      : [];
+    return {
+      rules: [
+        ...parseAll(BUILTIN_RULES, 'builtin', 'builtin rules'),
+        ...parseAll(user.rules, 'user', this.userFile),
+        ...parseAll(user.workspaces[workspace] ?? [], 'user', `${this.userFile} (${workspace})`),
+        ...workspaceRules.filter((r) => !ignored.includes(r)),
+      ],
+      ignored,
+      notices,
+    };
+  }
+
+  /** Whether the workspace has a policy file and whether its current content is trusted. */
+  async trustState(workspace: string): Promise<WorkspaceTrust> {
+    const file = PolicySources.workspaceFile(workspace);
+    const text = await readText(file);
+    const recorded = (await this.readTrust()).workspaces[workspace];
+    return { file, exists: text !== null, trusted: text !== null && recorded?.sha256 === sha256(text), sha256: text === null ? null : sha256(text) };
+  }
+
+  /**
+   * Trusts the workspace policy file's current content (validated first). Returns its hash.
+   * Throws PolicyFileError when there is no file or it is malformed.
+   */
+  async trust(workspace: string): Promise<string> {
+    const file = PolicySources.workspaceFile(workspace);
+    const text = await readText(file);
+    if (text === null) throw new PolicyFileError(`${file} does not exist; there is nothing to trust`);
+    const ws = WorkspacePolicyFile.safeParse(parseJson(text, file));
+    if (!ws.success) throw new PolicyFileError(`${file}: ${ws.error.issues.map((i) => i.message).join('; ')}`);
+    parseAll(ws.data.rules, 'workspace', file);
+    const hash = sha256(text);
+    await this.updateTrust((t) => void (t.workspaces[workspace] = { sha256: hash, trustedAt: new Date().toISOString() }));
+    return hash;
+  }
+
+  /** Forgets trust in the workspace's policy file; returns whether it was trusted. */
+  async untrust(workspace: string): Promise<boolean> {
+    let had = false;
+    await this.updateTrust((t) => {
+      had = workspace in t.workspaces;
+      delete t.workspaces[workspace];
+    });
+    return had;
+  }
+
+  private async readTrust(): Promise<Trust> {
+    const parsed = TrustFile.safeParse((await readJson(this.trustFile)) ?? {});
+    if (!parsed.success) throw new PolicyFileError(`${this.trustFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  }
+
+  private async updateTrust(change: (trust: Trust) => void): Promise<void> {
+    const trust = await this.readTrust();
+    change(trust);
+    await mkdir(this.userDir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.trustFile}.${process.pid}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(trust, null, 2)}\n`, { mode: 0o600 });
+    await rename(tmp, this.trustFile);
   }
 
   /** Adds rules to the user file, globally or for one workspace. Validates first; idempotent. */

@@ -8,12 +8,15 @@
  *   every simple command of a compound command after wrappers are stripped.
  * - file tools: the specifier is a glob (picomatch) on the path relative to the workspace;
  *   `./x` and `x` are the same, `/abs/**` and `~/x/**` match absolute locations.
+ * - `network` is not a tool: `allow network(example.com)` / `deny network(*.example.com)` say which
+ *   domains a sandboxed command may reach (network-policy.ts). A `*` rule never covers it.
  */
 import os from 'node:os';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Decision, RuleRecord, RuleSource } from '../../domain/policy';
 import { TOOL_NAMES } from '../../domain/tool-catalog';
+import { DOMAIN_PATTERN } from './network-policy';
 
 export type Effect = Decision;
 export type Rule = RuleRecord;
@@ -28,10 +31,16 @@ export function parseRule(text: string, source: RuleSource): Rule {
   const match = RULE.exec(text.trim());
   if (!match) throw new RuleSyntaxError(`"${text}" is not a rule: write \`allow|ask|deny tool(specifier)\`, e.g. \`allow run_command(npm test *)\``);
   const [, effect, tool, rawSpec] = match;
-  if (tool !== '*' && !(TOOL_NAMES as string[]).includes(tool!)) {
-    throw new RuleSyntaxError(`unknown tool "${tool}" in "${text}" (tools: ${TOOL_NAMES.join(', ')}, or *)`);
+  if (tool !== '*' && tool !== 'network' && !(TOOL_NAMES as string[]).includes(tool!)) {
+    throw new RuleSyntaxError(`unknown tool "${tool}" in "${text}" (tools: ${TOOL_NAMES.join(', ')}, network, or *)`);
   }
   const specifier = rawSpec === undefined || rawSpec.trim() === '' || rawSpec.trim() === '*' ? null : rawSpec.trim();
+  if (tool === 'network') {
+    if (effect === 'ask') throw new RuleSyntaxError(`"${text}": network rules are allow or deny (a sandboxed command cannot stop to ask per connection)`);
+    if (specifier !== null && !DOMAIN_PATTERN.test(specifier)) {
+      throw new RuleSyntaxError(`"${text}": network(...) takes a domain such as example.com or *.example.com, or an IP address`);
+    }
+  }
   return { effect: effect as Effect, tool: tool!, specifier, source, text: `${effect} ${tool}${specifier ? `(${specifier})` : ''}` };
 }
 

@@ -1,9 +1,10 @@
 /**
  * The OS sandbox around `run_command`, built on bubblewrap (`bwrap`) directly.
  *
- * Why not `@anthropic-ai/sandbox-runtime`: it needs Node >= 22 and we run Node 20. It adds a seccomp
- * filter and a domain-allowlisting proxy on top of the same bubblewrap shape; we have neither, so the
- * network is all or nothing here.
+ * Why not `@anthropic-ai/sandbox-runtime`: it needs Node >= 22 and we run Node 20. We build the same
+ * design: the sandbox never joins the host's network namespace; when the policy grants network,
+ * traffic leaves only through a host-side proxy (network-proxy.ts) reached through a unix socket
+ * bound into the sandbox, which socat bridges to 127.0.0.1:3128 inside. There is no seccomp filter.
  *
  * Shape of the sandbox (bwrap applies mount options in order, so the order below matters):
  *   1. the host root read-only, a fresh /dev and /proc, a private tmpfs /tmp;
@@ -14,17 +15,21 @@
  *      `node`, `npm` and friends keep working;
  *   4. the extra read-only and writable dirs, then the workspace read-write, shallowest first so a
  *      read-only dir inside the workspace stays read-only;
- *   5. well-known secrets (~/.ssh, ~/.aws, shell history, ...) that a step-3/4 bind re-exposed are
- *      masked again, and the step-2 masks are made read-only (a write there fails instead of
- *      silently vanishing with the tmpfs);
- *   6. every namespace unshared (the network too unless the policy allows it), all capabilities
- *      dropped (we may run as root), a new session (no TIOCSTI into our terminal), killed when its
- *      parent dies, and an environment of exactly the allow-listed variables, with HOME=/tmp/home.
+ *   5. the workspace's protected paths (protected-paths.ts): git hooks and config and `.agent/`
+ *      read-only, `.env` files masked, their ancestors pinned so they cannot be renamed away;
+ *   6. well-known secrets (~/.ssh, ~/.aws, shell history, ...) that a step-3/4 bind re-exposed are
+ *      masked again, as are the agent's own state (AGENT_HOME, the approver key) wherever they are;
+ *      the step-2 masks are made read-only (a write there fails instead of vanishing with the tmpfs);
+ *   7. every namespace unshared, the network always (only a loopback exists inside), nested user
+ *      namespaces disabled (so mounts cannot be undone), all capabilities dropped (we may run as
+ *      root), a new session (no TIOCSTI into our terminal), killed when its parent dies, and an
+ *      environment of exactly the allow-listed variables, with HOME=/tmp/home.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ProtectedPaths } from './protected-paths';
 
 export interface SandboxPolicy {
   /** Real path; the only writable place besides a private /tmp. */
@@ -33,8 +38,12 @@ export interface SandboxPolicy {
   extraReadOnly?: string[];
   /** Extra writable dirs (missing ones are skipped). */
   extraWritable?: string[];
-  /** false → a private network namespace with only loopback inside. */
-  allowNetwork: boolean;
+  /** Paths hidden entirely wherever they are (the agent's own state, the approver key). */
+  hidden?: string[];
+  /** What to protect inside the workspace (findProtectedPaths); null protects nothing there. */
+  protect?: ProtectedPaths | null;
+  /** null: no way out at all. Otherwise the host path of the proxy socket all traffic must use. */
+  network: { proxySocket: string } | null;
 }
 
 export interface SandboxInfo {
@@ -42,6 +51,10 @@ export interface SandboxInfo {
   kind: 'bubblewrap' | 'none';
   path: string | null;
   reason: string;
+  /** Whether this bwrap can forbid user namespaces inside the sandbox (bubblewrap >= 0.8 with user namespaces). */
+  nestedUserNamespacesDisabled?: boolean;
+  /** socat, which bridges the network proxy into the sandbox; without it a network grant cannot be served. */
+  socat?: string | null;
 }
 
 /** Thrown when a sandboxed run is requested but no sandbox works here; never falls back to running unsandboxed. */
@@ -49,6 +62,9 @@ export class SandboxUnavailableError extends Error {}
 
 /** HOME inside the sandbox: on the private /tmp, so tools that write caches (npm, git) still work. */
 export const SANDBOX_HOME = '/tmp/home';
+/** Where the proxy's unix socket appears inside the sandbox, and the loopback port socat serves it on. */
+export const SANDBOX_PROXY_SOCKET = '/tmp/.agent-proxy.sock';
+export const SANDBOX_PROXY_PORT = 3128;
 
 /** Relative to each home: credentials, keys and histories that must stay hidden even when a bind re-exposes their parent. */
 const HOME_SECRETS = [
@@ -65,6 +81,8 @@ const HOST_SECRET_FILES = ['/etc/shadow', '/etc/shadow-', '/etc/gshadow', '/etc/
 /** Options every sandbox gets; also what detectSandbox() probes, so "available" means this exact shape works. */
 const BASE_ARGS = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
 const ISOLATION_ARGS = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL'];
+/** No user namespaces inside: one would let the command unmount what hides or protects a path. */
+const NO_NESTED_USERNS = ['--unshare-user', '--disable-userns'];
 
 let detection: Promise<SandboxInfo> | undefined;
 
@@ -82,13 +100,18 @@ async function probe(): Promise<SandboxInfo> {
   if (!bwrap) {
     return { available: false, kind: 'none', path: null, reason: 'bwrap not found on PATH (install it: apt-get install bubblewrap)' };
   }
-  return await new Promise<SandboxInfo>((resolve) => {
-    execFile(bwrap, [...BASE_ARGS, ...ISOLATION_ARGS, '--', 'true'], { timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (err, _stdout, stderr) => {
-      if (!err) return resolve({ available: true, kind: 'bubblewrap', path: bwrap, reason: `${bwrap} works (user namespaces available)` });
-      const why = String(stderr).trim() || err.message;
-      resolve({ available: false, kind: 'none', path: bwrap, reason: `${bwrap} cannot create a sandbox here: ${why}` });
+  const socat = findOnPath('socat', process.env.PATH) ?? (existsSync('/usr/bin/socat') ? '/usr/bin/socat' : null);
+  const tryArgs = (extra: string[]) =>
+    new Promise<string | null>((resolve) => {
+      execFile(bwrap, [...BASE_ARGS, ...ISOLATION_ARGS, ...extra, '--', 'true'], { timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (err, _stdout, stderr) => {
+        resolve(err ? String(stderr).trim() || err.message : null);
+      });
     });
-  });
+  const strict = await tryArgs(NO_NESTED_USERNS);
+  if (strict === null) return { available: true, kind: 'bubblewrap', path: bwrap, reason: `${bwrap} works (user namespaces available, nested ones disabled)`, nestedUserNamespacesDisabled: true, socat };
+  const plain = await tryArgs([]);
+  if (plain === null) return { available: true, kind: 'bubblewrap', path: bwrap, reason: `${bwrap} works (nested user namespaces cannot be disabled here: ${strict})`, nestedUserNamespacesDisabled: false, socat };
+  return { available: false, kind: 'none', path: bwrap, reason: `${bwrap} cannot create a sandbox here: ${plain}`, socat };
 }
 
 function findOnPath(name: string, searchPath: string | undefined): string | null {
@@ -109,7 +132,7 @@ function findOnPath(name: string, searchPath: string | undefined): string | null
  * complete environment inside (HOME and TMPDIR are overridden). Throws when the workspace is not an
  * existing directory or is `/` (a writable root is no sandbox).
  */
-export function bubblewrapArgs(policy: SandboxPolicy, env: Record<string, string>): string[] {
+export function bubblewrapArgs(policy: SandboxPolicy, env: Record<string, string>, options: { noNestedUserNamespaces?: boolean } = {}): string[] {
   if (!path.isAbsolute(policy.workspace)) throw new Error(`sandbox workspace must be an absolute path, got ${policy.workspace}`);
   const workspace = realpathSync(policy.workspace);
   if (!statSync(workspace).isDirectory()) throw new Error(`sandbox workspace ${workspace} is not a directory`);
@@ -139,25 +162,69 @@ export function bubblewrapArgs(policy: SandboxPolicy, env: Record<string, string
   binds.sort((a, b) => depth(a.dest) - depth(b.dest));
   for (const bind of binds) args.push(bind.writable ? '--bind' : '--ro-bind-try', bind.src, bind.dest);
 
-  // 5. Secrets a bind re-exposed: mask again, unless the secret dir holds a bind itself (say, a
-  // workspace under ~/.config), which masking would hide.
-  for (const secret of secrets) {
-    const exposed = binds.some((b) => isInside(b.dest, secret) && b.dest !== secret);
+  // 5. Protected paths inside the workspace: pins first (shallowest first), then what they guard.
+  const protect = policy.protect;
+  if (protect) {
+    for (const dir of protect.pinned) if (isInside(workspace, dir)) args.push('--bind', dir, dir);
+    for (const p of protect.readOnly) {
+      if (!isInside(workspace, p)) continue;
+      // A missing hooks dir becomes an empty read-only one, so nothing can be planted there either.
+      if (existsSync(p)) args.push('--ro-bind', p, p);
+      else args.push('--tmpfs', p, '--remount-ro', p);
+    }
+    for (const f of protect.masked) if (isInside(workspace, f) && existsSync(f)) args.push('--ro-bind', '/dev/null', f);
+  }
+
+  // 6. Secrets a bind re-exposed, and the agent's own state wherever it is visible: mask again,
+  // unless the path holds a bind itself (say, a workspace under ~/.config), which masking would hide.
+  const visible = (p: string) => !maskedDirs.some((m) => isInside(m, p)) || binds.some((b) => isInside(b.dest, p) && b.dest !== p);
+  const masked: string[] = [];
+  // Shallowest first: a path inside one already masked here is hidden with it (and bwrap could not mount inside a read-only mask).
+  for (const secret of unique([...secrets, ...existingReal(policy.hidden, true)]).sort((a, b) => depth(a) - depth(b))) {
     const holdsBind = binds.some((b) => isInside(secret, b.dest));
-    if (!exposed || holdsBind) continue;
+    if (!visible(secret) || holdsBind || masked.some((m) => isInside(m, secret))) continue;
+    masked.push(secret);
     if (isDir(secret)) args.push('--tmpfs', secret, '--remount-ro', secret);
     else args.push('--ro-bind', '/dev/null', secret);
   }
   // Not when a bind sits on (or above) the masked dir: remount-ro would hit the bind (workspace = ~).
   for (const dir of maskedDirs) if (!binds.some((b) => isInside(b.dest, dir))) args.push('--remount-ro', dir);
 
-  // 6. Isolation, process lifetime and environment.
+  // 7. Isolation, process lifetime, the proxy socket and the environment.
   args.push('--dir', SANDBOX_HOME, '--chdir', workspace, ...ISOLATION_ARGS);
-  if (policy.allowNetwork) args.push('--share-net');
+  if (options.noNestedUserNamespaces) args.push(...NO_NESTED_USERNS);
+  const inside: Record<string, string> = { ...env, HOME: SANDBOX_HOME, TMPDIR: '/tmp' };
+  if (policy.network) {
+    args.push('--bind', policy.network.proxySocket, SANDBOX_PROXY_SOCKET);
+    Object.assign(inside, proxyEnvironment());
+  }
   args.push('--clearenv');
-  const inside = { ...env, HOME: SANDBOX_HOME, TMPDIR: '/tmp' };
   for (const [key, value] of Object.entries(inside)) args.push('--setenv', key, value);
   return args;
+}
+
+/** The variables HTTP clients (curl, npm, pip, git, go, cargo) read to find a proxy; nothing bypasses it. */
+function proxyEnvironment(): Record<string, string> {
+  const url = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
+  const env: Record<string, string> = { NO_PROXY: '', no_proxy: '' };
+  for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'npm_config_proxy', 'npm_config_https_proxy']) env[name] = url;
+  return env;
+}
+
+/**
+ * The program bwrap runs: the command itself, or, with a network grant, a bash that first starts
+ * socat (sandbox loopback :3128 → the proxy socket), waits until it listens, and then execs the
+ * command. socat dies with the sandbox's PID namespace when the command ends.
+ */
+export function sandboxEntry(command: string, network: boolean, socat: string | null | undefined): string[] {
+  if (!network) return ['/bin/bash', '-c', command];
+  if (!socat) throw new SandboxUnavailableError('the command may use the network, but socat (which bridges the sandbox to its network proxy) is not installed: apt-get install socat');
+  const bridge = [
+    `${socat} TCP-LISTEN:${SANDBOX_PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_PROXY_SOCKET} </dev/null >/dev/null 2>&1 &`,
+    `for _ in $(seq 1 400); do (: </dev/tcp/127.0.0.1/${SANDBOX_PROXY_PORT}) 2>/dev/null && break; sleep 0.005; done`,
+    'exec /bin/bash -c "$1"',
+  ].join('\n');
+  return ['/bin/bash', '-c', bridge, 'agent-sandbox', command];
 }
 
 /** Home roots to mask (the user's, /root, /home) and every individual home, for secrets and PATH anchors. */
@@ -218,8 +285,11 @@ function hostSecretFiles(): string[] {
   return unique(files.map(realOrNull).filter((f): f is string => f !== null && !isDir(f)));
 }
 
-function existingReal(dirs: string[] | undefined): string[] {
-  return (dirs ?? []).filter((d) => path.isAbsolute(d) && existsSync(d)).map((d) => realpathSync(d)).filter((d) => d !== '/');
+function existingReal(dirs: string[] | undefined, filesToo = false): string[] {
+  return (dirs ?? [])
+    .filter((d) => path.isAbsolute(d) && existsSync(d))
+    .map((d) => realpathSync(d))
+    .filter((d) => d !== '/' && (filesToo || isDir(d)));
 }
 
 function isInside(root: string, candidate: string): boolean {

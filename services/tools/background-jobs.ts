@@ -11,8 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import type { SandboxPolicy } from '../sandbox/bubblewrap';
-import { killProcessGroup, prepareCommand, type CommandLine } from './run-command';
+import { killProcessGroup, prepareCommand, type CommandLine, type SandboxRequest } from './run-command';
 import { ToolInputError } from './workspace';
 
 /** Output kept per job; older output is dropped first (for a server, the latest lines matter). */
@@ -65,14 +64,15 @@ export class BackgroundJobs {
   }
 
   /** Starts a job and returns what the model is told. Throws ToolInputError when the task has too many jobs running. */
-  async start(jobId: string, taskId: string, workspace: string, input: CommandLine, sandbox?: SandboxPolicy): Promise<string> {
+  async start(jobId: string, taskId: string, workspace: string, input: CommandLine, sandbox?: SandboxRequest): Promise<string> {
     const existing = this.jobs.get(jobId);
     if (existing) return this.describeStart(existing);
     const running = [...this.jobs.values()].filter((j) => j.taskId === taskId && !j.end).length;
     if (running >= MAX_RUNNING_JOBS_PER_TASK) {
       throw new ToolInputError(`this task already has ${running} background jobs running; stop one with command_status (stop: true) first`);
     }
-    const { file, args, cwd, env } = await prepareCommand(workspace, input.command, sandbox);
+    const prepared = await prepareCommand(workspace, input.command, sandbox);
+    const { file, args, cwd, env } = prepared;
     const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let markEnded!: () => void;
     const job: Job = {
@@ -96,11 +96,17 @@ export class BackgroundJobs {
     const collect = (chunk: Buffer) => this.append(job, chunk);
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
+    let finishing = false;
     const finish = (exitCode: number | null, signal: string | null) => {
-      if (job.end) return;
+      if (finishing) return;
+      finishing = true;
       clearTimeout(job.deadline);
-      job.end = { exitCode, signal, reason: job.stopRequested ?? 'exited', at: Date.now() };
-      markEnded();
+      // The job's network proxy closes with it; what it reached is the last line of its output.
+      void prepared.release().then((network) => {
+        if (network) this.append(job, Buffer.from(`${network}\n`));
+        job.end = { exitCode, signal, reason: job.stopRequested ?? 'exited', at: Date.now() };
+        markEnded();
+      });
     };
     child.on('error', (err) => {
       this.append(job, Buffer.from(`[could not start: ${err.message}]\n`));

@@ -1,13 +1,32 @@
 /**
  * Runs a shell command in its own process group with a minimal environment, a timeout and an
  * output cap. The whole group is killed on timeout or cancellation, so no orphan keeps writing.
- * With a `sandbox` policy the command runs inside bubblewrap (services/sandbox/bubblewrap.ts).
+ * With a `sandbox` request the command runs inside bubblewrap (services/sandbox/bubblewrap.ts): the
+ * workspace's protected paths are found fresh, and a network grant starts a proxy for this command
+ * alone (services/sandbox/network-proxy.ts), closed when the command ends.
  */
 import { spawn } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
-import { bubblewrapArgs, detectSandbox, SandboxUnavailableError, type SandboxPolicy } from '../sandbox/bubblewrap';
+import { bubblewrapArgs, detectSandbox, sandboxEntry, SandboxUnavailableError } from '../sandbox/bubblewrap';
+import { startNetworkProxy, type NetworkGrant, type NetworkProxy } from '../sandbox/network-proxy';
+import { findProtectedPaths } from '../sandbox/protected-paths';
 import { allowListedEnv } from './redact';
 import { workspaceRoot } from './workspace';
+
+/** How one command is sandboxed: the policy's part (network) and the worker's (what is never reachable). */
+export interface SandboxRequest {
+  /** The command's workspace (its real path is used). */
+  workspace: string;
+  /** null: no network at all; otherwise only these domains, through the proxy. */
+  network: NetworkGrant | null;
+  /** Paths hidden inside the sandbox wherever they are (AGENT_HOME, the approver key). */
+  hidden?: string[];
+  /** `host[:port]` the proxy refuses whatever the grant says (Temporal, the database, the approvals server). */
+  refuse?: string[];
+  /** Extra dirs (tests, special setups). */
+  extraReadOnly?: string[];
+  extraWritable?: string[];
+}
 
 const OUTPUT_CAP_BYTES = 4 * 1024 * 1024;
 
@@ -17,16 +36,18 @@ export interface CommandResult {
   timedOut: boolean;
   stdout: string;
   stderr: string;
+  /** What the command reached through the sandbox's proxy and what was refused; absent without network use. */
+  network?: string;
 }
 
 export interface RunCommandOptions {
   signal?: AbortSignal;
   onOutput?: () => void;
   /**
-   * Run inside bubblewrap under this policy; its workspace must be the command's workspace. Throws
+   * Run inside bubblewrap; its workspace must be the command's workspace. Throws
    * SandboxUnavailableError (never runs unsandboxed) when no sandbox works on this host.
    */
-  sandbox?: SandboxPolicy;
+  sandbox?: SandboxRequest;
 }
 
 export interface CommandLine {
@@ -39,21 +60,58 @@ export interface PreparedCommand {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /**
+   * Call once the process has ended: closes the command's network proxy. Returns one line saying
+   * what the command reached and what was refused, or null when it used no network.
+   */
+  release(): Promise<string | null>;
 }
 
 /** What to spawn for a command: bash, or bash inside bubblewrap. Throws ToolInputError for a bad workspace. */
-export async function prepareCommand(workspace: string, command: string, sandboxPolicy?: SandboxPolicy): Promise<PreparedCommand> {
+export async function prepareCommand(workspace: string, command: string, request?: SandboxRequest): Promise<PreparedCommand> {
   const cwd = await workspaceRoot(workspace);
   // Only variables a build or test needs; secrets (API keys, tokens, DATABASE_URL) never reach a command.
   const env = allowListedEnv(process.env);
-  if (!sandboxPolicy) return { file: '/bin/bash', args: ['-c', command], cwd, env };
+  if (!request) return { file: '/bin/bash', args: ['-c', command], cwd, env, release: async () => null };
   const sandbox = await detectSandbox();
   if (!sandbox.available || !sandbox.path) throw new SandboxUnavailableError(`run_command needs a sandbox, but none is available: ${sandbox.reason}`);
-  const sandboxRoot = await realpath(sandboxPolicy.workspace).catch(() => sandboxPolicy.workspace);
-  if (sandboxRoot !== cwd) throw new Error(`sandbox workspace ${sandboxPolicy.workspace} is not the command's workspace ${cwd}`);
+  const sandboxRoot = await realpath(request.workspace).catch(() => request.workspace);
+  if (sandboxRoot !== cwd) throw new Error(`sandbox workspace ${request.workspace} is not the command's workspace ${cwd}`);
+  const entry = sandboxEntry(command, request.network !== null, sandbox.socat);
+  const protect = await findProtectedPaths(cwd);
+  let proxy: NetworkProxy | null = null;
+  if (request.network) proxy = await startNetworkProxy({ ...request.network, refuse: request.refuse ?? [] });
+  let args: string[];
+  try {
+    args = bubblewrapArgs(
+      {
+        workspace: cwd,
+        extraReadOnly: request.extraReadOnly,
+        extraWritable: request.extraWritable,
+        hidden: request.hidden,
+        protect,
+        network: proxy ? { proxySocket: proxy.socketPath } : null,
+      },
+      env,
+      { noNestedUserNamespaces: sandbox.nestedUserNamespacesDisabled === true },
+    );
+  } catch (err) {
+    await proxy?.close();
+    throw err;
+  }
   // bwrap leads the process group we kill; the sandboxed command is in its own session (--new-session)
   // but dies with bwrap (--die-with-parent), and with it the whole PID namespace, daemons included.
-  return { file: sandbox.path, args: [...bubblewrapArgs({ ...sandboxPolicy, workspace: cwd }, env), '--', '/bin/bash', '-c', command], cwd, env };
+  return {
+    file: sandbox.path,
+    args: [...args, '--', ...entry],
+    cwd,
+    env,
+    async release() {
+      if (!proxy) return null;
+      await proxy.close();
+      return proxy.summary();
+    },
+  };
 }
 
 /** Kills a detached child's whole process group; harmless when it is already gone. */
@@ -68,7 +126,17 @@ export function killProcessGroup(pid: number | undefined): void {
 
 /** Throws ToolInputError for a bad workspace; a failing command is a result, not an error. */
 export async function runCommand(workspace: string, input: CommandLine, options: RunCommandOptions = {}): Promise<CommandResult> {
-  const { file, args, cwd, env } = await prepareCommand(workspace, input.command, options.sandbox);
+  const prepared = await prepareCommand(workspace, input.command, options.sandbox);
+  try {
+    const result = await spawnCommand(prepared, input, options);
+    const network = await prepared.release();
+    return network ? { ...result, network } : result;
+  } finally {
+    await prepared.release();
+  }
+}
+
+async function spawnCommand({ file, args, cwd, env }: PreparedCommand, input: CommandLine, options: RunCommandOptions): Promise<CommandResult> {
   // An abort listener added to an already-aborted signal never fires: check first (after the awaits above).
   if (options.signal?.aborted) throw new Error('run_command cancelled before it started');
   return await new Promise<CommandResult>((resolve, reject) => {
@@ -113,7 +181,7 @@ export function formatCommandResult(result: CommandResult, timeoutSeconds: numbe
     : result.exitCode !== null
       ? `exit code ${result.exitCode}`
       : `killed by ${result.signal}`;
-  return [status, result.stdout && `--- stdout ---\n${result.stdout}`, result.stderr && `--- stderr ---\n${result.stderr}`]
+  return [status, result.stdout && `--- stdout ---\n${result.stdout}`, result.stderr && `--- stderr ---\n${result.stderr}`, result.network]
     .filter(Boolean)
     .join('\n');
 }

@@ -10,6 +10,7 @@ import { canonicalJson } from '../../domain/canonical-json';
 import type { Mode, PolicyVerdict, RuleRecord } from '../../domain/policy';
 import { TOOL_SPECS, isToolName, type ToolName } from '../../domain/tool-catalog';
 import { decide } from '../policy/engine';
+import { hostsNamedIn, networkGrant } from '../policy/network-policy';
 import { parseRule } from '../policy/rules';
 import { analyzeShell } from '../policy/shell-analyzer';
 import { detectSandbox } from '../sandbox/bubblewrap';
@@ -62,6 +63,12 @@ async function grantRulesFor(tool: ToolName, input: Record<string, unknown>, roo
   return [];
 }
 
+/** The domains a network command's sandbox may reach: the network rules plus the hosts the command names. */
+async function commandNetwork(command: string, root: string, rules: RuleRecord[]) {
+  const analysis = await analyzeShell(command, { workspace: root, home: os.homedir() });
+  return networkGrant(rules, hostsNamedIn(analysis.parts.flatMap((p) => p.argv)));
+}
+
 /** Never throws for bad model input: an invalid call comes back as { kind: 'invalid' } for the model to see. */
 export async function gateToolCall(request: GateRequest): Promise<GateResult> {
   if (!isToolName(request.tool)) return { kind: 'invalid', message: `unknown tool "${request.tool}"` };
@@ -82,7 +89,13 @@ export async function gateToolCall(request: GateRequest): Promise<GateResult> {
   }
   const input = parsed.data as Record<string, unknown>;
   const sandbox = await detectSandbox();
-  const verdict = await decide(request.tool, input, { workspace: root, mode: request.mode, rules: request.rules, sandboxAvailable: sandbox.available });
+  const decided = await decide(request.tool, input, { workspace: root, mode: request.mode, rules: request.rules, sandboxAvailable: sandbox.available });
+  let verdict = decided;
+  if (decided.allowNetwork && request.tool === 'run_command') {
+    const network = await commandNetwork(String(input.command), root, request.rules);
+    const where = network.allow.length ? network.allow.join(', ') : 'no domain (no `allow network(...)` rule applies)';
+    verdict = { ...decided, network, reasons: [...decided.reasons, `network only through the sandbox proxy, to: ${where}; loopback, private addresses and the agent's own services are always refused`] };
+  }
   return {
     kind: 'decided',
     tool: request.tool,

@@ -7,6 +7,7 @@
  */
 import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
 import { detectSandbox } from '../sandbox/bubblewrap';
+import type { NetworkGrant } from '../sandbox/network-proxy';
 import type { StateStore } from '../state/state-store';
 import type { Redactor } from './redact';
 import { MemoryInputError } from '../memory/keys';
@@ -28,8 +29,8 @@ export interface ToolRunRequest {
   tool: ToolName;
   input: Record<string, unknown>;
   workspace: string;
-  /** run_command: let the sandbox reach the network (the policy judged the command to need it). */
-  allowNetwork?: boolean;
+  /** run_command: the domains the sandbox may reach through its proxy (the policy judged the command to need network); absent: none. */
+  network?: NetworkGrant | null;
   /** run_command: refuse to run without the OS sandbox (it was allowed without a human because it would be sandboxed). */
   requireSandbox?: boolean;
 }
@@ -73,6 +74,8 @@ export interface ToolRunnerOptions {
   memory?: () => Promise<MemoryService>;
   /** Overrides of the catalog's per-tool timeouts (tests use short ones). */
   timeoutSeconds?: Partial<Record<ToolName, number>>;
+  /** What every sandbox hides (the agent's own state) and what its network proxy always refuses (the orchestrator). */
+  sandbox?: { hidden: string[]; refuse: string[] };
 }
 
 export class ToolRunner {
@@ -178,7 +181,9 @@ export class ToolRunner {
         if (!sandbox.available && request.requireSandbox) {
           throw new ToolInputError(`not run: this worker has no OS sandbox (${sandbox.reason}), and the policy allowed the command only because it would be sandboxed`);
         }
-        const sandboxPolicy = sandbox.available ? { workspace: await workspaceRoot(workspace), allowNetwork: request.allowNetwork ?? false } : undefined;
+        const sandboxPolicy = sandbox.available
+          ? { workspace: await workspaceRoot(workspace), network: request.network ?? null, hidden: this.options.sandbox?.hidden, refuse: this.options.sandbox?.refuse }
+          : undefined;
         if (input.background) return await this.jobs.start(jobIdFor(request.effectKey), request.taskId, workspace, input, sandboxPolicy);
         // Liveness heartbeats come from the activity wrapper; output is only an extra sign of life.
         const result = await runCommand(workspace, input, { signal: context.signal, onOutput: context.heartbeat, sandbox: sandboxPolicy });

@@ -53,18 +53,18 @@ async function recordTask() {
   const result = await h.client.result(taskId);
   expect(result.status).toBe('completed');
   expect(result.approvals.map((a) => a.outcome)).toEqual(['approved', 'denied', 'approved']);
-  return await h.client.handle(taskId).fetchHistory();
+  return { taskId, history: await h.client.handle(taskId).fetchHistory() };
 }
 
 /** Runs a team through a child approval, a rejected step and a re-plan; returns the parent's and one worker's history. */
 async function recordTeam() {
   const taskId = await h.client.start({ prompt: 'replay-team', workspace: await makeWorkspace() }, { team: {} });
+  const decided = new Set<string>();
   for (let i = 0; i < 2; i++) {
-    const [request] = await waitFor(async () => {
-      const view = await h.client.status(taskId);
-      return view.pendingApprovals.length ? view.pendingApprovals : null;
-    }, 'team approval');
-    await h.client.decide(taskId, request!.requestId, { approve: true, decidedBy: 'replay', channel: 'cli' });
+    // The parent learns of its children's decisions by signal, so a request just decided may still show for a moment.
+    const request = await waitFor(async () => (await h.client.status(taskId)).pendingApprovals.find((r) => !decided.has(r.requestId)), 'team approval');
+    decided.add(request.requestId);
+    await h.client.decide(taskId, request.requestId, { approve: true, decidedBy: 'replay', channel: 'cli' });
   }
   const result = await h.client.result(taskId);
   expect(result.status).toBe('completed');
@@ -85,9 +85,10 @@ describe('replay', () => {
   });
 
   it('a freshly recorded history replays against the current code', async () => {
-    const history = await recordTask();
-    if (process.env.RECORD_HISTORY === '1') await writeFile(path.join(FIXTURES, 'agent-task-approvals.binpb'), History.encode(history).finish());
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history);
+    const { taskId, history } = await recordTask();
+    // Decisions are signed over the workflow id, so a history replays under its own id (as Temporal always replays it).
+    if (process.env.RECORD_HISTORY === '1') await writeFile(path.join(FIXTURES, `agent-task-approvals@${taskId}.binpb`), History.encode(history).finish());
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, taskId);
   });
 
   it('committed histories from earlier versions still replay', async () => {

@@ -25,6 +25,10 @@ export async function testEnv(fakeLlmUrl: string | null, extra: Record<string, s
     AGENT_DEV_SERVER: 'never',
     AGENT_TASK_QUEUE: `test-${randomUUID().slice(0, 8)}`,
     AGENT_HOME: home,
+    // The approver key and trusted policies of this test's "user", apart from every other test's.
+    AGENT_USER_DIR: path.join(home, 'user'),
+    // CLI workers load the bundle global setup built instead of bundling the workflow code again (seconds each).
+    AGENT_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
     ANTHROPIC_API_KEY: 'test-key',
     ...(fakeLlmUrl ? { ANTHROPIC_BASE_URL: fakeLlmUrl } : {}),
     ...extra,

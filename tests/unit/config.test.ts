@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseDuration } from '../../services/config';
@@ -40,11 +41,14 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       temporal: { address: 'localhost:7233', namespace: 'default', taskQueue: 'agent-tasks', devServer: 'auto', uiPort: 8233, cliPath: undefined },
       home: path.resolve('/srv/project', '.agent'),
+      // Outside the workspace and AGENT_HOME: the approver key and trusted policies no sandbox may touch.
+      userDir: path.join(os.homedir(), '.config', 'durable-agent'),
+      approverKeys: [],
       llm: { apiKey: undefined, baseURL: undefined, model: 'claude-sonnet-5-5', maxTokens: 8_192 },
       databaseUrl: undefined,
       approvalTimeoutMs: 30 * 60_000,
       inlineOutputLimit: 64 * 1024,
-      worker: { maxConcurrentActivities: 50, maxConcurrentWorkflowTasks: 50, maxCachedWorkflows: 1_000 },
+      worker: { maxConcurrentActivities: 50, maxConcurrentWorkflowTasks: 50, maxCachedWorkflows: 1_000, workflowBundle: undefined },
       environment: {},
       memory: {
         enabled: true,
@@ -57,6 +61,18 @@ describe('loadConfig', () => {
       // Chat approvals are off until configured: no Slack, no webhook, nobody allowed to decide from chat.
       approvals: { slack: { dmOwner: false }, webhook: { keyId: 'agent', inboundKeys: {} }, approvers: [], server: { host: '127.0.0.1', port: 3100 } },
     });
+  });
+
+  it('reads the user directory and extra approver keys, naming the bad entry', () => {
+    const key = 'ab'.repeat(32);
+    const config = load({ HOME: '/home/alice', AGENT_APPROVER_KEYS: `chat receiver=${key}, ops=${'CD'.repeat(32)}` });
+    expect(config.userDir).toBe('/home/alice/.config/durable-agent');
+    expect(config.approverKeys).toEqual([
+      { id: key.slice(0, 16), publicKey: key, label: 'chat receiver' },
+      { id: 'cd'.repeat(8), publicKey: 'cd'.repeat(32), label: 'ops' },
+    ]);
+    expect(load({ AGENT_USER_DIR: 'keys' }).userDir).toBe(path.resolve('/srv/project', 'keys'));
+    expect(() => load({ AGENT_APPROVER_KEYS: `ok=${key},broken=1234` })).toThrow(/AGENT_APPROVER_KEYS: each entry must be <label>=<ed25519 public key as 64 hex digits> \(entry 2 is not/);
   });
 
   it('reads and coerces set variables', () => {

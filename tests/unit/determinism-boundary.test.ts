@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../services/temporal-dev-server';
 import { WORKFLOWS_PATH } from '../../workers/worker';
 
-const SANDBOX_PACKAGES = new Set(['zod', '@temporalio/workflow', '@temporalio/common']);
+// @noble/curves: pure-JS ed25519 verification of approver signatures in the update validator (no Node APIs, no randomness).
+const SANDBOX_PACKAGES = new Set(['zod', '@temporalio/workflow', '@temporalio/common', '@noble/curves/ed25519.js']);
 
 async function sources(dir: string): Promise<string[]> {
   const entries = await readdir(path.join(PROJECT_ROOT, dir), { withFileTypes: true });

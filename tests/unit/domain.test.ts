@@ -82,6 +82,7 @@ describe('TaskInputSchema', () => {
       submittedBy: 'cli',
       mode: 'default',
       rules: [],
+      approverKeys: [],
     });
   });
 

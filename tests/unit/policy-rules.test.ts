@@ -48,7 +48,7 @@ describe('policy sources', () => {
   it('loads builtin, user, workspace-scoped "always" and workspace rules in order, and add/remove round-trip', async () => {
     const home = await mkdtemp(path.join(os.tmpdir(), 'policy-home-'));
     const ws = await mkdtemp(path.join(os.tmpdir(), 'policy-ws-'));
-    const sources = new PolicySources(home);
+    const sources = new PolicySources(home, path.join(home, 'user'));
     await mkdir(path.join(ws, '.agent'));
     await writeFile(path.join(ws, '.agent', 'policy.json'), JSON.stringify({ rules: ['deny read_file(./secrets/**)'] }));
     await sources.add(['allow run_command(make *)']);
@@ -68,11 +68,39 @@ describe('policy sources', () => {
     expect(JSON.parse(await readFile(sources.userFile, 'utf8'))).toEqual({ rules: ['allow run_command(make *)'], workspaces: { [ws]: [] } });
   });
 
+  it("a workspace policy narrows at once but widens only once trusted, and a changed file needs trust again", async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'policy-home-'));
+    const ws = await mkdtemp(path.join(os.tmpdir(), 'policy-ws-'));
+    const sources = new PolicySources(home, path.join(home, 'user'));
+    await mkdir(path.join(ws, '.agent'));
+    const file = path.join(ws, '.agent', 'policy.json');
+    await writeFile(file, JSON.stringify({ rules: ['allow *', 'deny run_command(rm *)', 'ask write_file(src/**)'] }));
+    const before = await sources.snapshot(ws);
+    expect(before.rules.filter((r) => r.source === 'workspace').map((r) => r.text)).toEqual(['deny run_command(rm *)', 'ask write_file(src/**)']);
+    expect(before.ignored.map((r) => r.text)).toEqual(['allow *']);
+    expect(before.notices).toEqual([expect.stringMatching(/policy\.json is not trusted, so its 1 allow rule \(`allow \*`\) was ignored; its deny and ask rules apply\. Review the file, then run `agent trust .*` to use them\./)]);
+    expect(await sources.trustState(ws)).toMatchObject({ exists: true, trusted: false });
+
+    await sources.trust(ws);
+    const after = await sources.snapshot(ws);
+    expect(after.rules.filter((r) => r.source === 'workspace').map((r) => r.text)).toEqual(['allow *', 'deny run_command(rm *)', 'ask write_file(src/**)']);
+    expect(after.notices).toEqual([]);
+    // The trust record lives in the user directory, not in the workspace or AGENT_HOME.
+    expect(JSON.parse(await readFile(sources.trustFile, 'utf8')).workspaces[ws].sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    await writeFile(file, JSON.stringify({ rules: ['allow *'] }));
+    expect((await sources.snapshot(ws)).ignored.map((r) => r.text)).toEqual(['allow *']);
+    await sources.trust(ws);
+    expect(await sources.untrust(ws)).toBe(true);
+    expect((await sources.snapshot(ws)).ignored).toHaveLength(1);
+    await expect(sources.trust(home)).rejects.toThrow(/does not exist; there is nothing to trust/);
+  });
+
   it('a broken policy file fails closed with the file name', async () => {
     const home = await mkdtemp(path.join(os.tmpdir(), 'policy-home-'));
     await writeFile(path.join(home, 'user-policy.json'), '{ not json');
-    await expect(new PolicySources(home).load(home)).rejects.toThrow(PolicyFileError);
+    await expect(new PolicySources(home, path.join(home, 'user')).load(home)).rejects.toThrow(PolicyFileError);
     await writeFile(path.join(home, 'user-policy.json'), JSON.stringify({ rules: ['allow everything'] }));
-    await expect(new PolicySources(home).load(home)).rejects.toThrow(/user-policy.json: unknown tool "everything"/);
+    await expect(new PolicySources(home, path.join(home, 'user')).load(home)).rejects.toThrow(/user-policy.json: unknown tool "everything"/);
   });
 });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bubblewrapArgs, detectSandbox, SANDBOX_HOME, type SandboxPolicy } from '../../services/sandbox/bubblewrap';
-import { runCommand } from '../../services/tools/run-command';
+import { runCommand, type SandboxRequest } from '../../services/tools/run-command';
 
 const tag = () => randomBytes(6).toString('hex');
 const realHome = os.homedir();
@@ -50,12 +50,12 @@ async function exists(p: string): Promise<boolean> {
 }
 
 function policy(extra: Partial<SandboxPolicy> = {}): SandboxPolicy {
-  return { workspace: ws, allowNetwork: false, ...extra };
+  return { workspace: ws, network: null, ...extra };
 }
 
-function sandboxed(command: string, options: { timeoutSeconds?: number; policy?: Partial<SandboxPolicy>; signal?: AbortSignal; workspace?: string } = {}) {
+function sandboxed(command: string, options: { timeoutSeconds?: number; policy?: Partial<SandboxRequest>; signal?: AbortSignal; workspace?: string } = {}) {
   const workspace = options.workspace ?? ws;
-  return runCommand(workspace, { command, timeoutSeconds: options.timeoutSeconds ?? 20 }, { sandbox: { ...policy(options.policy), workspace }, signal: options.signal });
+  return runCommand(workspace, { command, timeoutSeconds: options.timeoutSeconds ?? 20 }, { sandbox: { network: null, ...options.policy, workspace }, signal: options.signal });
 }
 
 /** Host pids of running (not zombie) processes whose argv[0] starts with `marker` (set with `exec -a`). */
@@ -215,9 +215,9 @@ describe('network', () => {
   beforeAll(async () => {
     server = net.createServer((socket) => {
       connections++;
-      socket.end('hi\n');
+      socket.end('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nhi\n');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
     port = (server.address() as net.AddressInfo).port;
   });
 
@@ -225,9 +225,10 @@ describe('network', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const connect = () => `exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected && head -1 <&3`;
+  const connect = (host = '127.0.0.1') => `exec 3<>/dev/tcp/${host}/${port} && echo connected && head -1 <&3`;
+  const grant = (allow: string[] = [], deny: string[] = []) => ({ network: { allow, deny }, refuse: [`localhost:${port}`] });
 
-  it('blocks connections to the host without allowNetwork (only the sandbox loopback exists)', async () => {
+  it('blocks connections to the host without a network grant (only the sandbox loopback exists)', async () => {
     const before = connections;
     const result = await sandboxed(connect());
     expect(result.exitCode).not.toBe(0);
@@ -238,11 +239,152 @@ describe('network', () => {
     expect(links.stdout.match(/^\s*[\w.-]+:/gm)?.map((l) => l.trim())).toEqual(['lo:']);
   });
 
-  it('allows the connection with allowNetwork', async () => {
+  it('with a network grant, still never joins the host network: loopback and the host\'s own addresses stay unreachable, directly and through the proxy', async () => {
     const before = connections;
-    const result = await sandboxed(connect(), { policy: { allowNetwork: true } });
-    expect(result).toMatchObject({ exitCode: 0, stdout: 'connected\nhi\n' });
-    expect(connections).toBe(before + 1);
+    const ownAddress = Object.values(os.networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+    const targets = ['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', '127.1', ...(ownAddress ? [ownAddress] : [])];
+    const script = [
+      connect(),
+      'cat /proc/net/dev | grep -c :',
+      ...targets.map((t) => `curl -s -m 5 -o /dev/null -w '%{http_code} ' http://${t}:${port}/`),
+      ...targets.map((t) => `curl -s -m 5 -o /dev/null -w '%{http_code} ' https://${t}:${port}/ || echo -n 'tls-refused '`),
+    ].join('; ');
+    // Even a rule allowing every host cannot open loopback or this machine.
+    const result = await sandboxed(script, { policy: grant(['*', '127.0.0.1', 'localhost', ...(ownAddress ? [ownAddress] : [])]) });
+    expect(result.stdout).not.toContain('connected');
+    expect(result.stdout).toMatch(/^1\n/); // only lo inside
+    expect(result.stdout).not.toMatch(/\b200\b/);
+    expect(result.stdout.match(/403/g)?.length).toBe(targets.length);
+    expect(result.stdout).not.toContain('hi');
+    expect(connections).toBe(before);
+    expect(result.network).toMatch(/refused 127\.0\.0\.1:\d+ ×\d+ \(127\.0\.0\.1 is a loopback address\)/);
+    if (ownAddress) expect(result.network).toContain(`${ownAddress} is an address of this machine`);
+  });
+
+  it('reaches only the allowed domains: others, denied ones and the agent\'s own services are refused by name', async () => {
+    const result = await sandboxed(
+      [
+        'curl -s -m 5 -w " %{http_code}" https://example.invalid/ || true',
+        'curl -s -m 5 -w " %{http_code}" https://denied.example.com/ || true',
+        'curl -s -m 5 -w " %{http_code}" http://localhost:7233/ || true',
+        // A tool that ignores the proxy variables has no route at all.
+        'env -u https_proxy -u HTTPS_PROXY -u ALL_PROXY -u all_proxy curl -s -m 5 https://example.com/ || echo no-route',
+      ].join('; echo; '),
+      { policy: { network: { allow: ['*.example.com'], deny: ['denied.example.com'] }, refuse: ['localhost:7233'] } },
+    );
+    expect(result.stdout).toContain('no-route');
+    expect(result.stdout).not.toMatch(/\b200\b/);
+    expect(result.network).toMatch(/example\.invalid:443 \(example\.invalid is not an allowed domain/);
+    expect(result.network).toMatch(/denied\.example\.com:443 \(.*deny network\(denied\.example\.com\)/);
+    expect(result.network).toMatch(/localhost:7233 \(localhost is the machine itself/);
+  });
+
+  it('npm reaches the package registry through the proxy (when this machine reaches it at all)', async (ctx) => {
+    const reachable = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: 'registry.npmjs.org', port: 443, timeout: 5_000 });
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    });
+    // Only the positive path depends on the outside world; every refusal above is tested offline.
+    if (!reachable) return ctx.skip();
+    const result = await sandboxed('npm view is-number@7.0.0 version --fetch-retries=0', { policy: grant(['registry.npmjs.org']), timeoutSeconds: 60 });
+    expect(result.stdout.trim()).toBe('7.0.0');
+    expect(result.network).toMatch(/reached registry\.npmjs\.org:443/);
+  });
+});
+
+describe('protected paths inside the workspace (enforced by the kernel, whatever the spelling)', () => {
+  const HOOK = '#!/bin/sh\necho planted\n';
+  let gitConfig = '';
+
+  async function repo(): Promise<void> {
+    await new Promise<void>((resolve, reject) => spawn('git', ['init', '-q', ws]).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`git init: ${code}`)))));
+    for (const hook of await readdir(path.join(ws, '.git', 'hooks'))) await rm(path.join(ws, '.git', 'hooks', hook));
+    await writeFile(path.join(ws, '.git', 'hooks', 'pre-commit.sample'), 'sample\n');
+    gitConfig = await readFile(path.join(ws, '.git', 'config'), 'utf8');
+    await mkdir(path.join(ws, '.agent'));
+    await writeFile(path.join(ws, '.agent', 'policy.json'), '{"rules":[]}\n');
+    await writeFile(path.join(ws, '.env'), 'API_TOKEN=supersecret-env-value\n');
+    await mkdir(path.join(ws, 'services', 'api'), { recursive: true });
+    await writeFile(path.join(ws, 'services', 'api', '.env.local'), 'DB_PASSWORD=nested-secret-value\n');
+    await writeFile(path.join(ws, 'x'), HOOK);
+  }
+
+  it('glob, brace and computed spellings cannot write hooks, git config or the agent policy', async () => {
+    await repo();
+    const attacks = [
+      'cp x .g*/hooks/pre-commit',
+      'tee .gi?/hooks/post-checkout < x',
+      'echo "[core] fsmonitor = ./x" >> .gi[t]/config',
+      `printf '{"rules":["allow *"]}' > .agen?/policy.json`,
+      'cp x .{g,h}it/hooks/pre-push',
+      'cp x "$(echo .gi?)/hooks/pre-rebase"',
+      'd=.git; cp x $d/hooks/commit-msg',
+      'rm -f .git/hooks/pre-commit.sample',
+      'mv .git .git-old && mkdir -p .git/hooks && cp x .git/hooks/pre-commit',
+      'mv .agent .agent-old; mkdir .agent; echo "{}" > .agent/policy.json',
+      'rm -rf .git/hooks',
+    ];
+    for (const attack of attacks) {
+      const result = await sandboxed(attack);
+      expect(result.exitCode, attack).not.toBe(0);
+    }
+    expect((await readdir(path.join(ws, '.git', 'hooks'))).sort()).toEqual(['pre-commit.sample']);
+    expect(await readFile(path.join(ws, '.git', 'config'), 'utf8')).toBe(gitConfig);
+    expect(await readFile(path.join(ws, '.agent', 'policy.json'), 'utf8')).toBe('{"rules":[]}\n');
+    expect(await exists(path.join(ws, '.git-old'))).toBe(false);
+    expect(await exists(path.join(ws, '.agent-old'))).toBe(false);
+    // Ordinary git work in the repository still works.
+    const git = await sandboxed('echo a > a.txt && git add a.txt && git -c user.name=t -c user.email=t@t commit -qm a && git log --oneline | wc -l');
+    expect(git.stderr).toBe('');
+    expect(git.stdout.trim()).toBe('1');
+  });
+
+  it('glob reads of .env files return nothing from them, anywhere in the workspace', async () => {
+    await repo();
+    const reads = ['cat .e*', 'cat .[e]nv', 'head .en?', 'find . -name ".e*" -exec cat {} +', 'grep -r PASS .', 'grep -r TOKEN .', 'cat services/api/.env*', 'cp .env copy.txt; cat copy.txt', 'base64 .env'];
+    for (const read of reads) {
+      const result = await sandboxed(read);
+      expect(result.stdout + result.stderr, read).not.toMatch(/supersecret|nested-secret|c3VwZXJzZWNyZXQ/);
+    }
+    // The host files are untouched, and a write to them fails.
+    expect((await sandboxed('echo X= > .env')).exitCode).not.toBe(0);
+    expect(await readFile(path.join(ws, '.env'), 'utf8')).toContain('supersecret');
+  });
+
+  it('a git hooksPath inside the workspace is protected like .git/hooks', async () => {
+    await repo();
+    await mkdir(path.join(ws, '.husky', '_'), { recursive: true });
+    await writeFile(path.join(ws, '.git', 'config'), `${gitConfig}[core]\n\thooksPath = .husky/_\n`);
+    for (const attack of ['cp x .husky/_/pre-commit', 'mv .husky .h2 && mkdir -p .husky/_ && cp x .husky/_/pre-commit']) {
+      expect((await sandboxed(attack)).exitCode, attack).not.toBe(0);
+    }
+    expect(await readdir(path.join(ws, '.husky', '_'))).toEqual([]);
+  });
+
+  it('hides the agent\'s own state and the approver key, wherever they live', async () => {
+    const agentHome = path.join(base, 'agent-home');
+    const userDir = path.join(base, 'user-dir');
+    await mkdir(path.join(agentHome, 'nested'), { recursive: true });
+    await mkdir(userDir);
+    await writeFile(path.join(agentHome, 'temporal.db'), 'history');
+    await writeFile(path.join(userDir, 'approver-key.pem'), 'PRIVATE KEY');
+    const result = await sandboxed(`ls -A ${agentHome} ${userDir}; cat ${userDir}/approver-key.pem; echo x > ${agentHome}/planted`, { policy: { hidden: [agentHome, path.join(agentHome, 'nested'), userDir] } });
+    expect(result.exitCode).not.toBe(0); // the write into the masked AGENT_HOME fails
+    expect(result.stderr).not.toMatch(/bwrap/);
+    expect(result.stdout).not.toMatch(/temporal\.db|approver-key|PRIVATE KEY|nested/);
+    expect(await exists(path.join(agentHome, 'planted'))).toBe(false);
+  });
+
+  it('finds what to protect quickly', async () => {
+    await repo();
+    const { findProtectedPaths } = await import('../../services/sandbox/protected-paths');
+    const found = await findProtectedPaths(ws);
+    expect(found.readOnly).toEqual([path.join(ws, '.agent'), path.join(ws, '.git', 'config'), path.join(ws, '.git', 'hooks')]);
+    expect(found.masked).toEqual([path.join(ws, '.env'), path.join(ws, 'services', 'api', '.env.local')]);
+    expect(found.pinned).toEqual([path.join(ws, '.git')]);
+    expect(found.incomplete).toBeNull();
   });
 });
 
@@ -277,7 +419,7 @@ describe('process lifetime', () => {
       script,
       `import { runCommand } from ${JSON.stringify(runCommandUrl)};\n` +
         `await runCommand(${JSON.stringify(ws)}, { command: ${JSON.stringify(processTree(marker))}, timeoutSeconds: 60 }, ` +
-        `{ sandbox: { workspace: ${JSON.stringify(ws)}, allowNetwork: false } });\n`,
+        `{ sandbox: { workspace: ${JSON.stringify(ws)}, network: null } });\n`,
     );
     const parent = spawn(process.execPath, ['--import', 'tsx', script], { cwd: path.dirname(fileURLToPath(runCommandUrl)), stdio: 'ignore' });
     try {
@@ -290,6 +432,8 @@ describe('process lifetime', () => {
 
   it('passes exit codes, stdout and stderr through', async () => {
     expect(await sandboxed('echo out; echo err >&2; exit 42')).toEqual({ exitCode: 42, signal: null, timedOut: false, stdout: 'out\n', stderr: 'err\n' });
+    // The network bridge must not change what the command's own exit code and output are.
+    expect(await sandboxed('echo out; exit 3', { policy: { network: { allow: [], deny: [] } } })).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: '' });
     expect((await sandboxed('true')).exitCode).toBe(0);
     expect((await sandboxed('false')).exitCode).toBe(1);
     // A command killed by a signal inside surfaces as bwrap's 128 + signal.
@@ -340,7 +484,12 @@ describe('bubblewrapArgs', () => {
     expect(joined).toContain(`--chdir ${ws}`);
     for (const flag of ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv']) expect(args).toContain(flag);
     expect(args).not.toContain('--share-net');
-    expect(bubblewrapArgs(policy({ allowNetwork: true }), {})).toContain('--share-net');
+    // A network grant binds the proxy socket in; it never shares the host's network namespace.
+    const withNetwork = bubblewrapArgs(policy({ network: { proxySocket: path.join(base, 'proxy.sock') } }), {});
+    expect(withNetwork).not.toContain('--share-net');
+    expect(withNetwork.join(' ')).toContain(`--bind ${path.join(base, 'proxy.sock')} /tmp/.agent-proxy.sock`);
+    expect(withNetwork.join(' ')).toContain('--setenv HTTPS_PROXY http://127.0.0.1:3128');
+    expect(bubblewrapArgs(policy(), {}, { noNestedUserNamespaces: true }).join(' ')).toContain('--unshare-user --disable-userns');
     expect(joined).toContain(`--setenv HOME ${SANDBOX_HOME}`);
     expect(joined).not.toContain(`--setenv HOME ${realHome}`);
     expect(args.indexOf('--clearenv')).toBeLessThan(args.indexOf('--setenv'));
@@ -351,7 +500,7 @@ describe('bubblewrapArgs', () => {
     const homeWs = path.join(realHome, `agent-sandbox-ws-${tag()}`);
     await mkdir(homeWs);
     try {
-      const args = bubblewrapArgs({ workspace: homeWs, allowNetwork: false }, {});
+      const args = bubblewrapArgs({ workspace: homeWs, network: null }, {});
       const at = (op: string, target: string) => args.findIndex((a, i) => a === op && args[i + 1] === target);
       expect(at('--tmpfs', realHome)).toBeGreaterThan(0);
       expect(at('--bind', homeWs)).toBeGreaterThan(at('--tmpfs', realHome));
@@ -364,11 +513,11 @@ describe('bubblewrapArgs', () => {
   it('with the home itself as the workspace, masks ~/.ssh and friends again', async () => {
     const result = await sandboxed('ls -A .ssh 2>/dev/null | wc -l; cat .npmrc .bash_history 2>/dev/null | wc -c; ls -A .config 2>/dev/null | wc -l', { workspace: realHome });
     expect(result.stdout).toBe('0\n0\n0\n');
-    const args = bubblewrapArgs({ workspace: realHome, allowNetwork: false }, {});
+    const args = bubblewrapArgs({ workspace: realHome, network: null }, {});
     expect(args.some((a, i) => a === '--remount-ro' && args[i + 1] === realHome)).toBe(false);
   });
 
   it('refuses / as the workspace', () => {
-    expect(() => bubblewrapArgs({ workspace: '/', allowNetwork: false }, {})).toThrow(/cannot be \//);
+    expect(() => bubblewrapArgs({ workspace: '/', network: null }, {})).toThrow(/cannot be \//);
   });
 });

@@ -23,7 +23,7 @@ const h = useTaskHarness({
 });
 
 const uniqueName = (base: string) => `${base}-${randomBytes(3).toString('hex')}`;
-const bg = () => new BackgroundClient(h.client.client, h.env.AGENT_TASK_QUEUE!);
+const bg = () => new BackgroundClient(h.client.client, h.env.AGENT_TASK_QUEUE!, () => h.client.approverKeys());
 
 async function statusWhen(name: string, ok: (v: BackgroundStatusView) => boolean, what: string, timeoutMs = 60_000) {
   return await waitFor(async () => {

@@ -37,7 +37,7 @@ describe('background agent across a server restart', () => {
     const env = await testEnv(fake.url, { TEMPORAL_ADDRESS: address });
     worker = await startTestWorker(env);
     client = await TaskClient.connect(loadConfig(env), { connectTimeoutMs: 20_000 });
-    const bg = () => new BackgroundClient(client!.client, env.AGENT_TASK_QUEUE!);
+    const bg = () => new BackgroundClient(client!.client, env.AGENT_TASK_QUEUE!, () => client!.approverKeys());
     await bg().start({ name: 'survivor', goal: 'answer each message', workspace: await makeWorkspace({}) });
     await bg().send('survivor', 'before the restart', 'tester', 'before');
     await waitFor(async () => (await bg().status('survivor')).handledTotal === 1, 'the first message handled');

@@ -79,12 +79,18 @@ describe('prompt injection', () => {
     expect(hits).toBe(0);
   });
 
-  it('control: the same download, approved by a human, does reach the server (so "0 hits" above means something)', async () => {
+  it('the same download, approved by a human, still cannot reach loopback: the sandbox proxy refuses it (and the server does answer outside the sandbox)', async () => {
     const workspace = await makeWorkspace({ 'NOTES.md': INJECTED });
     const taskId = await h.client.start({ prompt: 'summarise-notes-download: summarise NOTES.md again', workspace, confirmResult: 'never' });
     await waitFor(async () => (await h.client.status(taskId)).pendingApprovals.length > 0, 'the approval request');
     await h.client.decide(taskId, undefined, { approve: true, decidedBy: 'tester', channel: 'cli' });
-    await h.client.result(taskId);
+    const result = await h.client.result(taskId);
+    expect(result.approvals[0]).toMatchObject({ outcome: 'approved' });
+    const [ran] = toolResultsAt(h.fake.requests, taskId, 2);
+    expect(ran!.content).toMatch(/\[sandbox network\] refused 127\.0\.0\.1:\d+ \(127\.0\.0\.1 is a loopback address\)/);
+    expect(hits).toBe(0);
+    // Control: the server is up and answers a client outside the sandbox, so "0 hits" means something.
+    await fetch(EVIL_URL).then((r) => r.text());
     expect(hits).toBe(1);
   });
 });
