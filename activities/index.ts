@@ -9,7 +9,8 @@ import type { NetworkGrant } from '../domain/policy';
 import type { Intent, Verification } from '../domain/task';
 import type { EvidenceCheck } from '../domain/team';
 import type { ToolName } from '../domain/tool-catalog';
-import { AgentModel, BadModelOutputError, type CallOptions, type ExecuteStepInput, type TaskContext } from '../services/llm/agent-model';
+import type { LedgerEntry } from '../domain/context';
+import { AgentModel, BadModelOutputError, type CallOptions, type CompactInput, type ExecuteStepInput, type TaskContext, type ToolResultForModel } from '../services/llm/agent-model';
 import { classifyLlmError } from '../services/llm/failures';
 import { MissingApiKeyError } from '../services/llm/llm-client';
 import { PolicyFileError, type PolicySources } from '../services/policy/policy-sources';
@@ -77,6 +78,8 @@ export interface EpisodeRecord {
   planSteps: string[];
   verification: Verification;
   transcriptHead: string | null;
+  /** The gate's ledger of every tool call (absent in episodes recorded before it). */
+  ledgerRef?: string;
   status: string;
   toolCalls: number;
   recordedAt: string;
@@ -109,6 +112,14 @@ export function createActivities({ model, tools, store, policy, memory, approval
     async executeStep(input: ExecuteStepInput) {
       return await llmCall((o) => model.executeStep(input, o));
     },
+    /** Summarises the work so far and continues the transcript from the summary and the last turns. */
+    async compactTranscript(input: CompactInput) {
+      return await llmCall((o) => model.compact(input, o));
+    },
+    /** Answers the last tool calls in the transcript without calling the model (the loop stopped at its turn limit). */
+    async appendToolResults(input: { head: string; toolResults: ToolResultForModel[] }) {
+      return { head: await model.appendToolResults(input.head, input.toolResults) };
+    },
     /** The team planner (and re-planner); the plan is validated, cycles and unknown dependencies included. */
     async planTeam(ctx: TaskContext, intent: Intent, extra: Parameters<AgentModel['planTeam']>[3] = {}) {
       return await llmCall((o) => model.planTeam(ctx, intent, o, extra));
@@ -139,10 +150,10 @@ export function createActivities({ model, tools, store, policy, memory, approval
         await opened.handle.close();
       }
     },
-    async verifyResult(input: TaskContext & { goal: string; planSteps: string[]; head: string | null }) {
+    async verifyResult(input: TaskContext & { goal: string; planSteps: string[]; head: string | null; ledgerRef?: string }) {
       return await llmCall((o) => model.verify(input, o));
     },
-    async composeAnswer(input: TaskContext & { head: string | null; verification: Verification; outcomeNote: string }) {
+    async composeAnswer(input: TaskContext & { head: string | null; verification: Verification; outcomeNote: string; ledgerRef?: string }) {
       return await llmCall((o) => model.respond(input, o));
     },
 
@@ -199,6 +210,11 @@ export function createActivities({ model, tools, store, policy, memory, approval
      */
     async stopBackgroundJobs(taskId: string) {
       return tools.jobs.stopTask(taskId);
+    },
+
+    /** The gate's ledger, stored once after the tool loop so later stages pass only its ref. Content-addressed, so retries are harmless. */
+    async storeLedger(ledger: LedgerEntry[]) {
+      return await store.putBlob(JSON.stringify(ledger));
     },
 
     /** The memory write stage: the episode is kept for recall and consolidation. Last write wins, so retries are harmless. */

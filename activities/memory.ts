@@ -125,7 +125,7 @@ export function createMemoryActivities(services: MemoryActivityServices, llmCall
         const knownMemories = ((recalled?.recalled ?? []) as Parameters<typeof renderItem>[0][]).map(renderItem).join('\n');
         const { memories: raw } = await llmCall((o) =>
           model.proposeMemories(
-            { taskId: episode.taskId, prompt: episode.prompt, workspace: episode.workspace, goal: episode.goal, status: episode.status, planSteps: episode.planSteps, verification: episode.verification, head: episode.transcriptHead, knownMemories },
+            { taskId: episode.taskId, prompt: episode.prompt, workspace: episode.workspace, goal: episode.goal, status: episode.status, planSteps: episode.planSteps, verification: episode.verification, head: episode.transcriptHead, ...(episode.ledgerRef ? { ledgerRef: episode.ledgerRef } : {}), knownMemories },
             o,
           ),
         );

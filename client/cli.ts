@@ -22,7 +22,7 @@ import { innermostMessage, UserError } from './task-client';
 const USAGE = `agent — durable agent tasks on Temporal
 
 Usage:
-  agent run "<task>" [--workspace DIR] [--no-wait] [--json] [--id ID] [--approval-timeout 30m]
+  agent run "<task>" [--workspace DIR] [--no-wait] [--json] [--id ID] [--approval-timeout 30m] [--max-turns N] [--max-cost USD]
             [--mode default|accept-edits|plan|dont-ask|bypass] [--rule "allow run_command(npm run build)"]...
             [--team [--parallel N] [--max-steps N] [--max-tokens N] [--max-time 2h] [--max-replans N]]
   agent status <taskId> [--json]
@@ -36,7 +36,7 @@ Usage:
   agent policy add|remove "<rule>" [--workspace DIR]
   agent trust [DIR] [--revoke]  let the workspace's .agent/policy.json allow things (this exact content)
   agent bg start <name> --goal "..." [--every "15m" | "<cron>"] [--workspace DIR] [--mode M] [--rule R]...
-            [--tasks-per-day N] [--tokens-per-day N]
+            [--tasks-per-day N] [--tokens-per-day N] [--max-turns N]
   agent bg send <name> "<message>" [--id ID]
   agent bg pause|resume|stop <name> [--reason TEXT]
   agent bg list|status <name> [--json]
@@ -92,6 +92,8 @@ const OPTIONS = {
   'max-tokens': { type: 'string' },
   'max-time': { type: 'string' },
   'max-replans': { type: 'string' },
+  'max-turns': { type: 'string' },
+  'max-cost': { type: 'string' },
   revoke: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -103,6 +105,13 @@ function need(args: string[], index: number, what: string): string {
   const value = args[index];
   if (!value) throw new UserError(`missing ${what}\n\n${USAGE}`, 2);
   return value;
+}
+
+/** `--max-cost 2.50` (or `$2.50`): USD, positive. */
+function positiveUsd(text: string): number {
+  const n = Number(text.replace(/^\$/, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new UserError(`--max-cost must be a positive amount in USD, e.g. 2.50, got "${text}"`, 2);
+  return n;
 }
 
 function positiveInt(text: string | undefined, name: string, fallback: number): number {
@@ -135,7 +144,9 @@ function teamOptions(values: Values): TeamSubmission['team'] | undefined {
       throw new UserError(`--max-time: ${(err as Error).message}`, 2);
     }
   }
-  const options = { maxParallel: count('parallel'), maxSteps: count('max-steps'), maxTokens: count('max-tokens'), maxReplans: count('max-replans'), maxWallMs };
+  // With --team, --max-turns bounds each worker's tool loop.
+  const stepMaxTurns = values['max-turns'] === undefined ? undefined : positiveInt(values['max-turns'], 'max-turns', 15);
+  const options = { maxParallel: count('parallel'), maxSteps: count('max-steps'), maxTokens: count('max-tokens'), maxReplans: count('max-replans'), maxWallMs, stepMaxTurns };
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
@@ -183,6 +194,8 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
         mode: parseMode(values.mode),
         rules: parseTaskRules(values.rule ?? []),
         team: teamOptions(values),
+        ...(values['max-turns'] !== undefined && !values.team ? { maxTurns: positiveInt(values['max-turns'], 'max-turns', 100) } : {}),
+        ...(values['max-cost'] !== undefined ? { maxCostUsd: positiveUsd(values['max-cost']) } : {}),
       });
     }
     case 'status':
@@ -220,6 +233,7 @@ async function dispatch(command: string, args: string[], values: Values, ctx: Cl
             rules: values.rule ?? [],
             tasksPerDay: values['tasks-per-day'] === undefined ? undefined : positiveInt(values['tasks-per-day'], 'tasks-per-day', 100),
             tokensPerDay: values['tokens-per-day'] === undefined ? undefined : positiveInt(values['tokens-per-day'], 'tokens-per-day', 2_000_000),
+            maxTurns: values['max-turns'] === undefined ? undefined : positiveInt(values['max-turns'], 'max-turns', 100),
           });
         case 'send':
           return await bgSendCommand(ctx, name, need(args, 2, 'the message text'), values.id);

@@ -6,6 +6,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
 import { ApproverKeySchema } from './approver-signature';
 import { MODES } from './policy';
+import { processedTokens } from './usage';
 import type { TaskStatus, TokenUsage } from './task';
 
 export const BACKGROUND_AGENT_WORKFLOW = 'backgroundAgent';
@@ -127,6 +128,7 @@ export const MAX_INBOX = 1_000;
 export const HANDLED_IDS_KEPT = 2_000;
 export const RECENT_RUNS_KEPT = 20;
 
+/** Processed tokens of a task (cache writes and reads count: they are tokens the model read). */
 export function tokensOf(usage: TokenUsage | undefined): number {
-  return usage ? usage.input + usage.output : 0;
+  return processedTokens(usage);
 }

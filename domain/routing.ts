@@ -8,6 +8,8 @@ import { isToolName, type ToolName } from './tool-catalog';
 export function routeTools(intent: Intent, plan: Plan): ToolName[] {
   // Looking around is always possible: the read-only tools the policy lets run in every mode.
   const tools = new Set<ToolName>(['read_file', 'list_files', 'search_files', 'inspect_environment']);
+  // Long outputs are cut and old ones cleared from the context; this pages them back.
+  tools.add('read_output');
   // The agent decides what is worth keeping for later tasks (memory is its own, never the workspace).
   tools.add('remember');
   tools.add('forget');

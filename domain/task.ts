@@ -7,12 +7,17 @@ import { z } from 'zod';
 import { ApproverKeySchema, DecisionSignatureSchema } from './approver-signature';
 import { MODES } from './policy';
 import type { TeamView } from './team';
+import type { TokenUsage } from './usage';
 import { RISK_CLASSES } from './tool-catalog';
 
 export const STAGES = ['intent', 'plan', 'route', 'execute', 'verify', 'confirm', 'remember', 'respond', 'done'] as const;
 export type Stage = (typeof STAGES)[number];
 
-export const TASK_STATUSES = ['running', 'waiting_approval', 'completed', 'failed', 'denied', 'cancelled'] as const;
+/**
+ * `refused`: the model declined the task (stop_reason refusal). `incomplete`: a limit stopped the work
+ * before the model finished (turns, cost, the context window); what was done is verified and answered.
+ */
+export const TASK_STATUSES = ['running', 'waiting_approval', 'completed', 'failed', 'denied', 'cancelled', 'refused', 'incomplete'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const CONFIRM_RESULT_MODES = ['never', 'unverified', 'always'] as const;
@@ -22,7 +27,10 @@ export const TaskInputSchema = z.strictObject({
   /** Absolute path; every file tool is confined to it. */
   workspace: z.string().min(1),
   approvalTimeoutMs: z.number().int().min(1_000).max(7 * 24 * 3600_000).default(30 * 60_000),
-  maxTurns: z.number().int().min(1).max(200).default(25),
+  /** Model turns of the tool loop; running out ends the task `incomplete`, with what was done verified and answered. */
+  maxTurns: z.number().int().min(1).max(500).default(100),
+  /** Stop the tool loop once the model spend reaches this many USD (from the model's price table); verify and respond still run. */
+  maxCostUsd: z.number().positive().max(100_000).optional(),
   /** When the finished result itself needs a human OK: never, only if verification failed, or always. */
   confirmResult: z.enum(CONFIRM_RESULT_MODES).default('unverified'),
   submittedBy: z.string().max(200).default('cli'),
@@ -118,10 +126,7 @@ export interface ApprovalRecord {
   signedBy?: string;
 }
 
-export interface TokenUsage {
-  input: number;
-  output: number;
-}
+export type { TokenUsage } from './usage';
 
 export interface TaskResult {
   taskId: string;
@@ -135,6 +140,10 @@ export interface TaskResult {
   turns: number;
   /** Model tokens used (absent in results recorded before token accounting). */
   tokens?: TokenUsage;
+  /** Why the tool loop stopped before the model finished (turn limit, cost cap, context window, refusal), when it did. */
+  stopReason?: string | null;
+  /** How many times the transcript was compacted to stay inside the context window. */
+  compactions?: number;
   summary: string;
   plan: PlanStepView[];
   /** The step-by-step trace (last entries), so `agent logs` of a finished task needs no worker. */
@@ -156,6 +165,8 @@ export interface TaskStatusView {
   toolCalls: number;
   turns: number;
   tokens?: TokenUsage;
+  /** The last model call's input size and the model's window, so a person sees how full the context is. */
+  context?: { tokens: number; window: number; compactions: number };
   result: TaskResult | null;
   error: string | null;
   /** Team tasks: steps, children and budgets. */

@@ -94,7 +94,7 @@ export const TeamOptionsSchema = z.strictObject({
   maxReplans: z.number().int().min(0).max(5).default(2),
   /** Worker children started in all, re-runs included. */
   maxSteps: z.number().int().min(1).max(100).default(20),
-  /** Model tokens (input + output) of the parent and all children together. */
+  /** Processed model tokens (uncached input, cache writes and reads, output) of the parent and all children together. */
   maxTokens: z.number().int().min(1).max(100_000_000).default(2_000_000),
   /** Wall time from the start; running children are cancelled when it runs out. */
   maxWallMs: z.number().int().min(5_000).max(7 * 24 * 3600_000).default(2 * 3600_000),

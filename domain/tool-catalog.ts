@@ -92,6 +92,12 @@ export const CommandStatusInput = z.strictObject({
 
 export const InspectEnvironmentInput = z.strictObject({});
 
+export const ReadOutputInput = z.strictObject({
+  id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an output id from a truncated or cleared tool result, like sha256:0123…'),
+  offset: z.number().int().min(0).default(0).describe('Byte offset to start from'),
+  limit: z.number().int().min(1).max(50_000).default(20_000).describe('Bytes to return'),
+});
+
 export interface ToolSpec {
   readonly name: string;
   readonly description: string;
@@ -182,6 +188,17 @@ export const TOOL_SPECS = {
       'Describe the environment: OS, installed runtimes and their versions, git branch and status, ' +
       'package scripts and build targets, and the NAMES (never values) of environment variables.',
     input: InspectEnvironmentInput,
+    risk: 'read-only',
+    idempotent: true,
+    writes: false,
+    timeoutSeconds: 30,
+  },
+  read_output: {
+    name: 'read_output',
+    description:
+      'Read a stored tool output of this task again, a page at a time: the whole output of a truncated result, or one ' +
+      'cleared from the context to save space. Use the id the tool result names.',
+    input: ReadOutputInput,
     risk: 'read-only',
     idempotent: true,
     writes: false,

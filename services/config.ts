@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ApproverKeySchema, keyIdOf, type ApproverKey } from '../domain/approver-signature';
 import { DEFAULT_TASK_QUEUE } from '../domain/constants';
 import { KEY_ID, parseApprovers, type ApproverRule } from './approvals/approvers';
+import { parsePrices, type Prices } from './llm/model-catalog';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -59,10 +60,24 @@ export const EnvSchema = z.object({
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   AGENT_MODEL: z.string().default('claude-sonnet-5-5'),
   AGENT_MAX_TOKENS: positiveInt.default(8_192),
+  /** The model's context window in tokens, when the built-in table does not know the model (gateways, local servers). */
+  AGENT_CONTEXT_WINDOW: positiveInt.min(4_096, 'must be at least 4096 tokens').optional(),
+  /** USD per million tokens: `input=3,output=15[,cacheWrite=3.75,cacheRead=0.3]`, when the built-in table does not know the model's price. */
+  AGENT_MODEL_PRICES: z.string().optional().transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    try {
+      return parsePrices(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** `off`: send no cache_control breakpoints (for endpoints that reject them; costs more on the Anthropic API). */
+  AGENT_PROMPT_CACHING: z.enum(['on', 'off']).default('on'),
   DATABASE_URL: z.string().optional(),
   AGENT_APPROVAL_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(30 * 60_000),
-  /** Tool outputs above this many bytes are stored outside workflow history and passed by reference. */
-  AGENT_INLINE_OUTPUT_LIMIT: positiveInt.default(64 * 1024),
+  /** The most of one tool output the model sees (bytes; head and tail for commands); the whole output stays readable with read_output. */
+  AGENT_INLINE_OUTPUT_LIMIT: positiveInt.default(20_000),
   AGENT_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(50),
   AGENT_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(50),
   AGENT_MAX_CACHED_WORKFLOWS: positiveInt.default(1_000),
@@ -148,7 +163,15 @@ export interface Config {
   userDir: string;
   /** Public keys tasks started here trust besides this user's own. */
   approverKeys: ApproverKey[];
-  llm: { apiKey: string | undefined; baseURL: string | undefined; model: string; maxTokens: number };
+  llm: {
+    apiKey: string | undefined;
+    baseURL: string | undefined;
+    model: string;
+    maxTokens: number;
+    contextWindow: number | undefined;
+    prices: Prices | undefined;
+    promptCaching: boolean;
+  };
   databaseUrl: string | undefined;
   approvalTimeoutMs: number;
   inlineOutputLimit: number;
@@ -206,7 +229,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     home: path.resolve(cwd, e.AGENT_HOME),
     userDir: path.resolve(cwd, e.AGENT_USER_DIR ?? path.join(env.HOME || os.homedir(), '.config', 'durable-agent')),
     approverKeys: e.AGENT_APPROVER_KEYS,
-    llm: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL, model: e.AGENT_MODEL, maxTokens: e.AGENT_MAX_TOKENS },
+    llm: {
+      apiKey: e.ANTHROPIC_API_KEY,
+      baseURL: e.ANTHROPIC_BASE_URL,
+      model: e.AGENT_MODEL,
+      maxTokens: e.AGENT_MAX_TOKENS,
+      contextWindow: e.AGENT_CONTEXT_WINDOW,
+      prices: e.AGENT_MODEL_PRICES,
+      promptCaching: e.AGENT_PROMPT_CACHING === 'on',
+    },
     databaseUrl: e.DATABASE_URL,
     approvalTimeoutMs: e.AGENT_APPROVAL_TIMEOUT,
     inlineOutputLimit: e.AGENT_INLINE_OUTPUT_LIMIT,

@@ -14,6 +14,7 @@ import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import type { Config } from '../services/config';
 import { AgentModel } from '../services/llm/agent-model';
 import { AnthropicLlm, type LlmClient } from '../services/llm/llm-client';
+import { modelInfo } from '../services/llm/model-catalog';
 import { TranscriptStore } from '../services/llm/transcript';
 import { FileStateStore } from '../services/state/file-state-store';
 import { PgStateStore } from '../services/state/pg-state-store';
@@ -99,7 +100,11 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
   if (ruleFailures.length) throw new Error(`shell rules fail their own examples: ${ruleFailures.slice(0, 5).join('; ')}`);
   const store = await openStateStore(config);
   const llm = overrides.llm ?? new AnthropicLlm(config.llm);
-  const model = new AgentModel(llm, new TranscriptStore(store), store);
+  const model = new AgentModel(llm, new TranscriptStore(store), store, {
+    model: modelInfo(config.llm.model, { contextWindow: config.llm.contextWindow, prices: config.llm.prices }),
+    maxTokens: config.llm.maxTokens,
+    promptCaching: config.llm.promptCaching,
+  });
   // Before connecting: a half-configured Slack or webhook channel is a config error, not a runtime surprise.
   const approvals = await createApprovalNotifier(config.approvals);
   const connection = await NativeConnection.connect({ address: config.temporal.address });

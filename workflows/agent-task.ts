@@ -17,6 +17,8 @@ import {
   type TaskStatusView,
   type Verification,
 } from '../domain/task';
+import type { ContextState } from '../domain/context';
+import { addModelUsage, emptyUsage, formatUsage, type ModelUsage } from '../domain/usage';
 import { createTrace, publishState } from './task-trace';
 import { createToolGate, failureMessage, gate, snapshotPolicy, state } from './tool-gate';
 import { llm, runToolLoop } from './tool-loop';
@@ -38,13 +40,13 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   let summary = input.prompt.split('\n')[0]!.slice(0, 120);
   let planView: PlanStepView[] = [];
   let planTools: (string | undefined)[] = [];
-  /** Model tokens this task used, for budgets (background agents, the team) and status. */
-  const tokens = { input: 0, output: 0 };
-  const countUsage = <T extends { usage: { inputTokens: number; outputTokens: number } }>(reply: T): T => {
-    tokens.input += reply.usage.inputTokens;
-    tokens.output += reply.usage.outputTokens;
+  /** Model tokens this task used (all four kinds, and cost), for budgets (background agents, the team) and status. */
+  const tokens = emptyUsage();
+  const countUsage = <T extends { usage: ModelUsage }>(reply: T): T => {
+    addModelUsage(tokens, reply.usage);
     return reply;
   };
+  let context: ContextState | null = null;
   let turns = 0;
   let result: TaskResult | null = null;
   let error: string | null = null;
@@ -73,11 +75,16 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     toolCalls: toolGate.toolCalls(),
     turns,
     tokens,
+    ...(context ? { context: { tokens: context.lastInputTokens, window: context.window, compactions: context.compactions } } : {}),
     result,
     error,
   });
   const renderDetails = () => {
     const lines = [`**Status:** ${status} · **Stage:** ${stage}${turns ? ` · turn ${turns}` : ''} · ${toolGate.toolCalls()} tool calls`];
+    if (tokens.input || tokens.output) lines.push('', `**Usage:** ${formatUsage(tokens)}`);
+    if (context?.window) {
+      lines.push(`**Context:** ${context.lastInputTokens.toLocaleString('en-US')} of ${context.window.toLocaleString('en-US')} tokens${context.compactions ? ` · compacted ${context.compactions}×` : ''}`);
+    }
     if (planView.length) {
       lines.push('', '**Plan**');
       for (const s of planView) lines.push(`${s.index}. [${s.state === 'done' ? 'x' : ' '}] ${s.title}`);
@@ -156,14 +163,18 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       countUsage,
       onTurn: (turn) => (turns = turn),
       onToolOk: markPlanProgress,
+      onContext: (c) => (context = c),
+      budgetExceeded: () =>
+        input.maxCostUsd !== undefined && (tokens.costUsd ?? 0) >= input.maxCostUsd ? `the cost cap ($${input.maxCostUsd}) was reached: $${(tokens.costUsd ?? 0).toFixed(4)} spent` : null,
     });
     await toolGate.stopBackgroundJobs();
+    const ledgerRef = await toolGate.storeLedger();
 
     // 5. Verify
     enter('verify');
     const { verification } = countUsage(
       await llm.verifyResult.executeWithOptions({ summary: 'verify result' }, [
-        { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title), head: exec.head },
+        { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title), head: exec.head, ...(ledgerRef ? { ledgerRef } : {}) },
       ]),
     );
     note('llm', `verification ${verification.passed ? 'passed' : 'failed'}: ${[...verification.evidence, ...verification.problems].join(' | ').slice(0, 300)}`);
@@ -172,7 +183,9 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     // 6. Confirm with a human where the policy says so
     enter('confirm');
     const humanDenied = approvals.some((a) => a.outcome !== 'approved');
-    let finalStatus: TaskStatus = verification.passed ? 'completed' : humanDenied ? 'denied' : 'failed';
+    // A limit that stopped the loop is said as such, verified or not: the work may be unfinished.
+    const stopped = exec.refused ? 'refused' : exec.stoppedEarly && wf.patched('incomplete-status') ? 'incomplete' : null;
+    let finalStatus: TaskStatus = stopped ?? (verification.passed ? 'completed' : humanDenied ? 'denied' : 'failed');
     const wantConfirm = input.confirmResult === 'always' || (input.confirmResult === 'unverified' && finalStatus === 'failed');
     if (wantConfirm) {
       const confirmInput = { verified: verification.passed, problems: verification.problems, lastMessage: exec.lastText.slice(0, 2_000) };
@@ -199,6 +212,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       planSteps: plan.steps.map((s) => s.title),
       verification,
       transcriptHead: exec.head,
+      ...(ledgerRef ? { ledgerRef } : {}),
       status: finalStatus,
       toolCalls: toolGate.toolCalls(),
       recordedAt: now(),
@@ -213,7 +227,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     enter('respond');
     const { answer } = countUsage(
       await llm.composeAnswer.executeWithOptions({ summary: 'compose answer' }, [
-        { ...ctx, head: exec.head, verification, outcomeNote: outcomeNote(finalStatus, verification, exec.stoppedEarly) },
+        { ...ctx, head: exec.head, verification, outcomeNote: outcomeNote(finalStatus, verification, exec.stopReason), ...(ledgerRef ? { ledgerRef } : {}) },
       ]),
     );
     result = {
@@ -227,6 +241,8 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       toolCalls: toolGate.toolCalls(),
       turns,
       tokens,
+      ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
+      ...(exec.context.compactions ? { compactions: exec.context.compactions } : {}),
       summary,
       plan: planView,
     };
@@ -249,7 +265,16 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   }
 }
 
-function outcomeNote(status: TaskStatus, verification: Verification, stoppedEarly: boolean): string {
-  const base = status === 'completed' ? 'completed' : status === 'denied' ? 'a human denied an action or the result' : 'not achieved';
-  return `${base}${verification.passed ? ' (verified)' : ' (not verified)'}${stoppedEarly ? '; stopped at the turn limit' : ''}`;
+function outcomeNote(status: TaskStatus, verification: Verification, stopReason: string | null): string {
+  const base =
+    status === 'completed'
+      ? 'completed'
+      : status === 'denied'
+        ? 'a human denied an action or the result'
+        : status === 'refused'
+          ? 'the model refused to continue'
+          : status === 'incomplete'
+            ? 'incomplete: a limit stopped the work before the model finished'
+            : 'not achieved';
+  return `${base}${verification.passed ? ' (verified)' : ' (not verified)'}${stopReason ? `; stopped: ${stopReason}` : ''}`;
 }

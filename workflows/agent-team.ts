@@ -20,6 +20,7 @@ import { memoryAgent } from './memory-agent';
 import { teamVerifier } from './team-verifier';
 import { teamWorker } from './team-worker';
 import { createTrace, publishState } from './task-trace';
+import { addModelUsage, emptyUsage, processedTokens, sumUsage, type ModelUsage } from '../domain/usage';
 import { createToolGate, failureMessage, gate, snapshotPolicy } from './tool-gate';
 import { llm } from './tool-loop';
 
@@ -54,23 +55,16 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
   let result: TaskResult | null = null;
   let error: string | null = null;
   /** The parent's own model calls; children's come from their reports (below). */
-  const ownTokens: TokenUsage = { input: 0, output: 0 };
-  const countUsage = <T extends { usage: { inputTokens: number; outputTokens: number } }>(reply: T): T => {
-    ownTokens.input += reply.usage.inputTokens;
-    ownTokens.output += reply.usage.outputTokens;
+  const ownTokens: TokenUsage = emptyUsage();
+  const countUsage = <T extends { usage: ModelUsage }>(reply: T): T => {
+    addModelUsage(ownTokens, reply.usage);
     return reply;
   };
   /** Every child this run started, with its latest report (its result once it ended). */
   const children = new Map<string, TeamChildProgress & { ended: boolean }>();
-  const tokens = (): TokenUsage => {
-    const t = { ...ownTokens };
-    for (const c of children.values()) {
-      t.input += c.tokens.input;
-      t.output += c.tokens.output;
-    }
-    return t;
-  };
-  const tokensUsed = () => tokens().input + tokens().output;
+  const tokens = (): TokenUsage => [...children.values()].reduce<TokenUsage>((t, c) => sumUsage(t, c.tokens), { ...ownTokens });
+  /** Processed tokens (uncached, cache writes and reads, output): what the token budget counts. */
+  const tokensUsed = () => processedTokens(tokens());
   const childApprovals = () => [...children.values()].flatMap((c) => c.approvals);
   const childToolCalls = () => [...children.values()].reduce((n, c) => n + c.toolCalls, 0);
   /** "Always" answers given in children: children started later judge by them too. */
@@ -505,7 +499,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
       });
       childEnded(workerId, worker);
       r.worker = worker;
-      v.tokens += worker.tokens.input + worker.tokens.output;
+      v.tokens += processedTokens(worker.tokens);
       v.toolCalls += worker.toolCalls;
       note('note', `step ${step.id}: worker ${worker.status}${worker.stopReason ? ` (${worker.stopReason})` : ''}, ${worker.toolCalls} tool calls`);
 
@@ -520,7 +514,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
         args: [{ ...base, requestPrefix: `${label}.v-`, workerHead: worker.head, workerText: worker.text }],
       });
       childEnded(verifierId, verdict);
-      v.tokens += verdict.tokens.input + verdict.tokens.output;
+      v.tokens += processedTokens(verdict.tokens);
       v.toolCalls += verdict.toolCalls;
       v.evidence = verdict.evidence;
       v.problems = [...(worker.status === 'stopped' ? [`worker stopped early: ${worker.stopReason}`] : []), ...verdict.problems];

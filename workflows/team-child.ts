@@ -7,6 +7,7 @@ import * as wf from '@temporalio/workflow';
 import { statusQuery } from '../domain/messages';
 import type { ApprovalRequest, Stage, TaskStatus, TaskStatusView, TokenUsage, TraceEntry } from '../domain/task';
 import { teamChildProgressSignal, type TeamVerifierInput, type TeamWorkerInput } from '../domain/team';
+import { addModelUsage, emptyUsage, type ModelUsage } from '../domain/usage';
 import { createTrace, publishState } from './task-trace';
 import { createToolGate } from './tool-gate';
 
@@ -18,7 +19,7 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
   const parent = wf.getExternalWorkflowHandle(input.parentTaskId);
   const summary = `${role} of step ${input.step.id}: ${input.step.title}`.slice(0, 120);
   const trace = createTrace(MAX_TRACE_ENTRIES, () => stage);
-  const tokens: TokenUsage = { input: 0, output: 0 };
+  const tokens: TokenUsage = emptyUsage();
   let status: TaskStatus = 'running';
   let stage: Stage = role === 'worker' ? 'execute' : 'verify';
   let turns = 0;
@@ -79,9 +80,8 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
     note,
     publish,
     tokens,
-    countUsage<T extends { usage: { inputTokens: number; outputTokens: number } }>(reply: T): T {
-      tokens.input += reply.usage.inputTokens;
-      tokens.output += reply.usage.outputTokens;
+    countUsage<T extends { usage: ModelUsage }>(reply: T): T {
+      addModelUsage(tokens, reply.usage);
       report();
       return reply;
     },

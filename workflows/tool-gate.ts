@@ -9,6 +9,7 @@ import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ToolResultForModel } from '../services/llm/agent-model';
 import { checkDecisionSignature, type ApproverKey } from '../domain/approver-signature';
+import type { LedgerEntry } from '../domain/context';
 import { decideApprovalUpdate } from '../domain/messages';
 import type { Mode, NetworkGrant, RuleRecord } from '../domain/policy';
 import { ApprovalDecisionSchema, type ApprovalDecision, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from '../domain/task';
@@ -65,7 +66,7 @@ export interface GateHost {
 }
 
 export type Authorization =
-  | { ok: true; tool: ToolName; input: Record<string, unknown>; network: NetworkGrant | null; allowedWithoutHuman: boolean }
+  | { ok: true; tool: ToolName; input: Record<string, unknown>; network: NetworkGrant | null; allowedWithoutHuman: boolean; decision: string }
   | { ok: false; result: ToolResultForModel };
 
 export type ToolGate = ReturnType<typeof createToolGate>;
@@ -81,6 +82,9 @@ export function createToolGate(host: GateHost) {
   const sessionRules: RuleRecord[] = [];
   let approvalSeq = 0;
   let toolCalls = 0;
+  /** Every call the gate saw and what became of it: the verifier's, the answer's and the memory writer's view of the task. */
+  const ledger: LedgerEntry[] = [];
+  const PREVIEW = 240;
   /** Set once a run_command started a background job, so the task stops its jobs when it ends. */
   let startedBackgroundJobs = false;
   const now = () => new Date().toISOString();
@@ -224,18 +228,22 @@ export function createToolGate(host: GateHost) {
    * The policy verdict for one call, asking a human when the policy says so. Returns either the
    * normalised call, cleared to run, or the tool_result that explains why it may not run.
    */
-  async function authorize(call: { id: string; name: string; input: Record<string, unknown> }, offered: ToolName[]): Promise<Authorization> {
-    const fail = (content: string): Authorization => ({ ok: false, result: { toolUseId: call.id, isError: true, content } });
+  async function authorize(call: { id: string; name: string; input: Record<string, unknown> }, offered: ToolName[], turn = 0): Promise<Authorization> {
+    const fail = (content: string, status: LedgerEntry['status'] = 'denied', decision = 'policy'): Authorization => {
+      ledger.push({ turn, tool: call.name, call: describeCall(call.name, call.input), status, decision, preview: content.slice(0, PREVIEW) });
+      return { ok: false, result: { toolUseId: call.id, isError: true, content } };
+    };
     const verdict = await gate.authorizeToolCall.executeWithOptions({ summary: `gate ${call.name}` }, [
       { tool: call.name, input: call.input, workspace: input.workspace, offeredTools: offered, mode: input.mode, rules: [...policyRules, ...sessionRules] },
     ]);
     if (verdict.kind === 'invalid') {
       host.note('error', `${call.name}: ${verdict.message}`);
-      return fail(`Error: ${verdict.message}`);
+      return fail(`Error: ${verdict.message}`, 'invalid', 'invalid arguments');
     }
     const { decision, risk, reasons, matchedRule } = verdict.verdict;
+    let approvedBy: string | null = null;
     host.note('policy', `${verdict.tool} → ${decision} (${risk}; ${matchedRule ?? 'no rule'}): ${reasons.slice(0, 3).join('; ')}`);
-    if (decision === 'deny') return fail(`Denied by policy: ${reasons.join('; ')}. Do not retry this action.`);
+    if (decision === 'deny') return fail(`Denied by policy: ${reasons.join('; ')}. Do not retry this action.`, 'denied', `denied${matchedRule ? ` by ${matchedRule}` : ''}`);
     if (decision === 'ask') {
       const record = await requestApproval(
         { kind: 'tool', toolUseId: call.id, tool: verdict.tool, input: verdict.input, risk, reasons, actionHash: verdict.actionHash },
@@ -243,15 +251,23 @@ export function createToolGate(host: GateHost) {
       );
       if (record.outcome !== 'approved') {
         const why = record.outcome === 'expired' ? 'nobody approved it in time, so it was treated as denied' : `the user denied it${record.reason ? ` (${record.reason})` : ''}`;
-        return fail(`Not run: ${why}. Do not retry the same action; adapt the plan or explain what is blocked.`);
+        return fail(`Not run: ${why}. Do not retry the same action; adapt the plan or explain what is blocked.`, 'not-approved', `asked; ${record.outcome} by ${record.decidedBy}`);
       }
+      approvedBy = record.decidedBy;
       if (record.always && verdict.grantRules.length) {
         sessionRules.push(...verdict.grantRules);
         host.note('policy', `remembered for this workspace: ${verdict.grantRules.map((r) => r.text).join(', ')}`);
         await state.persistGrants.executeWithOptions({ summary: 'remember "always" rules' }, [input.workspace, verdict.grantRules.map((r) => r.text)]);
       }
     }
-    return { ok: true, tool: verdict.tool, input: verdict.input, network: verdict.verdict.network ?? null, allowedWithoutHuman: decision === 'allow' };
+    return {
+      ok: true,
+      tool: verdict.tool,
+      input: verdict.input,
+      network: verdict.verdict.network ?? null,
+      allowedWithoutHuman: decision === 'allow',
+      decision: approvedBy ? `approved by ${approvedBy}` : `allowed${matchedRule ? ` by ${matchedRule}` : ''}`,
+    };
   }
 
   /** Every tool call passes the gate; the answer is always a tool_result, whatever happens. */
@@ -259,8 +275,9 @@ export function createToolGate(host: GateHost) {
     call: { id: string; name: string; input: Record<string, unknown> },
     offered: ToolName[],
     onOk?: (tool: ToolName) => void,
+    turn = 0,
   ): Promise<ToolResultForModel & { status?: 'ok' | 'error' | 'outcome-unknown'; preview?: string }> {
-    const cleared = await authorize(call, offered);
+    const cleared = await authorize(call, offered, turn);
     if (!cleared.ok) return cleared.result;
     const proxy = TOOL_SPECS[cleared.tool].idempotent ? idempotentTools : sideEffectTools;
     const outcome = await proxy.runTool.executeWithOptions({ summary: describeCall(cleared.tool, cleared.input) }, [
@@ -281,7 +298,25 @@ export function createToolGate(host: GateHost) {
     if (outcome.status === 'ok') onOk?.(cleared.tool);
     host.note('tool', `${describeCall(cleared.tool, cleared.input)} → ${outcome.status}${outcome.truncated ? ` (${outcome.bytes} bytes, truncated)` : ''}: ${outcome.preview.split('\n')[0]!.slice(0, 160)}`);
     host.publish();
-    return { toolUseId: call.id, isError: outcome.isError, content: outcome.content, contentRef: outcome.contentRef, status: outcome.status, preview: outcome.preview };
+    ledger.push({
+      turn,
+      tool: cleared.tool,
+      call: describeCall(cleared.tool, cleared.input),
+      status: outcome.status,
+      decision: cleared.decision,
+      preview: outcome.preview.slice(0, PREVIEW),
+      ...(outcome.outputRef ? { outputRef: outcome.outputRef } : {}),
+      bytes: outcome.bytes,
+    });
+    return {
+      toolUseId: call.id,
+      isError: outcome.isError,
+      content: outcome.content,
+      contentRef: outcome.contentRef,
+      ...(outcome.outputRef ? { outputRef: outcome.outputRef, bytes: outcome.bytes } : {}),
+      status: outcome.status,
+      preview: outcome.preview,
+    };
   }
 
   /** Background jobs never outlive the execute stage (or a failed/cancelled task). */
@@ -294,9 +329,17 @@ export function createToolGate(host: GateHost) {
     if (stopped > 0) host.note('note', `stopped ${stopped} background job${stopped === 1 ? '' : 's'} still running`);
   }
 
+  /** Stores the ledger so later stages can read it by reference (history holds only the ref); null for histories recorded before it. */
+  async function storeLedger(): Promise<string | undefined> {
+    if (!wf.patched('evidence-ledger')) return undefined;
+    return await state.storeLedger.executeWithOptions({ summary: `store the ledger (${ledger.length} calls)` }, [ledger]);
+  }
+
   return {
     pending,
     approvals,
+    ledger,
+    storeLedger,
     toolCalls: () => toolCalls,
     setPolicy(rules: RuleRecord[]) {
       policyRules = rules;
@@ -338,6 +381,8 @@ export function describeCall(tool: string, input: Record<string, unknown>): stri
         ? `/${input.pattern}/${typeof input.path === 'string' && input.path !== '.' ? ` in ${input.path}` : ''}`
         : typeof input.path === 'string'
           ? input.path
+          : typeof input.id === 'string'
+            ? `${input.id.slice(0, 19)}…${typeof input.offset === 'number' && input.offset ? ` from ${input.offset}` : ''}`
           : typeof input.jobId === 'string'
             ? `${input.jobId}${input.stop === true ? ' (stop)' : ''}`
             : typeof input.subject === 'string'

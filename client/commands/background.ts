@@ -15,6 +15,8 @@ export interface BackgroundStartOptions {
   rules: string[];
   tasksPerDay?: number;
   tokensPerDay?: number;
+  /** Model turns per inbox item's task. */
+  maxTurns?: number;
 }
 
 async function backgroundClient(ctx: CliContext): Promise<BackgroundClient> {
@@ -34,6 +36,7 @@ export async function bgStartCommand(ctx: CliContext, options: BackgroundStartOp
     mode: options.mode ? parseMode(options.mode) : 'dont-ask',
     rules: parseTaskRules(options.rules),
     ...(options.every ? { every: options.every } : {}),
+    ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
     // Unset limits take the schema's defaults (domain/background-agent.ts).
     budget: {
       ...(options.tasksPerDay !== undefined ? { tasksPerDay: options.tasksPerDay } : {}),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Mode } from '../../domain/policy';
 import type { TaskStatus } from '../../domain/task';
 import type { TeamSubmission } from '../../domain/team';
+import { formatUsage } from '../../domain/usage';
 import type { LlmClient } from '../../services/llm/llm-client';
 import { createAgentWorker, type AgentWorker } from '../../workers/worker';
 import { localUser, type CliContext } from '../cli-context';
@@ -22,10 +23,12 @@ export interface RunOptions {
   llm?: LlmClient;
   /** Run as an agent team under these budgets (see domain/team.ts). */
   team?: TeamSubmission['team'];
+  maxTurns?: number;
+  maxCostUsd?: number;
 }
 
-/** Exit codes: 0 completed, 1 failed, 3 denied, 4 cancelled (documented in the README). */
-export const EXIT_CODES: Record<TaskStatus, number> = { completed: 0, failed: 1, denied: 3, cancelled: 4, running: 0, waiting_approval: 0 };
+/** Exit codes: 0 completed, 1 failed, 3 denied, 4 cancelled, 5 refused, 6 incomplete (documented in the README). */
+export const EXIT_CODES: Record<TaskStatus, number> = { completed: 0, failed: 1, denied: 3, cancelled: 4, refused: 5, incomplete: 6, running: 0, waiting_approval: 0 };
 
 export async function resolveWorkspace(dir: string): Promise<string> {
   const workspace = path.resolve(dir);
@@ -59,7 +62,16 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
   }
   try {
     const taskId = await client.start(
-      { prompt: options.prompt, workspace, ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}), submittedBy: localUser(), mode: options.mode, rules: options.rules },
+      {
+        prompt: options.prompt,
+        workspace,
+        ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+        ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
+        ...(options.maxCostUsd !== undefined ? { maxCostUsd: options.maxCostUsd } : {}),
+        submittedBy: localUser(),
+        mode: options.mode,
+        rules: options.rules,
+      },
       { taskId: options.taskId, ...(options.team ? { team: options.team } : {}) },
     );
     if (!options.wait) {
@@ -79,7 +91,8 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
     } else {
       const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
       const mark = view.status === 'completed' ? '✔' : '✖';
-      ctx.out(`\n${mark} ${view.status}${view.result ? (view.result.verified ? ' (verified)' : ' (not verified)') : ''} in ${seconds}s`);
+      ctx.out(`\n${mark} ${view.status}${view.result ? (view.result.verified ? ' (verified)' : ' (not verified)') : ''} in ${seconds}s${view.result?.stopReason ? ` — stopped: ${view.result.stopReason}` : ''}`);
+      if (view.result?.tokens) ctx.out(`  ${formatUsage(view.result.tokens)}${view.result.compactions ? ` · context compacted ${view.result.compactions}×` : ''}`);
       if (view.result) {
         ctx.out(`\n${view.result.answer}`);
         if (view.result.evidence.length) ctx.out(`\nEvidence:\n${view.result.evidence.map((e) => `  - ${e}`).join('\n')}`);

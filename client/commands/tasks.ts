@@ -1,5 +1,6 @@
 /** Commands that inspect or steer an existing task: status, list, approve, deny, cancel, logs. */
 import type { TaskStatusView } from '../../domain/task';
+import { formatUsage } from '../../domain/usage';
 import { localUser, type CliContext } from '../cli-context';
 import { webUiLink } from '../embedded';
 import { describeApproval, formatTrace } from '../follow';
@@ -31,7 +32,10 @@ export async function statusCommand(ctx: CliContext, taskId: string): Promise<nu
   }
   for (const a of view.approvals) ctx.out(`Approval ${a.requestId} ${a.tool}: ${a.outcome} by ${a.decidedBy} via ${a.channel} at ${a.decidedAt}`);
   // A team's turns are its children's (see `agent status <child id>`).
-  ctx.out(`Tool calls: ${view.toolCalls}${view.team ? '' : `, model turns: ${view.turns}`}${view.tokens ? `, tokens: ${view.tokens.input} in / ${view.tokens.output} out` : ''}`);
+  ctx.out(`Tool calls: ${view.toolCalls}${view.team ? '' : `, model turns: ${view.turns}`}`);
+  if (view.tokens) ctx.out(`Usage: ${formatUsage(view.tokens)}`);
+  if (view.context?.window) ctx.out(`Context: ${view.context.tokens.toLocaleString('en-US')} of ${view.context.window.toLocaleString('en-US')} tokens${view.context.compactions ? `, compacted ${view.context.compactions}×` : ''}`);
+  if (view.result?.stopReason) ctx.out(`Stopped: ${view.result.stopReason}`);
   if (view.result) ctx.out(`\nResult (${view.result.verified ? 'verified' : 'not verified'}):\n${view.result.answer}`);
   if (view.error) ctx.out(`Error: ${view.error}`);
   return 0;
@@ -59,6 +63,7 @@ export function statusJson(view: TaskStatusView) {
     toolCalls: view.toolCalls,
     turns: view.turns,
     ...(view.tokens ? { tokens: view.tokens } : {}),
+    ...(view.context ? { context: view.context } : {}),
     ...(view.team ? { team: view.team } : {}),
     result: view.result,
     error: view.error,

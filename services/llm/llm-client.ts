@@ -7,13 +7,19 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Stage } from '../../domain/task';
 
 export interface LlmRequest {
-  stage: Stage;
+  /** The pipeline stage, or `compact` for a compaction. */
+  stage: Stage | 'compact';
   taskId: string;
   system: string;
+  /** Sent as given: cache breakpoints in messages are the caller's (services/llm/context-window.ts). */
   messages: Anthropic.MessageParam[];
   tools?: Anthropic.Tool[];
   toolChoice?: Anthropic.ToolChoice;
   maxTokens?: number;
+  /** Put a cache breakpoint on the system block: tools + system become one cached prefix. */
+  cacheSystem?: boolean;
+  /** The execute turn this request is for (a scripted stand-in answers by it; the real API ignores the header). */
+  turn?: number;
 }
 
 export interface LlmClient {
@@ -45,19 +51,20 @@ export class AnthropicLlm implements LlmClient {
 
   async complete(request: LlmRequest, { onProgress, signal }: { onProgress?: () => void; signal?: AbortSignal } = {}) {
     if (!this.client) throw new MissingApiKeyError();
-    // Cache the stable prefix (tools + system) across the turns of a task.
-    const tools = request.tools?.map((tool, i, all) => (i === all.length - 1 ? { ...tool, cache_control: { type: 'ephemeral' as const } } : tool));
     const stream = this.client.messages.stream(
       {
         model: this.options.model,
         max_tokens: request.maxTokens ?? this.options.maxTokens,
-        system: [{ type: 'text', text: request.system, cache_control: { type: 'ephemeral' } }],
+        system: [{ type: 'text', text: request.system, ...(request.cacheSystem ? { cache_control: { type: 'ephemeral' as const } } : {}) }],
         messages: request.messages,
-        ...(tools?.length ? { tools } : {}),
+        ...(request.tools?.length ? { tools: request.tools } : {}),
         ...(request.toolChoice ? { tool_choice: request.toolChoice } : {}),
       },
-      // The stage and task headers let a scripted stand-in (agent fake-llm) answer per stage; the real API ignores them.
-      { headers: { 'x-agent-stage': request.stage, 'x-agent-task': request.taskId }, signal },
+      // The stage, task and turn headers let a scripted stand-in (agent fake-llm) answer per stage; the real API ignores them.
+      {
+        headers: { 'x-agent-stage': request.stage, 'x-agent-task': request.taskId, ...(request.turn !== undefined ? { 'x-agent-turn': String(request.turn) } : {}) },
+        signal,
+      },
     );
     if (onProgress) stream.on('streamEvent', () => onProgress());
     return await stream.finalMessage();

@@ -2,13 +2,15 @@
  * Executes an approved tool call exactly once, as far as the world can tell (design rule 3):
  * a non-idempotent tool claims its effect in the state store before running and records the
  * outcome after, so a retry after a crash reports "outcome unknown" instead of running it again.
- * Outputs are bounded twice: the model sees at most `modelOutputLimit` bytes, and workflow history
- * holds at most `historyInlineBytes` (the rest is passed by reference).
+ * Outputs are bounded twice: the model sees at most `modelOutputLimit` bytes (the head, or head and
+ * tail for commands, whose errors come last), and workflow history holds at most `historyInlineBytes`
+ * (the rest is passed by reference). Every output larger than that is stored whole, tagged with its
+ * task, so read_output can page it back after the model saw only part of it or after clearing.
  */
 import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
 import { detectSandbox } from '../sandbox/bubblewrap';
 import type { NetworkGrant } from '../sandbox/network-proxy';
-import type { StateStore } from '../state/state-store';
+import { BlobNotFoundError, type StateStore } from '../state/state-store';
 import type { Redactor } from './redact';
 import { MemoryInputError } from '../memory/keys';
 import type { MemoryService } from '../memory/memory-service';
@@ -46,8 +48,8 @@ export interface ToolOutcome {
   preview: string;
   bytes: number;
   truncated: boolean;
-  /** The complete output, stored when the model only sees part of it. */
-  fullOutputRef?: string;
+  /** The complete output in the state store (read_output pages it), when it is larger than what history holds inline. */
+  outputRef?: string;
   /** True when this attempt replayed a recorded outcome instead of running the tool. */
   replayed: boolean;
 }
@@ -105,10 +107,10 @@ export class ToolRunner {
     }
     let outcome: ToolOutcome;
     try {
-      outcome = await this.outcome('ok', await this.withTimeout(request, context, (signal) => this.execute(request, { ...context, signal })));
+      outcome = await this.outcome('ok', await this.withTimeout(request, context, (signal) => this.execute(request, { ...context, signal })), request);
     } catch (err) {
       if (!(err instanceof ToolInputError) && !isUserFacingFsError(err)) throw err;
-      outcome = await this.outcome('error', (err as Error).message);
+      outcome = await this.outcome('error', (err as Error).message, request);
     }
     if (!spec.idempotent) await this.store.finishEffect(request.effectKey, JSON.stringify(outcome));
     return outcome;
@@ -171,6 +173,11 @@ export class ToolRunner {
           throw err;
         }
       }
+      case 'read_output': {
+        const input = TOOL_SPECS.read_output.input.parse(request.input);
+        // A page is never cut again: it fits what the model sees of one output, with room for its header.
+        return await readStoredOutput(this.store, request.taskId, { ...input, limit: Math.max(100, Math.min(input.limit, this.options.modelOutputLimit - 200)) });
+      }
       case 'command_status': {
         const input = TOOL_SPECS.command_status.input.parse(request.input);
         return await this.jobs.status(input.jobId, request.taskId, { waitSeconds: input.waitSeconds, stop: input.stop, signal: context.signal });
@@ -192,18 +199,16 @@ export class ToolRunner {
     }
   }
 
-  private async outcome(status: ToolOutcome['status'], raw: string): Promise<ToolOutcome> {
+  private async outcome(status: ToolOutcome['status'], raw: string, request?: ToolRunRequest): Promise<ToolOutcome> {
     // Secrets are masked before the output reaches the model, workflow history, the state store or logs.
     const output = this.options.redactor ? this.options.redactor.redact(raw) : raw;
     const bytes = Buffer.byteLength(output);
-    const truncated = bytes > this.options.modelOutputLimit;
-    let modelText = output;
-    let fullOutputRef: string | undefined;
-    if (truncated) {
-      fullOutputRef = await this.store.putBlob(output);
-      const head = Buffer.from(output).subarray(0, this.options.modelOutputLimit).toString('utf8');
-      modelText = `${head}\n[output truncated: showing the first ${this.options.modelOutputLimit} of ${bytes} bytes; full output stored as ${fullOutputRef}]`;
-    }
+    const limit = this.options.modelOutputLimit;
+    // Stored whole (and bound to its task) whenever it is more than history holds inline: read_output can page it back.
+    // A read_output page is itself a stored output's part: storing it again would only duplicate it.
+    const outputRef = bytes > this.options.historyInlineBytes && request && request.tool !== 'read_output' ? await storeOutput(this.store, request.taskId, request.tool, output) : undefined;
+    const truncated = bytes > limit;
+    const modelText = truncated ? capForModel(output, bytes, limit, request?.tool === 'run_command' || request?.tool === 'command_status', outputRef) : output;
     const inline = Buffer.byteLength(modelText) <= this.options.historyInlineBytes;
     return {
       status,
@@ -212,10 +217,56 @@ export class ToolRunner {
       preview: output.length > PREVIEW_CHARS ? `${output.slice(0, PREVIEW_CHARS)}…` : output,
       bytes,
       truncated,
-      ...(fullOutputRef ? { fullOutputRef } : {}),
+      ...(outputRef ? { outputRef } : {}),
       replayed: false,
     };
   }
+}
+
+/** What a stored tool output holds: the task it belongs to, so another task cannot page it. */
+interface StoredOutput {
+  kind: 'tool-output';
+  taskId: string;
+  tool: string;
+  text: string;
+}
+
+async function storeOutput(store: StateStore, taskId: string, tool: string, text: string): Promise<string> {
+  const envelope: StoredOutput = { kind: 'tool-output', taskId, tool, text };
+  return await store.putBlob(JSON.stringify(envelope));
+}
+
+/** The part of a long output the model sees: the head, or for commands a short head and a long tail (errors come last). */
+function capForModel(output: string, bytes: number, limit: number, tailToo: boolean, ref: string | undefined): string {
+  const buffer = Buffer.from(output);
+  const more = (offset: number) => (ref ? `read_output {"id": "${ref}", "offset": ${offset}} shows more` : 'the rest was not stored');
+  if (!tailToo) {
+    const head = buffer.subarray(0, limit).toString('utf8');
+    return `${head}\n[output truncated: showing the first ${limit.toLocaleString('en-US')} of ${bytes.toLocaleString('en-US')} bytes; ${more(limit)}]`;
+  }
+  const headBytes = Math.floor(limit * 0.25);
+  const tailBytes = limit - headBytes;
+  const head = buffer.subarray(0, headBytes).toString('utf8');
+  const tail = buffer.subarray(bytes - tailBytes).toString('utf8');
+  return `${head}\n[… ${(bytes - limit).toLocaleString('en-US')} bytes in the middle left out of ${bytes.toLocaleString('en-US')}; ${more(headBytes)} …]\n${tail}`;
+}
+
+/** read_output: a page of a stored output of this task. Throws ToolInputError for an unknown id or another task's output. */
+async function readStoredOutput(store: StateStore, taskId: string, input: { id: string; offset: number; limit: number }): Promise<string> {
+  let stored: StoredOutput | null = null;
+  try {
+    const parsed = JSON.parse(await store.getBlob(input.id)) as Partial<StoredOutput>;
+    if (parsed.kind === 'tool-output' && parsed.taskId === taskId && typeof parsed.text === 'string') stored = parsed as StoredOutput;
+  } catch (err) {
+    if (!(err instanceof BlobNotFoundError) && !(err instanceof SyntaxError)) throw err;
+  }
+  // Unknown, not an output, or another task's: the same answer, so ids cannot be probed.
+  if (!stored) throw new ToolInputError(`no stored output ${input.id} in this task (ids appear in truncated or cleared tool results)`);
+  const buffer = Buffer.from(stored.text);
+  const from = Math.min(input.offset, buffer.length);
+  const to = Math.min(buffer.length, from + input.limit);
+  const page = buffer.subarray(from, to).toString('utf8');
+  return `[${stored.tool} output ${input.id}: bytes ${from.toLocaleString('en-US')}–${to.toLocaleString('en-US')} of ${buffer.length.toLocaleString('en-US')}${to < buffer.length ? `; offset ${to} continues` : '; the end'}]\n${page}`;
 }
 
 /** File-system errors caused by the model's request (not our infrastructure) go back to the model. */

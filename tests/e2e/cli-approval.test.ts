@@ -161,6 +161,13 @@ describe('agent run --team', () => {
     const bad = await runCli(['run', 'x', '--team', '--parallel', '0', '--workspace', '/tmp'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid task: team\.maxParallel: .*1/);
+    const cost = await runCli(['run', 'x', '--max-cost', 'lots', '--workspace', '/tmp'], env);
+    expect(cost).toMatchObject({ code: 2, stderr: 'agent: --max-cost must be a positive amount in USD, e.g. 2.50, got "lots"\n' });
+    const turns = await runCli(['run', 'x', '--max-turns', '0', '--workspace', '/tmp'], env);
+    expect(turns).toMatchObject({ code: 2, stderr: 'agent: --max-turns must be a positive integer, got "0"\n' });
+    const tooMany = await runCli(['run', 'x', '--max-turns', '9999', '--workspace', '/tmp'], env);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/invalid task: maxTurns: .*500/);
   });
 });
 

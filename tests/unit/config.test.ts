@@ -44,10 +44,10 @@ describe('loadConfig', () => {
       // Outside the workspace and AGENT_HOME: the approver key and trusted policies no sandbox may touch.
       userDir: path.join(os.homedir(), '.config', 'durable-agent'),
       approverKeys: [],
-      llm: { apiKey: undefined, baseURL: undefined, model: 'claude-sonnet-5-5', maxTokens: 8_192 },
+      llm: { apiKey: undefined, baseURL: undefined, model: 'claude-sonnet-5-5', maxTokens: 8_192, contextWindow: undefined, prices: undefined, promptCaching: true },
       databaseUrl: undefined,
       approvalTimeoutMs: 30 * 60_000,
-      inlineOutputLimit: 64 * 1024,
+      inlineOutputLimit: 20_000,
       worker: { maxConcurrentActivities: 50, maxConcurrentWorkflowTasks: 50, maxCachedWorkflows: 1_000, workflowBundle: undefined },
       environment: {},
       memory: {

@@ -168,14 +168,17 @@ describe('AnthropicLlm against the fake Messages API server', () => {
     expect(progress).toBeGreaterThan(10);
   });
 
-  it('sends the stage and task headers, streaming, the model and cache_control on the stable prefix', async () => {
-    await llm().complete(request('task-headers', 'execute', 'hello'));
+  it('sends the stage, task and turn headers, streaming, the model, and cache_control on the system block when asked', async () => {
+    await llm().complete({ ...request('task-headers', 'execute', 'hello'), cacheSystem: true, turn: 3 });
     const recorded = fake.requests.find((r) => r.task === 'task-headers')!;
-    expect(recorded).toMatchObject({ stage: 'execute', task: 'task-headers', turn: 0, status: 200 });
+    expect(recorded).toMatchObject({ stage: 'execute', task: 'task-headers', turn: 3, status: 200 });
     expect(recorded.body).toMatchObject({ stream: true, model: 'claude-test' });
+    // tools + system form one prefix: the breakpoint on the system block caches both; the tools carry none.
     expect(recorded.body.system).toEqual([{ type: 'text', text: 'You are a test.', cache_control: { type: 'ephemeral' } }]);
     const tools = recorded.body.tools as { name: string; cache_control?: unknown }[];
-    expect(tools.map((t) => t.cache_control ?? null)).toEqual([null, { type: 'ephemeral' }]);
+    expect(tools.map((t) => t.cache_control ?? null)).toEqual([null, null]);
+    await llm().complete(request('task-no-cache', 'execute', 'hello'));
+    expect(fake.requests.find((r) => r.task === 'task-no-cache')!.body.system).toEqual([{ type: 'text', text: 'You are a test.' }]);
   });
 
   it('a scripted 429 surfaces once (no SDK retry), classifies with the retry-after, and the next attempt succeeds', async () => {

@@ -99,19 +99,43 @@ describe('ToolRunner: idempotent tools', () => {
 });
 
 describe('ToolRunner: output bounds', () => {
-  it('truncates output above modelOutputLimit and stores the full output as a blob', async () => {
+  it('truncates output above modelOutputLimit and stores the whole output, tagged with its task, for read_output', async () => {
     const content = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(20)}`).join('\n');
     await writeFile(path.join(ws, 'big.txt'), content);
-    const outcome = await runner(500, 100_000).run({ effectKey: 'k', taskId: 'task-1', tool: 'read_file', input: { path: 'big.txt' }, workspace: ws });
+    const tools = runner(500, 1_000);
+    const outcome = await tools.run({ effectKey: 'k', taskId: 'task-1', tool: 'read_file', input: { path: 'big.txt' }, workspace: ws });
     expect(outcome.truncated).toBe(true);
-    expect(outcome.fullOutputRef).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(outcome.content).toMatch(new RegExp(`\\[output truncated: showing the first 500 of ${outcome.bytes} bytes; full output stored as ${outcome.fullOutputRef}\\]$`));
-    expect(Buffer.byteLength(outcome.content!.split('\n[output truncated')[0]!)).toBe(500);
-    const full = await store.getBlob(outcome.fullOutputRef!);
-    expect(Buffer.byteLength(full)).toBe(outcome.bytes);
-    expect(full.split('\n')).toHaveLength(200);
-    expect(full).toContain('   200\tline 199 ');
+    expect(outcome.outputRef).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const shown = outcome.content ?? (await store.getBlob(outcome.contentRef!));
+    expect(shown).toMatch(new RegExp(`\\[output truncated: showing the first 500 of ${outcome.bytes.toLocaleString('en-US')} bytes; read_output \\{"id": "${outcome.outputRef}", "offset": 500\\} shows more\\]$`));
+    expect(Buffer.byteLength(shown.split('\n[output truncated')[0]!)).toBe(500);
     expect(outcome.preview.length).toBeLessThanOrEqual(401);
+    // read_output pages the whole output back, for this task only.
+    const page = await tools.run({ effectKey: 'k2', taskId: 'task-1', tool: 'read_output', input: { id: outcome.outputRef, offset: outcome.bytes - 250 }, workspace: ws });
+    expect(page).toMatchObject({ status: 'ok', truncated: false });
+    const pageText = page.content ?? (await store.getBlob(page.contentRef!));
+    expect(pageText).toMatch(/^\[read_file output sha256:[0-9a-f]{64}: bytes [\d,]+–[\d,]+ of [\d,]+; the end\]\n/);
+    expect(pageText).toContain('   200\tline 199 ');
+    // Pages are cut to what the model may see of one output, and say where the next one starts.
+    const first = await tools.run({ effectKey: 'k4', taskId: 'task-1', tool: 'read_output', input: { id: outcome.outputRef }, workspace: ws });
+    expect(first.content).toMatch(/^\[read_file output sha256:[0-9a-f]{64}: bytes 0–300 of [\d,]+; offset 300 continues\]\n/);
+    const other = await tools.run({ effectKey: 'k3', taskId: 'task-2', tool: 'read_output', input: { id: outcome.outputRef }, workspace: ws });
+    expect(other).toMatchObject({ status: 'error', content: expect.stringMatching(/^no stored output sha256:[0-9a-f]{64} in this task/) });
+  });
+
+  it('shows the head and the tail of a long command output (errors come last)', async () => {
+    const outcome = await runner(2_000, 1_000).run({
+      effectKey: 'cmd',
+      taskId: 'task-1',
+      tool: 'run_command',
+      input: { command: 'for i in $(seq 1 2000); do echo "build line $i"; done; echo "error: the final failure" >&2; exit 1', timeoutSeconds: 30 },
+      workspace: ws,
+    });
+    const shown = outcome.content ?? (await store.getBlob(outcome.contentRef!));
+    expect(shown).toMatch(/^exit code 1\n--- stdout ---\nbuild line 1\n/);
+    expect(shown).toContain('error: the final failure');
+    expect(shown).toMatch(/\[… [\d,]+ bytes in the middle left out of [\d,]+; read_output \{"id": "sha256:[0-9a-f]{64}", "offset": 500\} shows more …\]/);
+    expect(Buffer.byteLength(shown)).toBeLessThan(2_400);
   });
 
   it('passes output above historyInlineBytes by contentRef instead of inline', async () => {
@@ -120,7 +144,8 @@ describe('ToolRunner: output bounds', () => {
     expect(outcome.content).toBeUndefined();
     expect(outcome.contentRef).toMatch(/^sha256:/);
     expect(outcome.truncated).toBe(false);
-    expect(outcome.fullOutputRef).toBeUndefined();
+    // Stored whole as well (it is more than history holds inline), so a later clearing can name it.
+    expect(outcome.outputRef).toMatch(/^sha256:/);
     expect(await store.getBlob(outcome.contentRef!)).toBe(`     1\t${'y'.repeat(3_000)}`);
     // The serialised outcome (what lands in history) stays small.
     expect(JSON.stringify(outcome).length).toBeLessThan(1_000);

@@ -38,6 +38,17 @@ beforeAll(async () => {
           needsWrite: true,
           execute: [{ toolCalls: [{ name: 'write_file', input: { path: 'out.txt', content: 'written once\n' } }] }, { text: 'done' }],
         }),
+        {
+          // The second turn overflows once, so the loop compacts; the compaction is slow, so the worker dies in it.
+          match: 'crash-in-compaction',
+          stages: {
+            execute: [
+              { toolCalls: [{ name: 'list_files', input: {} }] },
+              { text: 'finished after the compaction', errors: [{ status: 400, message: 'prompt is too long: 250000 tokens > 200000 maximum' }] },
+            ],
+            compact: { text: 'Summary of the work so far: listed the files.', delayMs: 4_000 },
+          },
+        },
       ],
     }),
   );
@@ -85,6 +96,27 @@ describe('worker SIGKILL', () => {
     // Model calls before the crash were not repeated.
     expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'intent')).toHaveLength(1);
     expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.turn === 0)).toHaveLength(1);
+  });
+
+  it('during a compaction: the new worker compacts again and the transcript holds the summary once', { timeout: 150_000 }, async () => {
+    const workspace = await makeWorkspace();
+    const first = startWorkerProcess();
+    const taskId = await client.start({ prompt: 'crash-in-compaction', workspace, confirmResult: 'never' });
+    await waitFor(async () => fake.requests.some((r) => r.task === taskId && r.stage === 'compact'), 'the compaction to start', 60_000);
+    first.child.kill('SIGKILL');
+    await first.done;
+
+    startWorkerProcess();
+    const result = await client.result(taskId);
+    expect(result.status).toBe('completed');
+    expect(result.compactions).toBe(1);
+    // The compaction ran again on the new worker; only its result entered the transcript, once.
+    expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'compact').length).toBeGreaterThanOrEqual(2);
+    const last = fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.status === 200).at(-1)!;
+    const first0 = JSON.stringify(last.body.messages[0]);
+    expect(first0.match(/Summary of the work so far: listed the files\./g)).toHaveLength(1);
+    expect(first0.match(/summary-of-earlier-work compactions/g)).toHaveLength(1);
+    expect(result.trace!.filter((e) => /^compaction 1: /.test(e.message))).toHaveLength(1);
   });
 
   it('while waiting for approval: the request survives, the approved write happens exactly once', { timeout: 150_000 }, async () => {

@@ -48,7 +48,7 @@ describe('history size', () => {
     expect((await h.client.result(taskId)).status).toBe('completed');
     const [toolResult] = toolResultsAt(h.fake.requests, taskId, 1);
     expect(toolResult!.content.length).toBeLessThan(70 * 1024);
-    expect(toolResult!.content).toMatch(/\[output truncated: showing the first 65536 of \d+ bytes; full output stored as sha256:[0-9a-f]{64}\]/);
+    expect(toolResult!.content).toMatch(/\[output truncated: showing the first 65,536 of [\d,]+ bytes; read_output \{"id": "sha256:[0-9a-f]{64}", "offset": 65536\} shows more\]/);
     const { largest } = await historyPayloads(taskId);
     expect(largest).toBeLessThan(16 * 1024);
   });

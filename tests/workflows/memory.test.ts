@@ -86,7 +86,8 @@ const requestOf = (taskId: string, stage: string): RecordedRequest => {
   return found;
 };
 const planText = (taskId: string) => requestOf(taskId, 'plan').body.messages[0]!.content as string;
-const executeSystem = (taskId: string) => JSON.stringify(fake.requests.find((r) => r.task === taskId && r.stage === 'execute')!.body.system);
+/** The recalled memory travels in the execute stage's first message (the system prompt is the same for every task). */
+const executeFirstMessage = (taskId: string) => JSON.stringify(fake.requests.find((r) => r.task === taskId && r.stage === 'execute')!.body.messages[0]);
 
 async function run(prompt: string, workspace: string) {
   const taskId = await client.start({ prompt, workspace });
@@ -116,8 +117,8 @@ describe('memory in tasks', () => {
     const t3 = await run('mem-deploy-3: deploy the app where deploys go', workspace);
     expect(planText(t3.taskId)).toContain('deploys go to prod-eu');
     expect(planText(t3.taskId)).not.toContain('staging');
-    expect(executeSystem(t3.taskId)).toContain('deploys go to prod-eu');
-    expect(executeSystem(t3.taskId)).not.toContain('staging');
+    expect(executeFirstMessage(t3.taskId)).toContain('deploys go to prod-eu');
+    expect(executeFirstMessage(t3.taskId)).not.toContain('staging');
     expect(t3.trace.some((l) => l.startsWith('note memory recalled: deploy:target = "deploys go to prod-eu"'))).toBe(true);
 
     const history = await cli(['memory', 'history', 'deploy:target', '--workspace', workspace, '--scope', 'workspace']);
