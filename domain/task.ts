@@ -83,6 +83,19 @@ export interface PlanStepView {
   state: 'pending' | 'done';
 }
 
+/** What a file-writing action would change, shown to the person who decides (a unified diff). */
+export interface ActionPreview {
+  kind: 'new-file' | 'overwrite' | 'edit';
+  path: string;
+  added: number;
+  removed: number;
+  /** Size of the content after the change. */
+  bytes: number;
+  /** Unified diff (`---`/`+++`/`@@`), cut at 20,000 characters. */
+  diff: string;
+  truncated: boolean;
+}
+
 export interface ApprovalRequest {
   requestId: string;
   kind: 'tool' | 'result';
@@ -96,6 +109,8 @@ export interface ApprovalRequest {
   expiresAt: string;
   /** The workflow that holds the request when it is not the task itself (a team's worker or verifier child); decisions go there. */
   taskId?: string;
+  /** For file writes: the change as a diff (absent for other actions and in requests from before previews). */
+  preview?: ActionPreview;
 }
 
 export const ApprovalDecisionSchema = z.strictObject({

@@ -6,6 +6,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { EpisodeForMemory } from '../activities/memory';
+import { pendingApprovalMarkdown } from '../domain/approval-view';
 import { statusQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';
 import {
@@ -90,7 +91,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       for (const s of planView) lines.push(`${s.index}. [${s.state === 'done' ? 'x' : ' '}] ${s.title}`);
     }
     for (const r of pending.values()) {
-      lines.push('', `**Waiting for approval** \`${r.requestId}\`: ${r.tool} (${r.risk}) — \`agent approve ${taskId} ${r.requestId}\``);
+      lines.push('', pendingApprovalMarkdown(r, taskId));
     }
     if (result) lines.push('', `**Result (${result.status}):** ${result.answer.slice(0, 500)}`);
     if (error) lines.push('', `**Error:** ${error}`);

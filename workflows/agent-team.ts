@@ -20,6 +20,7 @@ import { memoryAgent } from './memory-agent';
 import { teamVerifier } from './team-verifier';
 import { teamWorker } from './team-worker';
 import { createTrace, publishState } from './task-trace';
+import { pendingApprovalMarkdown } from '../domain/approval-view';
 import { addModelUsage, emptyUsage, processedTokens, sumUsage, type ModelUsage } from '../domain/usage';
 import { createToolGate, failureMessage, gate, snapshotPolicy } from './tool-gate';
 import { llm } from './tool-loop';
@@ -137,7 +138,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
         lines.push(`| ${r.step.id}: ${r.step.title.slice(0, 60)} | ${r.view.state} | ${r.step.dependsOn.join(', ') || '—'} | ${r.view.workerId ? `\`${r.view.workerId}\`` : '—'} |`);
       }
     }
-    for (const r of allPending()) lines.push('', `**Waiting for approval** \`${r.requestId}\`: ${r.tool} (${r.risk}) — \`agent approve ${taskId} ${r.requestId}\``);
+    for (const r of allPending()) lines.push('', pendingApprovalMarkdown(r, taskId));
     if (result) lines.push('', `**Result (${result.status}):** ${result.answer.slice(0, 500)}`);
     if (error) lines.push('', `**Error:** ${error}`);
     return lines.join('\n');

@@ -4,6 +4,7 @@
  * snapshot, and telling the parent which approvals are pending so they show on the team's status.
  */
 import * as wf from '@temporalio/workflow';
+import { pendingApprovalMarkdown } from '../domain/approval-view';
 import { statusQuery } from '../domain/messages';
 import type { ApprovalRequest, Stage, TaskStatus, TaskStatusView, TokenUsage, TraceEntry } from '../domain/task';
 import { teamChildProgressSignal, type TeamVerifierInput, type TeamWorkerInput } from '../domain/team';
@@ -38,7 +39,7 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
   };
   const publish = () => {
     const lines = [`**Team ${role}** for \`${input.parentTaskId}\` · step \`${input.step.id}\` · ${status}${turns ? ` · turn ${turns}` : ''} · ${gate.toolCalls()} tool calls`];
-    for (const r of gate.pending.values()) lines.push('', `**Waiting for approval** \`${r.requestId}\`: ${r.tool} (${r.risk}) — \`agent approve ${input.parentTaskId} ${r.requestId}\``);
+    for (const r of gate.pending.values()) lines.push('', pendingApprovalMarkdown(r, input.parentTaskId));
     if (lastLine) lines.push('', lastLine.slice(0, 300));
     publishState({ status, stage, pendingApproval: gate.pending.size > 0, details: lines.join('\n') });
   };

@@ -246,7 +246,7 @@ export function createToolGate(host: GateHost) {
     if (decision === 'deny') return fail(`Denied by policy: ${reasons.join('; ')}. Do not retry this action.`, 'denied', `denied${matchedRule ? ` by ${matchedRule}` : ''}`);
     if (decision === 'ask') {
       const record = await requestApproval(
-        { kind: 'tool', toolUseId: call.id, tool: verdict.tool, input: verdict.input, risk, reasons, actionHash: verdict.actionHash },
+        { kind: 'tool', toolUseId: call.id, tool: verdict.tool, input: verdict.input, risk, reasons, actionHash: verdict.actionHash, ...(verdict.preview ? { preview: verdict.preview } : {}) },
         { alwaysOffered: verdict.grantRules.length > 0 },
       );
       if (record.outcome !== 'approved') {

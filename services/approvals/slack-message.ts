@@ -128,25 +128,39 @@ export function outcomeLine(record: ApprovalRecord): string {
 function describe(ctx: MessageContext): Record<string, unknown>[] {
   const { request } = ctx;
   const title = request.kind === 'result' ? 'Accept the result' : `Run ${request.tool}`;
-  const args = escapeAndCut(formatInput(request.input), MAX_ARGS_CHARS);
   return [
     { type: 'header', text: { type: 'plain_text', text: truncate(`Approval: ${title} (${request.risk})`, 150) } },
     {
       type: 'section',
       text: mrkdwn(`*Task* \`${esc(ctx.taskId)}\` — ${escapeAndCut(ctx.summary, 600)}\n*Workspace* \`${escapeAndCut(ctx.workspace, 1_000)}\``),
     },
-    {
-      type: 'section',
-      text: mrkdwn(
-        `*Action* \`${esc(request.tool)}\` · risk *${esc(request.risk)}*\n\`\`\`${args}\`\`\`` +
-          (args.endsWith('…') ? `\n_Arguments cut for Slack; all of them: \`agent status ${esc(ctx.taskId)} --json\`_` : ''),
-      ),
-    },
+    { type: 'section', text: mrkdwn(actionText(ctx)) },
     {
       type: 'section',
       text: mrkdwn(`*Why it needs approval*\n${escapeAndCut(request.reasons.slice(0, 10).map((r) => `• ${truncate(r, 300)}`).join('\n') || '• (no reason given)', 2_800)}`),
     },
   ];
+}
+
+/** The action: a file write as its diff (what will change), anything else as its arguments. */
+function actionText(ctx: MessageContext): string {
+  const { request } = ctx;
+  const preview = request.preview;
+  if (preview) {
+    const kind = preview.kind === 'new-file' ? 'new file' : preview.kind;
+    const diff = escapeAndCut(preview.diff, MAX_ARGS_CHARS);
+    const cut = diff.endsWith('…') || preview.truncated;
+    const lines = preview.diff.split('\n').length;
+    return (
+      `*Action* \`${esc(request.tool)}\` · *${kind}* \`${escapeAndCut(preview.path, 300)}\` · +${preview.added} −${preview.removed} · risk *${esc(request.risk)}*\n\`\`\`${diff}\`\`\`` +
+      (cut ? `\n_Diff cut for Slack (${lines} lines in all); the whole diff: \`agent status ${esc(ctx.taskId)}\`_` : '')
+    );
+  }
+  const args = escapeAndCut(formatInput(request.input), MAX_ARGS_CHARS);
+  return (
+    `*Action* \`${esc(request.tool)}\` · risk *${esc(request.risk)}*\n\`\`\`${args}\`\`\`` +
+    (args.endsWith('…') ? `\n_Arguments cut for Slack; all of them: \`agent status ${esc(ctx.taskId)} --json\`_` : '')
+  );
 }
 
 function requestContext(ctx: MessageContext): Record<string, unknown> {

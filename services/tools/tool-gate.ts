@@ -14,6 +14,8 @@ import { hostsNamedIn, networkGrant } from '../policy/network-policy';
 import { parseRule } from '../policy/rules';
 import { analyzeShell } from '../policy/shell-analyzer';
 import { detectSandbox } from '../sandbox/bubblewrap';
+import type { ActionPreview } from '../../domain/task';
+import { actionPreview } from './action-preview';
 import { ToolInputError, workspaceRoot } from './workspace';
 
 export interface GateRequest {
@@ -36,6 +38,8 @@ export type GateResult =
       actionHash: string;
       /** What an "always" answer to this call would allow from now on (empty: nothing expressible). */
       grantRules: RuleRecord[];
+      /** For a file write that asks: the change as a diff, for the person deciding. */
+      preview?: ActionPreview;
     };
 
 /** sha256 over tool, canonical arguments and the workspace's real path: any change needs a new approval. */
@@ -96,6 +100,7 @@ export async function gateToolCall(request: GateRequest): Promise<GateResult> {
     const where = network.allow.length ? network.allow.join(', ') : 'no domain (no `allow network(...)` rule applies)';
     verdict = { ...decided, network, reasons: [...decided.reasons, `network only through the sandbox proxy, to: ${where}; loopback, private addresses and the agent's own services are always refused`] };
   }
+  const preview = verdict.decision === 'ask' ? await actionPreview(root, request.tool, input) : null;
   return {
     kind: 'decided',
     tool: request.tool,
@@ -103,5 +108,6 @@ export async function gateToolCall(request: GateRequest): Promise<GateResult> {
     verdict,
     actionHash: actionHash(request.tool, input, root),
     grantRules: verdict.decision === 'ask' ? await grantRulesFor(request.tool, input, root) : [],
+    ...(preview ? { preview } : {}),
   };
 }

@@ -124,6 +124,24 @@ describe('the Slack message', () => {
     expect(action).not.toMatch(/&l…|&lt…/);
   });
 
+  it('shows a file write as its diff, cut for Slack with a pointer to the whole diff', () => {
+    const diffLines = ['--- a/VERSION', '+++ b/VERSION', '@@ -1 +1 @@', '-1.4.0', '+1.5.0'];
+    const small = { ...ctx, request: { ...request, tool: 'write_file', risk: 'workspace-write' as const, input: { path: 'VERSION', content: '1.5.0\n' }, preview: { kind: 'overwrite' as const, path: 'VERSION', added: 1, removed: 1, bytes: 6, diff: diffLines.join('\n'), truncated: false } } };
+    const text = JSON.stringify(pendingMessage(small, false).blocks);
+    expect(text).toContain('*Action* `write_file` · *overwrite* `VERSION` · +1 −1 · risk *workspace-write*');
+    expect(text).toContain('-1.4.0\\n+1.5.0');
+    expect(text).not.toContain('Diff cut');
+    const long = '@@ -0,0 +1,2000 @@\n' + Array.from({ length: 2_000 }, (_, i) => `+line ${i}`).join('\n');
+    const big = { ...small, request: { ...small.request, preview: { ...small.request.preview, kind: 'new-file' as const, diff: long } } };
+    const bigText = JSON.stringify(pendingMessage(big, false).blocks);
+    expect(bigText).toContain('*new file*');
+    expect(bigText).toContain('Diff cut for Slack (2001 lines in all); the whole diff: `agent status task-0123456789ab`');
+    for (const b of pendingMessage(big, false).blocks) {
+      const t = (b as { text?: { text?: string } }).text?.text;
+      if (t) expect(t.length).toBeLessThanOrEqual(3_000);
+    }
+  });
+
   it('once resolved, shows who, how and when instead of the buttons', () => {
     const resolved = resolvedMessage(ctx, record({ always: true }));
     expect(resolved.blocks.some((b) => b.type === 'actions')).toBe(false);
