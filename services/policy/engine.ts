@@ -128,9 +128,11 @@ async function decideShell(command: string, ctx: PolicyContext, analysis?: Shell
   if (a.catastrophic) return { decision: 'deny', risk, reasons: unique([a.catastrophic, ...a.reasons]), matchedRule: 'builtin: catastrophic command' };
 
   const partMatches = (spec: string) => a.parts.some((p) => p.program !== null && !p.dynamic && matchesCommand(spec, p.argv));
-  const deny = ruleFor(ctx.rules, 'deny', 'run_command', partMatches);
+  // Deny and ask rules match the meaning: every spelling the analyser knows (git push origin +main is a force push).
+  const meaningMatches = (spec: string) => partMatches(spec) || a.parts.some((p) => p.variants?.some((v) => matchesCommand(spec, v)) ?? false);
+  const deny = ruleFor(ctx.rules, 'deny', 'run_command', meaningMatches);
   if (deny) return { decision: 'deny', risk, reasons: [`denied by rule \`${deny.text}\` (${deny.source})`, ...a.reasons], matchedRule: deny.text };
-  const ask = ruleFor(ctx.rules, 'ask', 'run_command', partMatches);
+  const ask = ruleFor(ctx.rules, 'ask', 'run_command', meaningMatches);
   if (ask) return finalAsk(ctx, { decision: 'ask', risk, reasons: [`rule \`${ask.text}\` (${ask.source}) asks`, ...a.reasons], matchedRule: ask.text, allowNetwork });
 
   // Protected checks: what the parser cannot prove, writes to guarded or outside paths, no sandbox.

@@ -55,6 +55,8 @@ export interface CommandPart {
   redirections: { op: string; target: string | null }[];
   /** Highest risk found for this part alone. */
   risk: RiskClass;
+  /** Other spellings with the same meaning (see Judge.alsoSpelled): deny and ask rules match them too. */
+  variants?: string[][];
 }
 
 export interface ShellAnalysis {
@@ -1677,6 +1679,11 @@ class PartJudge implements Judge {
 
   stdinCode(interpreter: string) {
     if (this.rec && !this.denyOnly) this.rec.stdinCode = interpreter;
+  }
+
+  alsoSpelled(argv: string[]) {
+    if (!this.rec || this.denyOnly) return;
+    (this.rec.part.variants ??= []).push(argv);
   }
 
   dynamicArg(text: string, spelling?: Spelling): Arg {

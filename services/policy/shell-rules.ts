@@ -95,6 +95,12 @@ export interface Judge {
   isDownloaded(a: Arg): boolean;
   /** This command executes what arrives on stdin as code (`sh`, `python -`, ...); the analyser judges that input. */
   stdinCode(interpreter: string): void;
+  /**
+   * Another spelling of this command with the same meaning, for deny and ask rules only (never to
+   * allow): synonyms unified and the meaningful flag first, so `deny run_command(git push --force *)`
+   * also catches `git push origin +main` and `git push origin main -f`.
+   */
+  alsoSpelled(argv: string[]): void;
   /** A fresh dynamic word, e.g. the arguments xargs appends; `spelling` says what it can name, if known. */
   dynamicArg(text: string, spelling?: Spelling): Arg;
   /** What the names arriving on this command's stdin can be, when an upstream pipeline stage lists files; undefined if unknown. */
@@ -1114,8 +1120,14 @@ function judgeGit(argv: readonly Arg[], j: Judge) {
   if (sub === 'filter-branch' || sub === 'filter-repo' || sub === 'update-ref' || sub === 'prune') return j.risk('destructive', `git ${sub} rewrites or deletes history (destructive)`);
   if (sub === 'push') {
     j.risk('network', 'git push sends commits to a remote');
-    if (has(p, '-f', '--force', '--force-with-lease', '--mirror', '--delete', '-d') || p.positionals.some((a) => (a.value ?? '').startsWith('+') || (a.value ?? '').startsWith(':')))
-      j.risk('destructive', 'git push --force / --delete can destroy remote history (destructive)');
+    // Every spelling of a force push: -f anywhere (also in a group like -fu), --force, --force-with-lease[=…], --force-if-includes, a +refspec.
+    const FORCE = /^(--force|--force-with-lease(=.*)?|--force-if-includes|-[a-zA-Z]*f[a-zA-Z]*)$/;
+    const forced = words.some((v) => FORCE.test(v)) || p.positionals.some((a) => (a.value ?? '').startsWith('+'));
+    const deletes = has(p, '--mirror', '--delete', '-d', '--prune') || p.positionals.some((a) => (a.value ?? '').startsWith(':'));
+    const plain = words.filter((v) => !FORCE.test(v) && !['--mirror', '--delete', '-d', '--prune'].includes(v)).map((v) => (v.startsWith('+') ? v.slice(1) : v));
+    if (forced) j.alsoSpelled(['git', 'push', '--force', ...plain]);
+    if (deletes) j.alsoSpelled(['git', 'push', '--delete', ...plain]);
+    if (forced || deletes) j.risk('destructive', 'git push --force / --delete can destroy remote history (destructive)');
     return;
   }
   if (sub === 'clone') {
