@@ -12,6 +12,8 @@ const h = useTaskHarness({
   scenarios: [
     scenario('expire-me', { needsWrite: true, execute: writeB, verifyPassed: false }),
     scenario('stale-me', { needsWrite: true, execute: writeB }),
+    // The scripted verifier claims success although the only write is denied: the record must win.
+    scenario('claim-anyway', { needsWrite: true, execute: writeB, verifyPassed: true, plan: { input: { steps: [{ title: 'Write b.txt', tool: 'write_file' }] } } }),
     scenario('always-me', {
       needsShell: true,
       execute: [
@@ -77,6 +79,19 @@ describe('approvals', () => {
     const history = await h.client.handle(taskId).fetchHistory();
     const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
     expect(accepted).toHaveLength(1);
+  });
+
+  it('a denied write is not evidence: the task ends denied and the plan step stays unticked, whatever the verifier claims', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'claim-anyway', workspace, confirmResult: 'never' });
+    const [request] = await pending(taskId);
+    await h.client.decide(taskId, request!.requestId, { approve: false, reason: 'not now', decidedBy: 'alice', channel: 'cli' });
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('denied');
+    expect(result.verified).toBe(false);
+    expect(result.problems[0]).toBe('no file change happened: write_file b.txt was not approved');
+    expect(result.plan).toEqual([{ index: 1, title: 'Write b.txt', state: 'pending' }]);
+    expect(result.trace!.some((e) => /the verifier's pass does not match what happened/.test(e.message))).toBe(true);
   });
 
   it('"always" lets the same command through for the rest of the task, but not a different one', async () => {
