@@ -19,6 +19,7 @@ import {
   type Verification,
 } from '../domain/task';
 import type { ContextState } from '../domain/context';
+import { checkAgainstLedger, planFromLedger } from '../domain/ledger-checks';
 import { addModelUsage, emptyUsage, formatUsage, type ModelUsage } from '../domain/usage';
 import { createTrace, publishState } from './task-trace';
 import { createToolGate, failureMessage, gate, snapshotPolicy, state } from './tool-gate';
@@ -173,13 +174,18 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
 
     // 5. Verify
     enter('verify');
-    const { verification } = countUsage(
+    const { verification: judged } = countUsage(
       await llm.verifyResult.executeWithOptions({ summary: 'verify result' }, [
         { ...ctx, goal: intent.goal, planSteps: plan.steps.map((s) => s.title), head: exec.head, ...(ledgerRef ? { ledgerRef } : {}) },
       ]),
     );
+    // The record over the claim: histories from before this check keep the verifier's word.
+    const checked = wf.patched('ledger-checks');
+    const verification = checked ? checkAgainstLedger(judged, toolGate.ledger, intent.needsWrite) : judged;
+    if (verification !== judged) note('note', `the verifier's pass does not match what happened: ${verification.problems.slice(0, 2).join(' | ').slice(0, 300)}`);
     note('llm', `verification ${verification.passed ? 'passed' : 'failed'}: ${[...verification.evidence, ...verification.problems].join(' | ').slice(0, 300)}`);
-    if (verification.passed) for (const s of planView) s.state = 'done';
+    if (checked) planView = planFromLedger(planView, planTools, toolGate.ledger, verification.passed);
+    else if (verification.passed) for (const s of planView) s.state = 'done';
 
     // 6. Confirm with a human where the policy says so
     enter('confirm');
