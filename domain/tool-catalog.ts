@@ -60,6 +60,12 @@ export const EditFileInput = z.strictObject({
   replaceAll: z.boolean().default(false).describe('Replace every occurrence instead of requiring exactly one'),
 });
 
+/**
+ * Tool arguments larger than this never travel through workflow history (its payload limit is 2 MB,
+ * with a warning at 256 KB): the call is answered with an error telling the model to write in parts.
+ */
+export const MAX_TOOL_INPUT_BYTES = 256 * 1024;
+
 /** Foreground commands block the task, so they get less time than background jobs. */
 export const FOREGROUND_TIMEOUT_MAX_SECONDS = 600;
 export const BACKGROUND_TIMEOUT_MAX_SECONDS = 3_600;

@@ -13,7 +13,7 @@ import type { LedgerEntry } from '../domain/context';
 import { decideApprovalUpdate } from '../domain/messages';
 import type { Mode, NetworkGrant, RuleRecord } from '../domain/policy';
 import { ApprovalDecisionSchema, type ApprovalDecision, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from '../domain/task';
-import { TOOL_SPECS, type ToolName } from '../domain/tool-catalog';
+import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, type ToolName } from '../domain/tool-catalog';
 
 // One proxy per retry class (design rule 2).
 
@@ -228,11 +228,16 @@ export function createToolGate(host: GateHost) {
    * The policy verdict for one call, asking a human when the policy says so. Returns either the
    * normalised call, cleared to run, or the tool_result that explains why it may not run.
    */
-  async function authorize(call: { id: string; name: string; input: Record<string, unknown> }, offered: ToolName[], turn = 0): Promise<Authorization> {
+  async function authorize(call: { id: string; name: string; input: Record<string, unknown>; oversizedBytes?: number }, offered: ToolName[], turn = 0): Promise<Authorization> {
     const fail = (content: string, status: LedgerEntry['status'] = 'denied', decision = 'policy'): Authorization => {
       ledger.push({ turn, tool: call.name, call: describeCall(call.name, call.input), status, decision, preview: content.slice(0, PREVIEW) });
       return { ok: false, result: { toolUseId: call.id, isError: true, content } };
     };
+    if (call.oversizedBytes !== undefined) {
+      const message = `the arguments of this ${call.name} call are ${call.oversizedBytes} bytes, over the ${MAX_TOOL_INPUT_BYTES / 1024} KB a tool call may carry, so it was not run`;
+      host.note('error', `${call.name}: ${message}`);
+      return fail(`Error: ${message}. Split it: write a large file in parts (write_file with the first part, then edit_file to append the rest).`, 'invalid', 'arguments too large');
+    }
     const verdict = await gate.authorizeToolCall.executeWithOptions({ summary: `gate ${call.name}` }, [
       { tool: call.name, input: call.input, workspace: input.workspace, offeredTools: offered, mode: input.mode, rules: [...policyRules, ...sessionRules] },
     ]);
@@ -272,7 +277,7 @@ export function createToolGate(host: GateHost) {
 
   /** Every tool call passes the gate; the answer is always a tool_result, whatever happens. */
   async function callTool(
-    call: { id: string; name: string; input: Record<string, unknown> },
+    call: { id: string; name: string; input: Record<string, unknown>; oversizedBytes?: number },
     offered: ToolName[],
     onOk?: (tool: ToolName) => void,
     turn = 0,

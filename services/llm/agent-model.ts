@@ -14,7 +14,7 @@ import {
   type Verification,
 } from '../../domain/task';
 import { TeamPlanSchema, teamPlanProblems, type TeamPlan } from '../../domain/team';
-import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
+import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
 import { initialContext, type ContextState, type LedgerEntry, type StepOutcome } from '../../domain/context';
 import type { ModelUsage } from '../../domain/usage';
 import {
@@ -56,7 +56,10 @@ export interface ToolCall {
   id: string;
   name: string;
   input: Record<string, unknown>;
+  /** Set when the arguments were too large to carry through workflow history: their size; `input` then holds only the path, and the call is not run. */
+  oversizedBytes?: number;
 }
+
 
 /** A tool's answer as the workflow holds it: small content inline, larger content by reference. */
 export interface ToolResultForModel {
@@ -401,7 +404,13 @@ export class AgentModel {
     if (stop === 'refusal') return result('refused', newHead, { note: 'the model refused to continue' });
     const toolCalls = message.content
       .filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use')
-      .map((b) => ({ id: b.id, name: b.name, input: (b.input ?? {}) as Record<string, unknown> }));
+      .map((b): ToolCall => {
+        const input = (b.input ?? {}) as Record<string, unknown>;
+        const bytes = Buffer.byteLength(JSON.stringify(input));
+        // Too large for history: only the path (if any) travels on, so the trace and the ledger still say which file.
+        const path = typeof input.path === 'string' && input.path.length <= 4_096 ? { path: input.path } : {};
+        return bytes > MAX_TOOL_INPUT_BYTES ? { id: b.id, name: b.name, input: path, oversizedBytes: bytes } : { id: b.id, name: b.name, input };
+      });
     return result(toolCalls.length ? 'tools' : 'final', newHead, { toolCalls });
   }
 
