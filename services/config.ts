@@ -72,6 +72,8 @@ export const EnvSchema = z.object({
       return z.NEVER;
     }
   }),
+  /** A model call that sends nothing for this long (before its first token or between events) is abandoned and retried. */
+  AGENT_MODEL_SILENCE_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(120_000),
   /** `off`: send no cache_control breakpoints (for endpoints that reject them; costs more on the Anthropic API). */
   AGENT_PROMPT_CACHING: z.enum(['on', 'off']).default('on'),
   DATABASE_URL: z.string().optional(),
@@ -171,6 +173,7 @@ export interface Config {
     contextWindow: number | undefined;
     prices: Prices | undefined;
     promptCaching: boolean;
+    silenceTimeoutMs: number;
   };
   databaseUrl: string | undefined;
   approvalTimeoutMs: number;
@@ -237,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       contextWindow: e.AGENT_CONTEXT_WINDOW,
       prices: e.AGENT_MODEL_PRICES,
       promptCaching: e.AGENT_PROMPT_CACHING === 'on',
+      silenceTimeoutMs: e.AGENT_MODEL_SILENCE_TIMEOUT,
     },
     databaseUrl: e.DATABASE_URL,
     approvalTimeoutMs: e.AGENT_APPROVAL_TIMEOUT,

@@ -32,7 +32,14 @@ export interface AnthropicLlmOptions {
   baseURL: string | undefined;
   model: string;
   maxTokens: number;
+  /** Give up on a call when the endpoint sends nothing for this long (before the first event, or between events). */
+  silenceTimeoutMs?: number;
 }
+
+/** The endpoint accepted the call and then went quiet: retried like an outage, never waited on for the whole activity timeout. */
+export class ModelSilentError extends Error {}
+
+const DEFAULT_SILENCE_MS = 120_000;
 
 export class MissingApiKeyError extends Error {
   constructor() {
@@ -51,6 +58,11 @@ export class AnthropicLlm implements LlmClient {
 
   async complete(request: LlmRequest, { onProgress, signal }: { onProgress?: () => void; signal?: AbortSignal } = {}) {
     if (!this.client) throw new MissingApiKeyError();
+    const silenceMs = this.options.silenceTimeoutMs ?? DEFAULT_SILENCE_MS;
+    const quiet = new AbortController();
+    let heard = false;
+    const arm = () => setTimeout(() => quiet.abort(), silenceMs);
+    let timer = arm();
     const stream = this.client.messages.stream(
       {
         model: this.options.model,
@@ -63,10 +75,24 @@ export class AnthropicLlm implements LlmClient {
       // The stage, task and turn headers let a scripted stand-in (agent fake-llm) answer per stage; the real API ignores them.
       {
         headers: { 'x-agent-stage': request.stage, 'x-agent-task': request.taskId, ...(request.turn !== undefined ? { 'x-agent-turn': String(request.turn) } : {}) },
-        signal,
+        signal: signal ? AbortSignal.any([signal, quiet.signal]) : quiet.signal,
       },
     );
-    if (onProgress) stream.on('streamEvent', () => onProgress());
-    return await stream.finalMessage();
+    stream.on('streamEvent', () => {
+      heard = true;
+      clearTimeout(timer);
+      timer = arm();
+      onProgress?.();
+    });
+    try {
+      return await stream.finalMessage();
+    } catch (err) {
+      if (quiet.signal.aborted && !signal?.aborted) {
+        throw new ModelSilentError(`the model endpoint sent nothing for ${Math.round(silenceMs / 1000)}s ${heard ? 'in the middle of its answer' : 'after accepting the request'}; the call is retried`);
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -44,7 +44,7 @@ describe('loadConfig', () => {
       // Outside the workspace and AGENT_HOME: the approver key and trusted policies no sandbox may touch.
       userDir: path.join(os.homedir(), '.config', 'durable-agent'),
       approverKeys: [],
-      llm: { apiKey: undefined, baseURL: undefined, model: 'claude-sonnet-5-5', maxTokens: 8_192, contextWindow: undefined, prices: undefined, promptCaching: true },
+      llm: { apiKey: undefined, baseURL: undefined, model: 'claude-sonnet-5-5', maxTokens: 8_192, contextWindow: undefined, prices: undefined, promptCaching: true, silenceTimeoutMs: 120_000 },
       databaseUrl: undefined,
       approvalTimeoutMs: 30 * 60_000,
       inlineOutputLimit: 20_000,

@@ -8,7 +8,7 @@ import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-serve
 import { parseScript } from '../../client/fake-llm/script';
 import { FailureType } from '../../domain/failures';
 import { classifyLlmError, retryAfterMs } from '../../services/llm/failures';
-import { AnthropicLlm, MissingApiKeyError, type LlmRequest } from '../../services/llm/llm-client';
+import { AnthropicLlm, ModelSilentError, MissingApiKeyError, type LlmRequest } from '../../services/llm/llm-client';
 import { renderTranscript, TranscriptStore } from '../../services/llm/transcript';
 import { FileStateStore } from '../../services/state/file-state-store';
 import { BlobNotFoundError } from '../../services/state/state-store';
@@ -226,6 +226,19 @@ describe('AnthropicLlm against the fake Messages API server', () => {
     setTimeout(() => controller.abort(), 100);
     await expect(pending).rejects.toBeInstanceOf(Anthropic.APIUserAbortError);
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('an endpoint that accepts a call and then sends nothing is given up after the silence timeout, as a retryable failure', async () => {
+    const quiet = new AnthropicLlm({ apiKey: 'sk-test', baseURL: fake.url, model: 'claude-test', maxTokens: 1024, silenceTimeoutMs: 400 });
+    const started = Date.now();
+    const err = await quiet.complete(request('task-silent', 'intent', 'slow please')).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(err).toBeInstanceOf(ModelSilentError);
+    expect((err as Error).message).toBe('the model endpoint sent nothing for 0s after accepting the request; the call is retried');
+    expect(classifyLlmError(err)).toMatchObject({ type: FailureType.LlmUnavailable, nonRetryable: false });
   });
 
   it('throws MissingApiKeyError without an API key, before any request', async () => {
