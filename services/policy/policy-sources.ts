@@ -29,14 +29,15 @@ export const BUILTIN_RULES = [
   ...DEFAULT_NETWORK_RULES,
 ];
 
-const UserPolicyFile = z.object({
+// Strict: a misspelt key ("rule", "deny") would silently drop the rules it meant to add (fail closed).
+const UserPolicyFile = z.strictObject({
   rules: z.array(z.string()).default([]),
   /** "Always" answers, scoped to the workspace they were given in. */
   workspaces: z.record(z.string(), z.array(z.string())).default({}),
 });
 type UserPolicy = z.infer<typeof UserPolicyFile>;
 
-const WorkspacePolicyFile = z.object({ rules: z.array(z.string()).default([]) });
+const WorkspacePolicyFile = z.strictObject({ rules: z.array(z.string()).default([]) });
 
 const TrustFile = z.object({
   /** Workspace real path → the sha256 of the policy file content the user trusted. */
@@ -142,7 +143,7 @@ export class PolicySources {
     const wsFile = PolicySources.workspaceFile(workspace);
     const wsText = await readText(wsFile);
     const ws = WorkspacePolicyFile.safeParse(parseJson(wsText, wsFile) ?? {});
-    if (!ws.success) throw new PolicyFileError(`${wsFile}: ${ws.error.issues.map((i) => i.message).join('; ')}`);
+    if (!ws.success) throw new PolicyFileError(`${wsFile}: ${ws.error.issues.map((i) => i.message).join('; ')} (the file holds only {"rules": ["allow|ask|deny tool(specifier)", …]})`);
     const workspaceRules = parseAll(ws.data.rules, 'workspace', wsFile);
     const trusted = wsText !== null && (await this.readTrust()).workspaces[workspace]?.sha256 === sha256(wsText);
     const ignored = trusted ? [] : workspaceRules.filter((r) => r.effect === 'allow');

@@ -104,3 +104,15 @@ describe('policy sources', () => {
     await expect(new PolicySources(home, path.join(home, 'user')).load(home)).rejects.toThrow(/user-policy.json: unknown tool "everything"/);
   });
 });
+
+describe('policy files are strict', () => {
+  it('an unknown key fails closed, naming it and the expected shape', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'policy-home-'));
+    const ws = await mkdtemp(path.join(os.tmpdir(), 'policy-ws-'));
+    await mkdir(path.join(ws, '.agent'));
+    await writeFile(path.join(ws, '.agent', 'policy.json'), JSON.stringify({ rule: ['deny run_command(rm *)'] }));
+    await expect(new PolicySources(home, path.join(home, 'user')).load(ws)).rejects.toThrow(/policy\.json: Unrecognized key: "rule" \(the file holds only \{"rules"/);
+    await writeFile(path.join(home, 'user-policy.json'), JSON.stringify({ rules: [], deny: ['x'] }));
+    await expect(new PolicySources(home, path.join(home, 'user')).load(home)).rejects.toThrow(/user-policy\.json: : Unrecognized key: "deny"|user-policy\.json: .*deny/);
+  });
+});
