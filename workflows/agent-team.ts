@@ -21,7 +21,7 @@ import { teamVerifier } from './team-verifier';
 import { teamWorker } from './team-worker';
 import { createTrace, publishState } from './task-trace';
 import { pendingApprovalMarkdown } from '../domain/approval-view';
-import { addModelUsage, emptyUsage, processedTokens, sumUsage, type ModelUsage } from '../domain/usage';
+import { addModelUsage, emptyUsage, formatUsage, processedTokens, sumUsage, type ModelUsage } from '../domain/usage';
 import { createToolGate, failureMessage, gate, snapshotPolicy } from './tool-gate';
 import { llm } from './tool-loop';
 
@@ -128,14 +128,19 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
   });
   const renderDetails = () => {
     const b = teamView().budget;
+    // Separate paragraphs: Markdown runs adjacent lines together. A `|` in a title would split its table cell.
+    const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s+/g, ' ');
     const lines = [
       `**Team** · **Status:** ${effectiveStatus()} · **Stage:** ${stage}`,
+      '',
       `steps ${b.stepsStarted}/${b.maxSteps} · tokens ${b.tokensUsed}/${b.maxTokens} · re-plans ${b.replans}/${b.maxReplans} · parallel ≤ ${b.maxParallel}${b.exhausted ? ` · **budget exhausted:** ${b.exhausted}` : ''}`,
+      '',
+      `**Usage:** ${formatUsage(tokens())}`,
     ];
     if (runs.size) {
       lines.push('', '| step | state | depends on | child |', '| --- | --- | --- | --- |');
       for (const r of runs.values()) {
-        lines.push(`| ${r.step.id}: ${r.step.title.slice(0, 60)} | ${r.view.state} | ${r.step.dependsOn.join(', ') || '—'} | ${r.view.workerId ? `\`${r.view.workerId}\`` : '—'} |`);
+        lines.push(`| ${cell(`${r.step.id}: ${r.step.title.slice(0, 60)}`)} | ${r.view.state} | ${cell(r.step.dependsOn.join(', ')) || '—'} | ${r.view.workerId ? `\`${r.view.workerId}\`` : '—'} |`);
       }
     }
     for (const r of allPending()) lines.push('', pendingApprovalMarkdown(r, taskId));
