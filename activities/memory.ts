@@ -4,14 +4,12 @@
  * second to start, which a worker that never recalls should not pay), call it, and shape small
  * results for history — the recalled block is bounded by its token budget.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { EpisodeRecord } from './index';
 import type { AgentModel, CallOptions, Usage } from '../services/llm/agent-model';
 import { dreamWorkflowId, scopeId, scopesFor, type ScopeContext } from '../services/memory/keys';
-import { MemoryBusyError } from '../services/memory/database';
-import { EmbeddingError } from '../services/memory/embeddings';
 import type { MemoryService } from '../services/memory/memory-service';
-import { VectorIndexError } from '../services/memory/vector-index';
+import { isConnectionLost, isMemoryUnavailable, oneLine } from '../services/memory/unavailable';
 import type { WriteOutcome } from '../services/memory/memory-store';
 import { parseProposal, toNewMemories, type CandidateRejection } from '../services/memory/memory-writer';
 import { renderItem } from '../services/memory/recall';
@@ -75,20 +73,9 @@ export const MEMORY_UNAVAILABLE = 'MemoryUnavailable';
 
 export function createMemoryActivities(services: MemoryActivityServices, llmCall: LlmCall) {
   const { model, settings } = services;
+  const openMemory = services.memory;
 
-  /** Busy embedded database or an index/embedder mismatch need a person, not another attempt. */
-  async function openMemory(): Promise<MemoryService> {
-    try {
-      return await services.memory();
-    } catch (err) {
-      if (err instanceof MemoryBusyError || err instanceof VectorIndexError || err instanceof EmbeddingError) {
-        throw ApplicationFailure.create({ type: MEMORY_UNAVAILABLE, message: err.message, nonRetryable: true });
-      }
-      throw err;
-    }
-  }
-
-  return {
+  return plainly({
     /** Recall before planning (no LLM). Recorded per task for `agent memory explain`. */
     async recallMemories(input: { taskId: string; query: string; workspace: string; user: string }): Promise<RecallActivityResult> {
       if (!settings.enabled) return { enabled: false, block: '', items: [], rejected: [], omitted: 0, usedTokens: 0, budgetTokens: 0, ms: 0 };
@@ -235,6 +222,39 @@ export function createMemoryActivities(services: MemoryActivityServices, llmCall
       const memory = await openMemory();
       return (await memory.store.scopesWithPendingEpisodes()).map((scope) => ({ scope, workflowId: dreamWorkflowId(scope) }));
     },
-
-  };
+  });
 }
+
+/**
+ * A store that cannot be opened or an index/embedder mismatch needs a person, not another attempt;
+ * a dropped connection is retried (the next connection reconnects, or takes the embedded database
+ * over from an owner that exited). Both are BENIGN, so the worker logs them at DEBUG instead of
+ * printing the stack trace of a failed activity; the task's trace carries the one-line reason.
+ * Other failures (the model's, programming errors) pass unchanged.
+ */
+function plainFailure(err: unknown): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  if (isMemoryUnavailable(err)) {
+    return ApplicationFailure.create({ type: MEMORY_UNAVAILABLE, message: oneLine(err), nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
+  }
+  if (isConnectionLost(err)) {
+    return ApplicationFailure.create({ type: 'MemoryConnectionLost', message: `memory store connection lost: ${oneLine(err)}`, category: ApplicationFailureCategory.BENIGN });
+  }
+  return err;
+}
+
+/** Every memory activity, with its failures told plainly (see plainFailure). */
+function plainly<T extends Record<string, (...args: never[]) => Promise<unknown>>>(steps: T): T {
+  const wrapped = Object.entries(steps).map(([name, fn]) => [
+    name,
+    async (...args: never[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        throw plainFailure(err);
+      }
+    },
+  ]);
+  return Object.fromEntries(wrapped) as T;
+}
+

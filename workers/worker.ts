@@ -20,11 +20,13 @@ import { FileStateStore } from '../services/state/file-state-store';
 import { PgStateStore } from '../services/state/pg-state-store';
 import type { StateStore } from '../services/state/state-store';
 import { lazyMemoryService } from '../services/memory/memory-service';
+import { isMemoryUnavailable, oneLine } from '../services/memory/unavailable';
 import { createApprovalNotifier } from '../services/approvals/create-notifier';
 import { PolicySources } from '../services/policy/policy-sources';
 import { selfCheck as shellSelfCheck } from '../services/policy/shell-analyzer';
 import { createRedactor } from '../services/tools/redact';
 import { ToolRunner } from '../services/tools/tool-runner';
+import { ToolInputError } from '../services/tools/workspace';
 import proto from '@temporalio/proto';
 
 const { temporal } = proto;
@@ -109,16 +111,25 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
   const approvals = await createApprovalNotifier(config.approvals);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace);
-  // Memory opens once per worker, in the background (the embedded PGlite takes a few seconds to start).
-  const memory = lazyMemoryService(config);
+  // Memory opens once per worker, in the background (the embedded PGlite takes a few seconds to start);
+  // why it cannot, or that it runs without vectors, goes to stderr once per process.
+  const memory = lazyMemoryService(config, { tell: (line) => process.stderr.write(`warning: ${line}\n`) });
   const tools = new ToolRunner(store, {
     modelOutputLimit: config.inlineOutputLimit,
     historyInlineBytes: HISTORY_INLINE_BYTES,
     // The worker's own secrets (API keys, DATABASE_URL) are the first thing a tool could leak.
     redactor: createRedactor({ env: config.environment }),
     sandbox: sandboxSettings(config),
-    // The agent's remember / forget tools write through the same memory layer as the memory writer.
-    ...(config.memory.enabled ? { memory: () => memory.get() } : {}),
+    // The agent's remember / forget tools write through the same memory layer as the memory writer;
+    // memory that cannot be opened is a tool error the model reads, never a failed task.
+    ...(config.memory.enabled
+      ? {
+          memory: () =>
+            memory.get().catch((err: unknown) => {
+              throw isMemoryUnavailable(err) ? new ToolInputError(`memory is unavailable, nothing was remembered or forgotten: ${oneLine(err)}`) : err;
+            }),
+        }
+      : {}),
   });
   // Warm it up while the worker bundles and connects, so the first recall does not wait for it;
   // a failure here is reported by the activities that need memory.

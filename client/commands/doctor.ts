@@ -6,6 +6,7 @@ import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { loadApproverIdentity } from '../../services/approvals/approver-key';
+import { memoryStatus } from '../../services/memory/memory-status';
 import { detectSandbox } from '../../services/sandbox/bubblewrap';
 import { findTemporalCli, isPortOpen } from '../../services/temporal-dev-server';
 import type { CliContext } from '../cli-context';
@@ -94,6 +95,9 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
     );
     add({ name: 'state-store', ok, detail: `files under ${config.home} (set DATABASE_URL for PostgreSQL)`, fix: `make ${config.home} writable or set AGENT_HOME` });
   }
+
+  // Opens the store: shows the backend, vectors or the full-text fallback, and who holds an embedded one.
+  add({ name: 'memory-store', ...(await memoryStatus(config)) });
 
   if (ctx.json) ctx.emit({ ok: checks.every((c) => c.ok), checks });
   else for (const c of checks) ctx.out(`${c.ok ? '✔' : '✖'} ${c.name.padEnd(18)} ${c.detail}${c.ok || !c.fix ? '' : `\n    fix: ${c.fix}`}`);

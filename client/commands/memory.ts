@@ -1,14 +1,12 @@
 /**
  * `agent memory add|search|list|show|forget|history|explain|reindex`. Works on the memory store
- * directly (no Temporal needed): PGlite under AGENT_HOME by default — which one process holds at a
- * time, so stop `agent up` first or use DATABASE_URL — or the shared PostgreSQL.
+ * directly (no Temporal needed): PGlite under AGENT_HOME by default — opened here, or joined
+ * through the process that has it open (a worker under `agent up`) — or the shared PostgreSQL.
  */
-import { MemoryBusyError } from '../../services/memory/database';
-import { EmbeddingError } from '../../services/memory/embeddings';
 import { MEMORY_KINDS, MemoryInputError, SCOPE_KINDS, scopeKindOf, scopesFor, type MemoryKind, type ScopeKind } from '../../services/memory/keys';
 import { MemoryService } from '../../services/memory/memory-service';
 import type { MemoryItem } from '../../services/memory/types';
-import { VectorIndexError } from '../../services/memory/vector-index';
+import { isConnectionLost, isMemoryUnavailable, oneLine, tellOnce } from '../../services/memory/unavailable';
 import { localUser, type CliContext } from '../cli-context';
 import { UserError } from '../task-client';
 import { resolveScope } from './dream';
@@ -27,9 +25,12 @@ export interface MemoryOptions {
 
 async function openMemory(ctx: CliContext, reindex = false): Promise<MemoryService> {
   try {
-    return await MemoryService.open(ctx.config, { reindex });
+    const memory = await MemoryService.open(ctx.config, { reindex });
+    // On stderr, so `--json` output stays one JSON document.
+    if (memory.notice) tellOnce(memory.notice);
+    return memory;
   } catch (err) {
-    if (err instanceof MemoryBusyError || err instanceof VectorIndexError || err instanceof EmbeddingError) throw new UserError(err.message);
+    if (isMemoryUnavailable(err)) throw new UserError(oneLine(err));
     throw err;
   }
 }
@@ -40,6 +41,7 @@ async function withMemory<T>(ctx: CliContext, fn: (m: MemoryService) => Promise<
     return await fn(memory);
   } catch (err) {
     if (err instanceof MemoryInputError) throw new UserError(err.message, 2);
+    if (isConnectionLost(err)) throw new UserError(`the memory store went away during the command (${oneLine(err)}): run it again`);
     throw err;
   } finally {
     await memory.close();
@@ -184,8 +186,9 @@ export async function memoryCommand(ctx: CliContext, sub: string | undefined, ar
       return 0;
     }
     case 'reindex': {
-      const n = await withMemory(ctx, async (m) => m.reindexed ?? 0, true);
-      if (ctx.json) ctx.emit({ indexed: n });
+      const { n, vectors } = await withMemory(ctx, async (m) => ({ n: m.reindexed ?? 0, vectors: m.index.kind !== 'none' }), true);
+      if (ctx.json) ctx.emit({ indexed: n, vectors });
+      else if (!vectors) ctx.out('nothing to re-index: the memory store has no vector index (see the note above)');
       else ctx.out(`re-indexed ${n} current memories with ${ctx.config.memory.embeddings.provider} embeddings`);
       return 0;
     }

@@ -8,11 +8,16 @@ import { openPglite, openPostgres, type MemoryDatabase } from './database';
 import { createEmbedder, type Embedder } from './embeddings';
 import { memoryKey, MemoryInputError, parseKey, scopeId, scopesFor, type MemoryKind, type ScopeContext, type ScopeKind } from './keys';
 import { MemoryStore, type RecallRecord, type WriteOutcome, type WriteReport } from './memory-store';
-import { PgVectorIndex } from './pgvector-index';
+import { NoVectorIndex } from './no-vector-index';
+import { PGVECTOR_FIX, PgVectorIndex, PgVectorMissingError } from './pgvector-index';
 import { QdrantIndex } from './qdrant-index';
 import { recall, type RecallResult } from './recall';
 import { CheckSpecSchema, MAX_VALUE_CHARS, type CheckSpec, type MemoryItem, type MemorySource, type NewMemory } from './types';
+import { isConnectionLost, isMemoryUnavailable, MemoryUnavailableError, oneLine, tellOnce } from './unavailable';
 import { VectorIndexError, type VectorIndex } from './vector-index';
+
+/** Recorded as the index identity while there is no vector index, so vectors are built once one appears. */
+const NO_VECTORS = 'none';
 
 export interface MemoryParts {
   db: MemoryDatabase;
@@ -42,18 +47,36 @@ export class MemoryService {
   readonly store: MemoryStore;
   /** Items indexed when opened with `reindex`. */
   reindexed: number | null = null;
+  private vectorIndex: VectorIndex;
 
   private constructor(
     readonly db: MemoryDatabase,
-    readonly index: VectorIndex,
+    index: VectorIndex,
     readonly embedder: Embedder,
   ) {
     this.store = new MemoryStore(db.pool);
+    this.vectorIndex = index;
   }
 
-  /** Opens the configured database and index, migrates, and checks the index matches the embedder. Throws with what to fix. */
+  /** The vector index in use: the configured one, or NoVectorIndex when the database has no pgvector. */
+  get index(): VectorIndex {
+    return this.vectorIndex;
+  }
+
+  /** What a person should know about this memory (one line), or null when it runs as configured: today, that recall has no vectors. */
+  get notice(): string | null {
+    const index = this.vectorIndex;
+    if (!(index instanceof NoVectorIndex)) return null;
+    return `memory: ${this.db.where} has ${index.reason}, so recall uses full-text and key matches only; for vector recall ${index.fix}`;
+  }
+
+  /**
+   * Opens the configured database and index, migrates, and checks the index matches the embedder.
+   * Throws MemoryUnavailableError (or VectorIndexError / EmbeddingError) with what to fix.
+   */
   static async open(config: Config, options: { reindex?: boolean } = {}): Promise<MemoryService> {
-    const db = config.databaseUrl ? openPostgres(config.databaseUrl) : await openPglite(path.join(config.home, 'memory'));
+    // A new owner of the embedded database migrates it before anyone else may join.
+    const db = config.databaseUrl ? openPostgres(config.databaseUrl) : await openPglite(path.join(config.home, 'memory'), { prepare: (pool) => new MemoryStore(pool).migrate() });
     try {
       const m = config.memory;
       const index: VectorIndex = m.qdrant ? new QdrantIndex({ url: m.qdrant.url, apiKey: m.qdrant.apiKey, collection: m.qdrant.collection }) : new PgVectorIndex(db.pool);
@@ -61,6 +84,10 @@ export class MemoryService {
       return await MemoryService.fromParts({ db, index, embedder }, options);
     } catch (err) {
       await db.close().catch(() => undefined);
+      // A server that is down or refuses us is for a person to fix; say which one, in one line.
+      if (db.kind === 'postgres' && !isMemoryUnavailable(err) && (isConnectionLost(err) || /^(28|3D)/.test(String((err as { code?: string }).code ?? '')))) {
+        throw new MemoryUnavailableError(`cannot reach the memory store, ${db.where}: ${oneLine(err)} — start it or fix DATABASE_URL`);
+      }
       throw err;
     }
   }
@@ -84,35 +111,65 @@ export class MemoryService {
     }
   }
 
-  /** Vectors of two embedders (or an index that never saw the items) must not meet: refuse and say how to fix. */
+  /**
+   * Vectors of two embedders (or an index that never saw the items) must not meet: refuse and say
+   * how to fix. A PostgreSQL without pgvector switches recall to text and keys instead of failing;
+   * once pgvector is there, the items written meanwhile are indexed here, with no command needed.
+   */
   private async ensureIndex(): Promise<void> {
     const dims = await this.embedder.dimensions();
-    const identity = `${this.index.kind}|${this.embedder.id}|${dims}`;
+    const identity = `${this.vectorIndex.kind}|${this.embedder.id}|${dims}`;
     const recorded = await this.store.getMeta('vector-index');
-    if (recorded && recorded !== identity) {
+    if (recorded && recorded !== NO_VECTORS && recorded !== identity) {
       throw new VectorIndexError(`the memory vector index was built as ${recorded} but ${identity} is configured: run \`agent memory reindex\` (or restore the previous settings)`);
     }
-    await this.index.ensure(dims);
-    if (!recorded) await this.store.setMeta('vector-index', identity);
+    if (!(await this.ensureOrFallBack(dims))) {
+      if (recorded !== NO_VECTORS) await this.store.setMeta('vector-index', NO_VECTORS);
+      return;
+    }
+    if (recorded === NO_VECTORS) await this.indexCurrentItems();
+    if (recorded !== identity) await this.store.setMeta('vector-index', identity);
   }
 
-  /** Rebuilds the vector index from the relational store for the configured embedder. Returns the number of items indexed. */
-  async reindex(): Promise<number> {
-    await this.index.clear();
-    await this.index.ensure(await this.embedder.dimensions());
-    await this.store.setMeta('vector-index', `${this.index.kind}|${this.embedder.id}|${await this.embedder.dimensions()}`);
+  /** Creates the index; false (and NoVectorIndex from now on) when the database cannot have pgvector. */
+  private async ensureOrFallBack(dims: number): Promise<boolean> {
+    if (this.vectorIndex.kind === 'none') return false;
+    try {
+      await this.vectorIndex.ensure(dims);
+      return true;
+    } catch (err) {
+      if (!(err instanceof PgVectorMissingError)) throw err;
+      this.vectorIndex = new NoVectorIndex(`no pgvector extension (${err.serverMessage})`, PGVECTOR_FIX);
+      return false;
+    }
+  }
+
+  /** Upserts every current item (idempotent, so two processes doing it at once only repeat work). Returns how many. */
+  private async indexCurrentItems(): Promise<number> {
     let n = 0;
     for await (const page of this.store.currentItems()) {
       const vectors = await this.embedder.embed(page.map(embeddingText), 'document');
-      await this.index.upsert(page.map((item, i) => ({ id: item.id, scope: item.scope, vector: vectors[i]! })));
+      await this.vectorIndex.upsert(page.map((item, i) => ({ id: item.id, scope: item.scope, vector: vectors[i]! })));
       n += page.length;
     }
     return n;
   }
 
+  /** Rebuilds the vector index from the relational store for the configured embedder. Returns the number of items indexed (0 without a vector index). */
+  async reindex(): Promise<number> {
+    const dims = await this.embedder.dimensions();
+    await this.vectorIndex.clear();
+    if (!(await this.ensureOrFallBack(dims))) {
+      await this.store.setMeta('vector-index', NO_VECTORS);
+      return 0;
+    }
+    await this.store.setMeta('vector-index', `${this.vectorIndex.kind}|${this.embedder.id}|${dims}`);
+    return await this.indexCurrentItems();
+  }
+
   /** Recall for a task or a search; with taskId the result is recorded for `agent memory explain`. */
   async recall(input: { taskId?: string; query: string; scopes: string[]; workspace?: string; budgetTokens: number }): Promise<RecallResult> {
-    const result = await recall({ store: this.store, index: this.index, embedder: this.embedder }, input);
+    const result = await recall({ store: this.store, index: this.vectorIndex, embedder: this.embedder }, input);
     if (input.taskId) {
       await this.store.putRecall({
         taskId: input.taskId,
@@ -141,6 +198,7 @@ export class MemoryService {
   }
 
   private async syncIndex(outcomes: WriteOutcome[]): Promise<void> {
+    if (this.vectorIndex.kind === 'none') return;
     const fresh = outcomes.filter((o) => o.action === 'created' || o.action === 'superseded');
     const retired = outcomes.flatMap((o) => (o.replaced ? [o.replaced.id] : []));
     if (retired.length) await this.index.remove(retired);
@@ -232,16 +290,25 @@ export class MemoryService {
 
 /**
  * Opens the memory service on first use and shares it. A failed open is not cached, so a later
- * call tries again (say, after the process holding the embedded database exits).
+ * call tries again (say, after a PostgreSQL server comes back). What a person must know — why
+ * memory is unavailable, or that it runs without vectors — is told through `tell` once per
+ * process, in one line, however many tasks run into it.
  */
-export function lazyMemoryService(config: Config): { get(): Promise<MemoryService>; close(): Promise<void> } {
+export function lazyMemoryService(config: Config, options: { tell?: (line: string) => void } = {}): { get(): Promise<MemoryService>; close(): Promise<void> } {
   let opening: Promise<MemoryService> | null = null;
   return {
     get() {
-      opening ??= MemoryService.open(config).catch((err: unknown) => {
-        opening = null;
-        throw err;
-      });
+      opening ??= MemoryService.open(config).then(
+        (service) => {
+          if (service.notice) tellOnce(service.notice, options.tell);
+          return service;
+        },
+        (err: unknown) => {
+          opening = null;
+          if (isMemoryUnavailable(err)) tellOnce(`memory unavailable, tasks go on without it: ${oneLine(err)}`, options.tell);
+          throw err;
+        },
+      );
       return opening;
     },
     async close() {

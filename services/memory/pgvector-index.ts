@@ -10,6 +10,18 @@ import { VectorIndexError, type VectorHit, type VectorIndex, type VectorPoint, t
 /** ef_search trades latency for recall; 100 keeps recall@10 ≥ 0.95 at 100k memories (bench/memory.ts). */
 const EF_SEARCH = 100;
 
+/** How to get vectors into a PostgreSQL memory store that has none. */
+export const PGVECTOR_FIX =
+  'install pgvector on the PostgreSQL server (`bash scripts/install-pgvector.sh` builds it where the distribution has no package; ' +
+  'or use the pgvector/pgvector image), then run CREATE EXTENSION vector in that database as a superuser; or set QDRANT_URL to keep vectors in Qdrant';
+
+/** CREATE EXTENSION vector failed: the server lacks pgvector, or this role may not create it. Memory falls back to text and key recall. */
+export class PgVectorMissingError extends VectorIndexError {
+  constructor(readonly serverMessage: string) {
+    super(`the memory database has no pgvector extension (${serverMessage}): ${PGVECTOR_FIX}`);
+  }
+}
+
 export const toVectorLiteral = (v: number[]) => `[${v.join(',')}]`;
 
 export class PgVectorIndex implements VectorIndex {
@@ -22,10 +34,10 @@ export class PgVectorIndex implements VectorIndex {
     try {
       await this.pool.query('CREATE EXTENSION IF NOT EXISTS vector');
     } catch (err) {
-      throw new VectorIndexError(
-        `the memory database has no pgvector extension (${(err as Error).message}): install pgvector on the PostgreSQL server ` +
-          '(e.g. the postgresql-15-pgvector package or the pgvector/pgvector image), or set QDRANT_URL to keep vectors in Qdrant',
-      );
+      // Only the server's own answer means "no pgvector here"; a dropped connection is just that.
+      const code = (err as { code?: string }).code;
+      if (!code || !/^[0-9A-Z]{5}$/.test(code) || code.startsWith('08')) throw err;
+      throw new PgVectorMissingError((err as Error).message);
     }
     const { rows } = await this.pool.query<{ dims: number }>(
       `SELECT a.atttypmod AS dims FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid

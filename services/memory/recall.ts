@@ -110,10 +110,12 @@ function rankScore(item: MemoryItem, relevance: number, now: number): number {
 export async function recall(deps: { store: MemoryStore; index: VectorIndex; embedder: Embedder }, q: RecallQuery): Promise<RecallResult> {
   const started = performance.now();
   const k = q.perRetriever ?? 24;
-  const [queryVector] = await deps.embedder.embed([q.query], 'query');
+  // Without a vector index (PostgreSQL lacking pgvector) recall fuses what it has: text and keys.
+  const vectors = deps.index.kind !== 'none';
+  const queryVector = vectors ? (await deps.embedder.embed([q.query], 'query'))[0]! : [];
   const { subjects, keys } = subjectsIn(q.query);
   const [vectorHits, textHits, keyHits] = await Promise.all([
-    deps.index.search(queryVector!, { limit: k, scopes: q.scopes }),
+    vectors ? deps.index.search(queryVector, { limit: k, scopes: q.scopes }) : [],
     deps.store.fullText(words(q.query), q.scopes, k),
     deps.store.keyMatch(subjects, keys, q.scopes, k),
   ]);
@@ -131,7 +133,8 @@ export async function recall(deps: { store: MemoryStore; index: VectorIndex; emb
   const rows = await deps.store.getItems([...fused.keys()]);
   const retrieved = performance.now();
 
-  const maxRrf = 4 / (RRF_K + 1);
+  // The best possible fused score: first in every retriever there is (the key match counts twice).
+  const maxRrf = (vectors ? 4 : 3) / (RRF_K + 1);
   const now = Date.now();
   const scored = rows
     .map((item) => ({ item, score: rankScore(item, Math.min(1, fused.get(item.id)!.rrf / maxRrf), now) }))

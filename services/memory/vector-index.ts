@@ -1,6 +1,7 @@
 /**
  * The vector half of recall behind one small interface, with two adapters: pgvector (in the
- * memory database itself; PGlite carries the extension) and Qdrant (QDRANT_URL). The index only
+ * memory database itself; PGlite carries the extension) and Qdrant (QDRANT_URL), and a third for
+ * a PostgreSQL without pgvector (no-vector-index.ts: recall then runs on text and keys). The index only
  * holds current memories; the relational store stays the source of truth, so recall re-reads every
  * hit from it and drops anything the index still has after a supersession (see contradiction-check).
  */
@@ -26,7 +27,7 @@ export interface VectorSearch {
 }
 
 export interface VectorIndex {
-  readonly kind: 'pgvector' | 'qdrant';
+  readonly kind: 'pgvector' | 'qdrant' | 'none';
   /** Creates the index for vectors of `dims` when missing. Throws VectorIndexError if it exists with another size. */
   ensure(dims: number): Promise<void>;
   /** Inserts or replaces points. Idempotent. */
