@@ -13,6 +13,8 @@ export function embeddedPaths(config: Config) {
     db: path.join(config.home, 'temporal.db'),
     log: path.join(config.home, 'temporal.log'),
     pid: path.join(config.home, 'temporal.pid'),
+    /** The in-process worker's and the SDK's log lines (see installWorkerLogging in cli.ts). */
+    workerLog: path.join(config.home, 'agent.log'),
   };
 }
 

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError, type ConnectionLike, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import { AGENT_TASK_WORKFLOW, TASK_ID_PREFIX } from '../domain/constants';
 import { AGENT_TEAM_WORKFLOW, TeamInputSchema, type TeamSubmission } from '../domain/team';
 import { decideApprovalUpdate, statusQuery, traceQuery } from '../domain/messages';
@@ -26,6 +27,8 @@ import { ApproverKeyError, loadApproverIdentity, type ApproverIdentity } from '.
 import type { Config } from '../services/config';
 import type { agentTask } from '../workflows/agent-task';
 
+const { temporal } = proto;
+
 /** An error meant for a person: printed as one line, exit code 1 (2 for bad usage). */
 export class UserError extends Error {
   constructor(
@@ -37,6 +40,10 @@ export class UserError extends Error {
 }
 
 const QUERY_DEADLINE_MS = 5_000;
+/** Ids a person may choose for a task (`agent run --id`). */
+const TASK_ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** A finished task's last state comes from a replay; `agent status` should not hang on it. */
+const ENDED_QUERY_DEADLINE_MS = 3_000;
 /** Child workflows of a team that answer status and trace queries but return their own result shape. */
 const TEAM_CHILD_WORKFLOWS = ['teamWorker', 'teamVerifier'];
 
@@ -114,6 +121,10 @@ export class TaskClient {
     const parsed = team ? TeamInputSchema.safeParse({ ...withKeys, team: options.team }) : TaskInputSchema.safeParse(withKeys);
     if (!parsed.success) throw new UserError(`invalid task: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
     const input = parsed.data;
+    // A chosen id names files, URLs and log lines later: letters, digits, and . _ - inside, never a path.
+    if (options.taskId !== undefined && !TASK_ID.test(options.taskId)) {
+      throw new UserError(`task id "${options.taskId}" is not allowed: use 1–100 letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. release-1.4)`, 2);
+    }
     // 48 random bits: a collision is unlikely before tens of millions of tasks, and REJECT_DUPLICATE catches it.
     const taskId = options.taskId ?? `${TASK_ID_PREFIX}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     const summary = input.prompt.split('\n')[0]!.slice(0, 150);
@@ -143,8 +154,11 @@ export class TaskClient {
     const description = await this.describe(taskId);
     const handle = this.handle(taskId);
     switch (description.status.name) {
-      case 'RUNNING':
-        return await this.query(taskId, () => handle.query(statusQuery));
+      case 'RUNNING': {
+        const view = await this.query(taskId, () => handle.query(statusQuery));
+        const retrying = retryingActivities(description.raw.pendingActivities ?? []);
+        return retrying.length ? { ...view, retrying } : view;
+      }
       case 'COMPLETED': {
         if (TEAM_CHILD_WORKFLOWS.includes(description.type)) {
           // A team's worker or verifier: its own result shape; the step's outcome is on the parent.
@@ -160,15 +174,39 @@ export class TaskClient {
         return finishedView(taskId, result.status, result, null, description.memo, result);
       }
       case 'CANCELLED':
-        return finishedView(taskId, 'cancelled', null, 'cancelled', description.memo);
+        return await this.endedView(taskId, 'cancelled', 'cancelled', description.memo);
       default: {
         const error = await handle.result().then(
           () => null,
           (err: Error) => innermostMessage(err),
         );
-        return finishedView(taskId, 'failed', null, error ?? description.status.name.toLowerCase(), description.memo);
+        return await this.endedView(taskId, 'failed', error ?? description.status.name.toLowerCase(), description.memo);
       }
     }
+  }
+
+  /**
+   * A cancelled or failed task has no result: its plan, approvals and usage are what the workflow
+   * held when it stopped, which a worker reproduces by replaying the history for a query. Without
+   * a worker (or when it does not answer soon) only the summary is known.
+   */
+  private async endedView(taskId: string, status: 'cancelled' | 'failed', error: string, memo: Record<string, unknown> | undefined): Promise<TaskStatusView> {
+    const last = (await this.workersPolling().catch(() => 0))
+      ? await this.client.withDeadline(Date.now() + ENDED_QUERY_DEADLINE_MS, () => this.handle(taskId).query(statusQuery)).catch(() => null)
+      : null;
+    if (!last) return finishedView(taskId, status, null, error, memo);
+    return { ...last, status, pendingApprovals: [], result: null, error };
+  }
+
+  /** How many workers polled the task queue in the last 90 s: with none, a new task waits and queries go unanswered. */
+  async workersPolling(): Promise<number> {
+    const response = await this.client.workflowService.describeTaskQueue({
+      namespace: this.config.temporal.namespace,
+      taskQueue: { name: this.config.temporal.taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    // The server lists a poller for minutes after it left; a live one polls at least once a minute.
+    return (response.pollers ?? []).filter((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 > Date.now() - 90_000).length;
   }
 
   /** Trace entries with seq >= fromSeq. A completed task's come from its result, so no worker is needed. */
@@ -265,8 +303,9 @@ export class TaskClient {
     await this.handle(taskId).cancel();
   }
 
+  /** The newest tasks first. A task without a memo summary (a background agent's run) shows its static summary, else its parent. */
   async list(limit = 20): Promise<TaskListItem[]> {
-    const items: TaskListItem[] = [];
+    const items: (TaskListItem & { parent?: string })[] = [];
     for await (const wf of this.client.workflow.list({ query: `WorkflowType IN ('${AGENT_TASK_WORKFLOW}', '${AGENT_TEAM_WORKFLOW}')` })) {
       const attrs = wf.searchAttributes as Record<string, unknown[] | undefined>;
       const liveStatus = attrs.AgentStatus?.[0] as TaskStatus | undefined;
@@ -276,10 +315,21 @@ export class TaskClient {
         stage: (attrs.AgentStage?.[0] as string | undefined) ?? null,
         summary: String((wf.memo as { summary?: string } | undefined)?.summary ?? ''),
         startTime: wf.startTime.toISOString(),
+        ...(wf.parentExecution?.workflowId ? { parent: wf.parentExecution.workflowId } : {}),
       });
       if (items.length >= limit) break;
     }
-    return items;
+    // Listing does not carry the static summary that child workflows are started with: ask for it (few tasks lack a memo).
+    return await Promise.all(
+      items.map(async ({ parent, ...item }) => {
+        if (item.summary) return item;
+        const summary = await this.handle(item.taskId)
+          .describe()
+          .then((d) => d.staticSummary())
+          .catch(() => undefined);
+        return { ...item, summary: summary || (parent ? `(a task of ${parent})` : '') };
+      }),
+    );
   }
 
   private async describe(taskId: string) {
@@ -307,6 +357,13 @@ export class TaskClient {
       throw err;
     }
   }
+}
+
+/** Activities past their first attempt (a model endpoint down, a flaky tool), so status says why a task is slow. */
+function retryingActivities(pending: readonly { activityType?: { name?: string | null } | null; attempt?: number | null; lastFailure?: { message?: string | null } | null; nextAttemptScheduleTime?: unknown }[]) {
+  return pending
+    .filter((p) => (p.attempt ?? 1) > 1)
+    .map((p) => ({ activity: p.activityType?.name ?? 'activity', attempt: p.attempt ?? 1, lastFailure: (p.lastFailure?.message ?? '').split('\n')[0]!.slice(0, 300) }));
 }
 
 function closedStatus(name: string, live: TaskStatus | undefined): TaskStatus {

@@ -3,6 +3,7 @@
  * fake-llm server the tests use) reads a file, asks to write one, and answers; the real
  * Anthropic SDK, Temporal server and worker do everything else.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,9 +111,15 @@ export async function demoCommand(ctx: CliContext, workspaceArg: string | undefi
   try {
     if (!ctx.json) ctx.out(`demo: scripted model at ${fake.url}, workspace ${workspace}`);
     const llm = new AnthropicLlm({ apiKey: 'demo', baseURL: fake.url, model: ctx.config.llm.model, maxTokens: 1024 });
+    // The scripted model lives in this process only: a task queue of its own keeps another worker
+    // (`agent up`) from picking up the demo's steps and answering them with the real model.
+    // No consolidation schedule for that throwaway queue.
+    const { config } = ctx;
+    const demoConfig = { ...config, temporal: { ...config.temporal, taskQueue: `demo-${randomUUID().slice(0, 8)}` }, memory: { ...config.memory, dream: { ...config.memory.dream, schedule: null } } };
+    const demoCtx = { ...ctx, config: demoConfig };
     return options.team
-      ? await runTask(ctx, { prompt: DEMO_TEAM_PROMPT, workspace, wait: true, llm, team: {} })
-      : await runTask(ctx, { prompt: DEMO_PROMPT, workspace, wait: true, llm });
+      ? await runTask(demoCtx, { prompt: DEMO_TEAM_PROMPT, workspace, wait: true, llm, team: {} })
+      : await runTask(demoCtx, { prompt: DEMO_PROMPT, workspace, wait: true, llm });
   } finally {
     await fake.close();
   }

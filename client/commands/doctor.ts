@@ -1,6 +1,6 @@
 /** `agent doctor`: what is configured and what is reachable, each with the fix when it is not. */
 import { execFile } from 'node:child_process';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
@@ -10,6 +10,7 @@ import { memoryStatus } from '../../services/memory/memory-status';
 import { detectSandbox } from '../../services/sandbox/bubblewrap';
 import { findTemporalCli, isPortOpen } from '../../services/temporal-dev-server';
 import type { CliContext } from '../cli-context';
+import { embeddedPaths } from '../embedded';
 
 interface Check {
   name: string;
@@ -61,6 +62,9 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
     fix: 'export ANTHROPIC_API_KEY=... (or run `agent demo` offline)',
   });
 
+  const devServer = await devServerSettings(config);
+  if (devServer) add(devServer);
+
   const sandbox = await detectSandbox();
   add({
     name: 'sandbox',
@@ -102,4 +106,24 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
   if (ctx.json) ctx.emit({ ok: checks.every((c) => c.ok), checks });
   else for (const c of checks) ctx.out(`${c.ok ? '✔' : '✖'} ${c.name.padEnd(18)} ${c.detail}${c.ok || !c.fix ? '' : `\n    fix: ${c.fix}`}`);
   return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+/**
+ * Whether the embedded dev server this AGENT_HOME started runs with the settings that matter: the
+ * transfer-task poll rate (the default 20/s puts a 50 ms floor under every step) and SQLite in WAL
+ * mode. null when no embedded server of ours runs (agent starts it with them).
+ */
+async function devServerSettings(config: CliContext['config']): Promise<Check | null> {
+  const pid = Number((await readFile(embeddedPaths(config).pid, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  if (!cmdline.some((a) => a.endsWith('temporal') || a === 'server')) return null;
+  const fast = cmdline.includes('history.transferProcessorMaxPollRPS=1000');
+  const wal = cmdline.includes('journal_mode=WAL');
+  return {
+    name: 'dev-server',
+    ok: fast && wal,
+    detail: fast && wal ? `embedded server (pid ${pid}) runs with transferProcessorMaxPollRPS=1000 and SQLite in WAL mode` : `embedded server (pid ${pid}) was started without ${[fast ? null : 'transferProcessorMaxPollRPS=1000 (a 50 ms floor under every step)', wal ? null : 'SQLite WAL mode'].filter(Boolean).join(' and ')}`,
+    fix: 'restart it: agent down, then agent up (or any agent run)',
+  };
 }

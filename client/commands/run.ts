@@ -8,7 +8,7 @@ import type { LlmClient } from '../../services/llm/llm-client';
 import { createAgentWorker, type AgentWorker } from '../../workers/worker';
 import { localUser, type CliContext } from '../cli-context';
 import { ensureServer, webUiLink } from '../embedded';
-import { followTask } from '../follow';
+import { followTask, promptStreams } from '../follow';
 import { TaskClient, UserError } from '../task-client';
 
 export interface RunOptions {
@@ -76,16 +76,16 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
     );
     if (!options.wait) {
       if (ctx.json) ctx.emit({ taskId, status: 'running', result: null, approvals: [] });
-      else {
-        ctx.out(`submitted ${taskId} — follow with \`agent logs ${taskId} --follow\`, Web UI: ${webUiLink(ctx.config, taskId)}`);
-        ctx.out('(a worker must be running for it to progress: `agent up` or `agent worker`)');
+      else ctx.out(`submitted ${taskId} — follow with \`agent logs ${taskId} --follow\`, Web UI: ${webUiLink(ctx.config, taskId)}`);
+      // Submitting succeeds with nobody to run the task: say so now rather than leave a script waiting on it.
+      if ((await client.workersPolling().catch(() => null)) === 0) {
+        process.stderr.write(`warning: no worker is polling task queue "${ctx.config.temporal.taskQueue}" on ${ctx.config.temporal.address}; ${taskId} waits until one starts (\`agent worker\` or \`agent up\`)\n`);
       }
       return 0;
     }
     if (!ctx.json) ctx.out(`▶ ${taskId}  ${webUiLink(ctx.config, taskId)}`);
-    const interactive = !ctx.json && process.stdin.isTTY === true;
     const startedAt = Date.now();
-    const { view, approvals } = await followTask(client, taskId, { progress: !ctx.json, interactive });
+    const { view, approvals } = await followTask(client, taskId, { progress: !ctx.json, ask: promptStreams(ctx.json) });
     if (ctx.json) {
       ctx.emit({ taskId, status: view.status, result: view.result, approvals, error: view.error });
     } else {

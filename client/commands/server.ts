@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createAgentWorker } from '../../workers/worker';
 import { startApprovalsServer, type ApprovalsServer } from '../chat/approvals-server';
 import type { CliContext } from '../cli-context';
-import { ensureServer, stopEmbeddedServer } from '../embedded';
+import { embeddedPaths, ensureServer, stopEmbeddedServer } from '../embedded';
 import { startFakeLlm } from '../fake-llm/fake-llm-server';
 import { parseScript } from '../fake-llm/script';
 import { UserError } from '../task-client';
@@ -43,6 +43,7 @@ export async function workerCommand(ctx: CliContext): Promise<number> {
     throw new UserError(`cannot start the worker: ${err.message.split('\n')[0]} (is the server at ${ctx.config.temporal.address} running? try \`agent up\`)`);
   });
   ctx.out(`worker polling task queue "${ctx.config.temporal.taskQueue}" on ${ctx.config.temporal.address} (namespace ${ctx.config.temporal.namespace}); Ctrl-C to stop`);
+  ctx.out(`worker log: ${embeddedPaths(ctx.config).workerLog}`);
   await worker.run();
   return 0;
 }

@@ -1,7 +1,7 @@
 /** Commands that inspect or steer an existing task: status, list, approve, deny, cancel, logs. */
 import type { TaskStatusView } from '../../domain/task';
 import { formatUsage } from '../../domain/usage';
-import { localUser, type CliContext } from '../cli-context';
+import { colourOn, localUser, printable, type CliContext } from '../cli-context';
 import { webUiLink } from '../embedded';
 import { describeApproval, formatTrace } from '../follow';
 
@@ -27,12 +27,13 @@ export async function statusCommand(ctx: CliContext, taskId: string): Promise<nu
     for (const step of view.plan) ctx.out(`  ${step.state === 'done' ? '[x]' : '[ ]'} ${step.index}. ${step.title}`);
   }
   for (const r of view.pendingApprovals) {
-    ctx.out(`Pending approval ${r.requestId} — ${describeApproval(r)}`);
+    ctx.outRaw(`Pending approval ${printable(r.requestId)} — ${describeApproval(r, { colour: colourOn(process.stdout), taskId })}`);
     ctx.out(`  → agent approve ${taskId} ${r.requestId}   |   agent deny ${taskId} ${r.requestId}`);
   }
   for (const a of view.approvals) ctx.out(`Approval ${a.requestId} ${a.tool}: ${a.outcome} by ${a.decidedBy} via ${a.channel} at ${a.decidedAt}`);
   // A team's turns are its children's (see `agent status <child id>`).
   ctx.out(`Tool calls: ${view.toolCalls}${view.team ? '' : `, model turns: ${view.turns}`}`);
+  for (const r of view.retrying ?? []) ctx.out(`Retrying ${r.activity} (attempt ${r.attempt}): ${r.lastFailure}`);
   if (view.tokens) ctx.out(`Usage: ${formatUsage(view.tokens)}`);
   if (view.context?.window) ctx.out(`Context: ${view.context.tokens.toLocaleString('en-US')} of ${view.context.window.toLocaleString('en-US')} tokens${view.context.compactions ? `, compacted ${view.context.compactions}×` : ''}`);
   if (view.result?.stopReason) ctx.out(`Stopped: ${view.result.stopReason}`);
@@ -58,12 +59,14 @@ export function statusJson(view: TaskStatusView) {
       actionHash: r.actionHash,
       expiresAt: r.expiresAt,
       ...(r.taskId ? { heldBy: r.taskId } : {}),
+      ...(r.preview ? { preview: r.preview } : {}),
     })),
     approvals: view.approvals,
     toolCalls: view.toolCalls,
     turns: view.turns,
     ...(view.tokens ? { tokens: view.tokens } : {}),
     ...(view.context ? { context: view.context } : {}),
+    ...(view.retrying ? { retrying: view.retrying } : {}),
     ...(view.team ? { team: view.team } : {}),
     result: view.result,
     error: view.error,
@@ -78,7 +81,10 @@ export async function listCommand(ctx: CliContext, limit: number): Promise<numbe
     return 0;
   }
   if (items.length === 0) ctx.out('no tasks yet — start one with `agent run "<task>" --workspace DIR`');
-  for (const t of items) ctx.out(`${t.taskId}  ${t.status.padEnd(16)} ${t.startTime.slice(0, 19).replace('T', ' ')}  ${t.summary}`);
+  // Ids differ in length (a background agent's runs are named after it): pad to the longest.
+  const idWidth = Math.max(0, ...items.map((t) => t.taskId.length));
+  const statusWidth = Math.max(0, ...items.map((t) => t.status.length));
+  for (const t of items) ctx.out(`${t.taskId.padEnd(idWidth)}  ${t.status.padEnd(statusWidth)}  ${t.startTime.slice(0, 19).replace('T', ' ')}  ${t.summary.replace(/\s+/g, ' ')}`);
   return 0;
 }
 

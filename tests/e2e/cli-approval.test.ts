@@ -165,6 +165,9 @@ describe('agent run --team', () => {
     expect(cost).toMatchObject({ code: 2, stderr: 'agent: --max-cost must be a positive amount in USD, e.g. 2.50, got "lots"\n' });
     const turns = await runCli(['run', 'x', '--max-turns', '0', '--workspace', '/tmp'], env);
     expect(turns).toMatchObject({ code: 2, stderr: 'agent: --max-turns must be a positive integer, got "0"\n' });
+    const id = await runCli(['run', 'x', '--id', '../../etc', '--no-wait', '--workspace', '/tmp'], env);
+    expect(id.code).toBe(2);
+    expect(id.stderr).toMatch(/^agent: task id "\.\.\/\.\.\/etc" is not allowed: use 1–100 letters, digits/);
     const tooMany = await runCli(['run', 'x', '--max-turns', '9999', '--workspace', '/tmp'], env);
     expect(tooMany.code).toBe(2);
     expect(tooMany.stderr).toMatch(/invalid task: maxTurns: .*500/);
@@ -181,7 +184,9 @@ describe('stopping the follower', () => {
     run.child.kill('SIGTERM');
     const result = await run.done;
     expect(result.code).toBe(143);
-    expect(result.stderr.trim()).toBe('interrupted: the task keeps running in Temporal (see `agent list`, `agent status <id>`)');
+    // Without a terminal the pending request was announced on stderr first; the detach is one line after it.
+    expect(result.stderr).toMatch(/^waiting for approval apr-1 of task-detach-/);
+    expect(result.stderr.trim().split('\n').at(-1)).toBe('interrupted: the task keeps running in Temporal (see `agent list`, `agent status <id>`)');
 
     // Its in-process worker went with it: status says so plainly rather than hanging.
     const orphaned = await runCli(['status', taskId], env);
