@@ -180,6 +180,8 @@ export interface TaskStatusView {
   toolCalls: number;
   turns: number;
   tokens?: TokenUsage;
+  /** Activities being retried right now (a model endpoint down, say): which, which attempt, and the last failure. */
+  retrying?: { activity: string; attempt: number; lastFailure: string }[];
   /** The last model call's input size and the model's window, so a person sees how full the context is. */
   context?: { tokens: number; window: number; compactions: number };
   result: TaskResult | null;

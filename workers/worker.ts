@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import pg from 'pg';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
@@ -138,7 +138,8 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
   if (config.memory.enabled) {
     // Every worker keeps the consolidation schedule in line with its config; a failure costs only the schedule.
     await ensureDreamSchedule(temporalClient, config).catch((err: Error) => {
-      process.stderr.write(`warning: could not create or update the memory consolidation schedule: ${err.message.split('\n')[0]}\n`);
+      // Through the Runtime's logger: the CLI sends it to AGENT_HOME/agent.log (stderr with --debug).
+      Runtime.instance().logger.warn(`could not create or update the memory consolidation schedule: ${err.message.split('\n')[0]}`);
     });
   }
   const worker = await Worker.create({

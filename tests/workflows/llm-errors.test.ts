@@ -1,7 +1,7 @@
 /** Model failures get the right retry behaviour: Temporal retries, the Anthropic client never does. */
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../client/task-client';
-import { makeWorkspace, useTaskHarness } from '../support/harness';
+import { makeWorkspace, useTaskHarness, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
 
 const intent = (goal: string) => ({ input: { goal, kind: 'question', needsWrite: false, needsShell: false, summary: goal } });
@@ -10,6 +10,7 @@ const h = useTaskHarness({
   scenarios: [
     scenario('rate-limited', { intent: { ...intent('rate-limited'), errors: [{ status: 429, retryAfter: 2 }] }, execute: [{ text: 'ok' }] }),
     scenario('server-error', { plan: { input: { steps: [{ title: 'x' }] }, errors: [{ status: 500 }, { status: 529 }] }, execute: [{ text: 'ok' }] }),
+    scenario('down-a-while', { plan: { input: { steps: [{ title: 'x' }] }, errors: [{ status: 500, message: 'upstream down' }, { status: 500, message: 'upstream down' }, { status: 500, message: 'upstream down' }] }, execute: [{ text: 'ok' }] }),
     scenario('bad-request', { intent: { ...intent('bad'), errors: [{ status: 400, message: 'prompt is too long' }] }, execute: [{ text: 'ok' }] }),
     scenario('bad-intent', { intent: { input: { goal: 42 } }, execute: [{ text: 'ok' }] }),
     scenario('bad-tool-args', {
@@ -31,6 +32,14 @@ describe('LLM errors', () => {
     const attempts = requestsOf(taskId, 'intent');
     expect(attempts.map((a) => a.status)).toEqual([429, 200]);
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(1_900);
+  });
+
+  it('while a model call is being retried, status says which, which attempt and why', async () => {
+    const taskId = await h.client.start({ prompt: 'down-a-while', workspace: await makeWorkspace() });
+    const retrying = await waitFor(async () => (await h.client.status(taskId)).retrying?.[0], 'status to show the retry');
+    expect(retrying).toMatchObject({ activity: 'makePlan', attempt: expect.any(Number), lastFailure: expect.stringMatching(/model API 500 error: .*upstream down/) });
+    expect(retrying.attempt).toBeGreaterThan(1);
+    expect((await h.client.result(taskId)).status).toBe('completed');
   });
 
   it('500 and 529: retried with backoff until the model answers', async () => {
