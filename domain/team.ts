@@ -7,7 +7,8 @@ import { defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { Mode, RuleRecord } from './policy';
 import type { ApproverKey } from './approver-signature';
-import { TaskInputSchema, type ApprovalRecord, type ApprovalRequest, type TokenUsage, type TraceEntry } from './task';
+import { TaskInputSchema, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from './task';
+import type { TokenUsage } from './usage';
 import type { ToolName } from './tool-catalog';
 
 export const AGENT_TEAM_WORKFLOW = 'agentTeam';

@@ -25,6 +25,7 @@ import {
   COMPACT_AT,
   estimateRequest,
   firstMessageWithSummary,
+  firstText,
   messageText,
   roughTokens,
   splitFirstMessage,
@@ -430,9 +431,7 @@ export class AgentModel {
     const { system, messages } = await this.transcripts.load(input.head);
     const window = this.options.model.contextWindow;
     const before = roughTokens([system, apiMessages(messages, input.context.clearedBefore)]);
-    const firstContent = messages[0]?.content;
-    const firstBlock = typeof firstContent === 'string' ? firstContent : ((firstContent ?? []) as Anthropic.ContentBlockParam[]).find((b): b is Anthropic.TextBlockParam => b.type === 'text')?.text ?? '';
-    const { request, summary: earlier } = splitFirstMessage(firstBlock);
+    const { request, summary: earlier } = splitFirstMessage(firstText(messages));
     const start = tailStart(messages);
     const log = messages.slice(1, start).map((m, i) => messageText(m, i + 1 < input.context.clearedBefore)).join('\n');
     let budgetChars = Math.floor(window * 0.5 * 4);
@@ -610,9 +609,7 @@ export class AgentModel {
       }
       lines = [...head5, `- … ${lines.length - head5.length - tail.length} calls in between left out …`, ...tail];
     }
-    const firstContent = messages[0]?.content;
-    const first = typeof firstContent === 'string' ? firstContent : ((firstContent ?? []) as Anthropic.ContentBlockParam[]).find((b): b is Anthropic.TextBlockParam => b.type === 'text')?.text ?? '';
-    const summary = splitFirstMessage(first).summary;
+    const summary = splitFirstMessage(firstText(messages)).summary;
     const ledgerText = `Every tool call of the task (the permission gate's record, ${ledger.length} calls):\n${lines.join('\n') || '- none'}`;
     const summaryText = summary ? `\n\nSummary of the earlier work (written when the transcript was compacted):\n${summary}` : '';
     const rest = Math.max(2_000, maxChars - ledgerText.length - summaryText.length);

@@ -124,6 +124,12 @@ export function withBreakpoints(messages: Anthropic.MessageParam[]): Anthropic.M
 export const SUMMARY_OPEN = '\n\n<summary-of-earlier-work compactions="';
 export const SUMMARY_CLOSE = '</summary-of-earlier-work>';
 
+/** The text of a transcript's first message (the request, with a summary after a compaction). */
+export function firstText(messages: Anthropic.MessageParam[]): string {
+  const first = messages[0];
+  return first ? (blocksOf(first).find((b): b is Anthropic.TextBlockParam => b.type === 'text')?.text ?? '') : '';
+}
+
 /** The original request text and the latest summary, from a first user message. */
 export function splitFirstMessage(text: string): { request: string; summary: string | null } {
   const at = text.indexOf(SUMMARY_OPEN);
