@@ -1,15 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BLOB_REF, BlobNotFoundError, type EffectRecord, type StateStore } from './state-store';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** Writes via temp file + rename so a crash never leaves a half-written record behind. */
+/**
+ * Writes via temp file + rename so a crash never leaves a half-written record behind. The temp
+ * name is unique per call: two writers of the same record (two blobs with one content, written in
+ * the same millisecond) must never share, and so never steal, each other's temp file.
+ */
 async function writeAtomic(file: string, data: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, data);
+  const tmp = `${file}.${randomUUID()}.tmp`;
+  await writeFile(tmp, data, { flag: 'wx' });
   await rename(tmp, file);
 }
 

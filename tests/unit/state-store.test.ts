@@ -119,6 +119,14 @@ describe.each([fileAdapter(), pgAdapter()])('$name contract', (adapter) => {
       const other = await adapter.reopen();
       expect(await other.getBlob(ref)).toMatch(/^shared /);
     });
+
+    it('the same content written many times at once, from two stores, all succeed with one ref', async () => {
+      const other = await adapter.reopen();
+      const data = `same ${unique()} `.repeat(2_000);
+      const refs = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? other : store).putBlob(data)));
+      expect(new Set(refs).size).toBe(1);
+      expect(await store.getBlob(refs[0]!)).toBe(data);
+    });
   });
 
   describe('effects', () => {
