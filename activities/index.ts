@@ -39,7 +39,12 @@ const HEARTBEAT_EVERY_MS = 2_000;
 /** A verifier's contains check reads at most this much. */
 const EVIDENCE_READ_LIMIT = 8 * 1024 * 1024;
 
-/** Runs fn with a steady heartbeat, so a dead worker is noticed within the heartbeat timeout. */
+/**
+ * Runs fn with a steady heartbeat, so a dead worker is noticed within the heartbeat timeout. Only
+ * the timer heartbeats: the SDK sends an activity's first heartbeat at once (a server call and a
+ * database write), so beating on every streamed event or output line taxed every short call; a
+ * call shorter than one interval now sends none.
+ */
 async function withHeartbeat<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
   const ctx = Context.current();
   const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
@@ -53,7 +58,7 @@ async function withHeartbeat<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
 async function llmCall<T>(fn: (options: CallOptions) => Promise<T>): Promise<T> {
   return await withHeartbeat(async (ctx) => {
     try {
-      return await fn({ onProgress: () => ctx.heartbeat(), signal: ctx.cancellationSignal });
+      return await fn({ signal: ctx.cancellationSignal });
     } catch (err) {
       if (err instanceof BadModelOutputError) {
         throw ApplicationFailure.create({
@@ -199,7 +204,7 @@ export function createActivities({ model, tools, store, policy, memory, approval
             network: request.network ?? null,
             requireSandbox: request.requireSandbox ?? false,
           },
-          { signal: ctx.cancellationSignal, heartbeat: () => ctx.heartbeat() },
+          { signal: ctx.cancellationSignal },
         );
       });
     },

@@ -43,7 +43,6 @@ import { LenientProposalSchema, ProposalSchema } from '../memory/types';
 export type Usage = ModelUsage;
 
 export interface CallOptions {
-  onProgress?: () => void;
   signal?: AbortSignal;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The one place provider errors become Temporal failures (design rule 1). The Anthropic client
+ * The one place provider errors become Temporal failures. The Anthropic client
  * runs with maxRetries 0, so every retry decision is made here and carried out by Temporal.
  */
 import Anthropic from '@anthropic-ai/sdk';

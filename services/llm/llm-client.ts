@@ -1,7 +1,7 @@
 /**
  * The model behind one small interface. The Anthropic implementation streams (so long answers
- * never hit the SDK's non-streaming timeout and the activity can heartbeat on every event) and
- * never retries by itself: Temporal owns retries (design rule 1).
+ * never hit the SDK's non-streaming timeout, and an endpoint that goes silent is noticed) and
+ * never retries by itself: Temporal owns retries.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { Stage } from '../../domain/task';
@@ -24,7 +24,7 @@ export interface LlmRequest {
 
 export interface LlmClient {
   /** Throws the provider's error unchanged; callers classify it with classifyLlmError. */
-  complete(request: LlmRequest, options?: { onProgress?: () => void; signal?: AbortSignal }): Promise<Anthropic.Message>;
+  complete(request: LlmRequest, options?: { signal?: AbortSignal }): Promise<Anthropic.Message>;
 }
 
 export interface AnthropicLlmOptions {
@@ -56,7 +56,7 @@ export class AnthropicLlm implements LlmClient {
       : null;
   }
 
-  async complete(request: LlmRequest, { onProgress, signal }: { onProgress?: () => void; signal?: AbortSignal } = {}) {
+  async complete(request: LlmRequest, { signal }: { signal?: AbortSignal } = {}) {
     if (!this.client) throw new MissingApiKeyError();
     const silenceMs = this.options.silenceTimeoutMs ?? DEFAULT_SILENCE_MS;
     const quiet = new AbortController();
@@ -82,7 +82,6 @@ export class AnthropicLlm implements LlmClient {
       heard = true;
       clearTimeout(timer);
       timer = arm();
-      onProgress?.();
     });
     try {
       return await stream.finalMessage();

@@ -1,6 +1,6 @@
 /**
  * The execution transcript lives outside workflow history as a hash chain of segments in the
- * state store; the workflow holds only the head ref (design rule 5). Each model call loads the
+ * state store; the workflow holds only the head ref. Each model call loads the
  * chain, so history grows by a few hundred bytes per turn instead of by the whole transcript.
  */
 import type Anthropic from '@anthropic-ai/sdk';

@@ -1,5 +1,5 @@
 /**
- * Secret redaction for tool output (design rule 8): runs on output while it streams, before the
+ * Secret redaction for tool output: runs on output while it streams, before the
  * model, the workflow history or the logs see it. Two kinds of secret are caught:
  *
  * - literal secrets we know the value of (secret-looking environment variables, configured

@@ -42,7 +42,6 @@ export interface CommandResult {
 
 export interface RunCommandOptions {
   signal?: AbortSignal;
-  onOutput?: () => void;
   /**
    * Run inside bubblewrap; its workspace must be the command's workspace. Throws
    * SandboxUnavailableError (never runs unsandboxed) when no sandbox works on this host.
@@ -153,7 +152,6 @@ async function spawnCommand({ file, args, cwd, env }: PreparedCommand, input: Co
     options.signal?.addEventListener('abort', onAbort, { once: true });
     for (const stream of ['stdout', 'stderr'] as const) {
       child[stream].on('data', (chunk: Buffer) => {
-        options.onOutput?.();
         if (sizes[stream] >= OUTPUT_CAP_BYTES) return;
         chunks[stream].push(chunk);
         sizes[stream] += chunk.length;

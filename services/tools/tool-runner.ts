@@ -1,5 +1,5 @@
 /**
- * Executes an approved tool call exactly once, as far as the world can tell (design rule 3):
+ * Executes an approved tool call exactly once, as far as the world can tell:
  * a non-idempotent tool claims its effect in the state store before running and records the
  * outcome after, so a retry after a crash reports "outcome unknown" instead of running it again.
  * Outputs are bounded twice: the model sees at most `modelOutputLimit` bytes (the head, or head and
@@ -56,7 +56,6 @@ export interface ToolOutcome {
 
 export interface ToolRunContext {
   signal?: AbortSignal;
-  heartbeat?: () => void;
 }
 
 const PREVIEW_CHARS = 400;
@@ -192,8 +191,7 @@ export class ToolRunner {
           ? { workspace: await workspaceRoot(workspace), network: request.network ?? null, hidden: this.options.sandbox?.hidden, refuse: this.options.sandbox?.refuse }
           : undefined;
         if (input.background) return await this.jobs.start(jobIdFor(request.effectKey), request.taskId, workspace, input, sandboxPolicy);
-        // Liveness heartbeats come from the activity wrapper; output is only an extra sign of life.
-        const result = await runCommand(workspace, input, { signal: context.signal, onOutput: context.heartbeat, sandbox: sandboxPolicy });
+        const result = await runCommand(workspace, input, { signal: context.signal, sandbox: sandboxPolicy });
         return formatCommandResult(result, input.timeoutSeconds);
       }
     }

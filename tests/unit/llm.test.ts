@@ -156,16 +156,13 @@ describe('AnthropicLlm against the fake Messages API server', () => {
   });
 
   it('streams text and tool_use blocks intact, with stop_reason', async () => {
-    let progress = 0;
-    const message = await llm().complete(request('task-stream', 'execute', 'please write'), { onProgress: () => progress++ });
+    const message = await llm().complete(request('task-stream', 'execute', 'please write'));
     expect(message.stop_reason).toBe('tool_use');
     expect(message.content.map((b) => b.type)).toEqual(['text', 'tool_use', 'tool_use']);
     expect(message.content[0]).toMatchObject({ type: 'text', text: longText });
     expect(message.content[1]).toMatchObject({ type: 'tool_use', name: 'write_file', input: toolInput });
     expect(message.content[1]!.type === 'tool_use' && message.content[1]!.id).toMatch(/^toolu_/);
     expect(message.content[2]).toMatchObject({ type: 'tool_use', name: 'list_files', input: {} });
-    // Several deltas per block, so the activity can heartbeat during a long answer.
-    expect(progress).toBeGreaterThan(10);
   });
 
   it('sends the stage, task and turn headers, streaming, the model, and cache_control on the system block when asked', async () => {
