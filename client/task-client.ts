@@ -53,7 +53,6 @@ export class NoWorkerAnsweredError extends UserError {}
 export interface TaskListItem {
   taskId: string;
   status: TaskStatus;
-  stage: string | null;
   summary: string;
   startTime: string;
 }
@@ -312,7 +311,6 @@ export class TaskClient {
       items.push({
         taskId: wf.workflowId,
         status: wf.status.name === 'RUNNING' ? (liveStatus ?? 'running') : closedStatus(wf.status.name, liveStatus),
-        stage: (attrs.AgentStage?.[0] as string | undefined) ?? null,
         summary: String((wf.memo as { summary?: string } | undefined)?.summary ?? ''),
         startTime: wf.startTime.toISOString(),
         ...(wf.parentExecution?.workflowId ? { parent: wf.parentExecution.workflowId } : {}),

@@ -21,12 +21,13 @@ import {
 import type { ContextState } from '../domain/context';
 import { checkAgainstLedger, planFromLedger } from '../domain/ledger-checks';
 import { addModelUsage, emptyUsage, formatUsage, type ModelUsage } from '../domain/usage';
-import { createTrace, publishState } from './task-trace';
+import { createPublisher, createTrace } from './task-trace';
 import { createToolGate, failureMessage, gate, snapshotPolicy, state } from './tool-gate';
 import { llm, runToolLoop } from './tool-loop';
 import { memoryWrite, memoryWriteReport, recallMemory } from './memory-steps';
+import { sinceRelease2026_12 } from './release';
 
-// One proxy per retry class (design rule 2): the model proxy lives in tool-loop.ts, the gate, tool,
+// One proxy per retry class: the model proxy lives in tool-loop.ts, the gate, tool,
 // chat and state-store proxies in tool-gate.ts, memory's in memory-steps.ts.
 
 const MAX_TRACE_ENTRIES = 5_000;
@@ -58,6 +59,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
   const { note } = trace;
 
   const now = () => new Date().toISOString();
+  const publishState = createPublisher();
   const publish = () => publishState({ status, stage, pendingApproval: pending.size > 0, details: renderDetails() });
   const enter = (next: Stage) => {
     stage = next;
@@ -180,7 +182,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       ]),
     );
     // The record over the claim: histories from before this check keep the verifier's word.
-    const checked = wf.patched('ledger-checks');
+    const checked = sinceRelease2026_12();
     const verification = checked ? checkAgainstLedger(judged, toolGate.ledger, intent.needsWrite) : judged;
     if (verification !== judged) note('note', `the verifier's pass does not match what happened: ${verification.problems.slice(0, 2).join(' | ').slice(0, 300)}`);
     note('llm', `verification ${verification.passed ? 'passed' : 'failed'}: ${[...verification.evidence, ...verification.problems].join(' | ').slice(0, 300)}`);
@@ -191,7 +193,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     enter('confirm');
     const humanDenied = approvals.some((a) => a.outcome !== 'approved');
     // A limit that stopped the loop is said as such, verified or not: the work may be unfinished.
-    const stopped = exec.refused ? 'refused' : exec.stoppedEarly && wf.patched('incomplete-status') ? 'incomplete' : null;
+    const stopped = exec.refused ? 'refused' : exec.stoppedEarly && sinceRelease2026_12() ? 'incomplete' : null;
     let finalStatus: TaskStatus = stopped ?? (verification.passed ? 'completed' : humanDenied ? 'denied' : 'failed');
     const wantConfirm = input.confirmResult === 'always' || (input.confirmResult === 'unverified' && finalStatus === 'failed');
     if (wantConfirm) {

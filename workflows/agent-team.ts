@@ -19,7 +19,7 @@ import { recallMemory } from './memory-steps';
 import { memoryAgent } from './memory-agent';
 import { teamVerifier } from './team-verifier';
 import { teamWorker } from './team-worker';
-import { createTrace, publishState } from './task-trace';
+import { createPublisher, createTrace } from './task-trace';
 import { pendingApprovalMarkdown } from '../domain/approval-view';
 import { addModelUsage, emptyUsage, formatUsage, processedTokens, sumUsage, type ModelUsage } from '../domain/usage';
 import { createToolGate, failureMessage, gate, snapshotPolicy } from './tool-gate';
@@ -103,6 +103,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
       exhausted,
     },
   });
+  const publishState = createPublisher();
   const publish = () => publishState({ status: effectiveStatus(), stage, pendingApproval: allPending().length > 0, details: renderDetails() });
   const enter = (next: Stage) => {
     stage = next;

@@ -7,6 +7,7 @@ import * as wf from '@temporalio/workflow';
 import { traceQuery } from '../domain/messages';
 import { AGENT_PENDING_APPROVAL, AGENT_STAGE, AGENT_STATUS } from '../domain/search-attributes';
 import type { Stage, TaskStatus, TraceEntry } from '../domain/task';
+import { sinceRelease2026_12 } from './release';
 
 /** A trace of at most `max` entries (the oldest drop off); registers the workflow's trace query. */
 export function createTrace(max: number, stage: () => Stage) {
@@ -22,12 +23,36 @@ export function createTrace(max: number, stage: () => Stage) {
   };
 }
 
-/** Publishes status, stage and whether an approval is pending (filterable in the Web UI), and the Current Details. */
-export function publishState(state: { status: TaskStatus; stage: Stage; pendingApproval: boolean; details: string }) {
-  wf.upsertSearchAttributes([
-    { key: AGENT_STATUS, value: state.status },
-    { key: AGENT_STAGE, value: state.stage },
-    { key: AGENT_PENDING_APPROVAL, value: state.pendingApproval },
-  ]);
-  wf.setCurrentDetails(state.details);
+export interface PublishedState {
+  status: TaskStatus;
+  stage: Stage;
+  pendingApproval: boolean;
+  /** The Web UI's Current Details, which also show the stage. */
+  details: string;
+}
+
+/**
+ * A workflow's publisher of its state: status and whether an approval is pending as search
+ * attributes (filterable in the Web UI), the rest as Current Details. Each upsert is a visibility
+ * write on the server, so attributes are upserted only when one of them changed; the stage lives in
+ * the details (histories from before this still replay the upsert per stage they recorded).
+ */
+export function createPublisher(): (state: PublishedState) => void {
+  let published: { status: TaskStatus; pendingApproval: boolean } | undefined;
+  return (state) => {
+    if (!sinceRelease2026_12()) {
+      wf.upsertSearchAttributes([
+        { key: AGENT_STATUS, value: state.status },
+        { key: AGENT_STAGE, value: state.stage },
+        { key: AGENT_PENDING_APPROVAL, value: state.pendingApproval },
+      ]);
+    } else if (published?.status !== state.status || published.pendingApproval !== state.pendingApproval) {
+      wf.upsertSearchAttributes([
+        { key: AGENT_STATUS, value: state.status },
+        { key: AGENT_PENDING_APPROVAL, value: state.pendingApproval },
+      ]);
+      published = { status: state.status, pendingApproval: state.pendingApproval };
+    }
+    wf.setCurrentDetails(state.details);
+  };
 }

@@ -9,7 +9,7 @@ import { statusQuery } from '../domain/messages';
 import type { ApprovalRequest, Stage, TaskStatus, TaskStatusView, TokenUsage, TraceEntry } from '../domain/task';
 import { teamChildProgressSignal, type TeamVerifierInput, type TeamWorkerInput } from '../domain/team';
 import { addModelUsage, emptyUsage, type ModelUsage } from '../domain/usage';
-import { createTrace, publishState } from './task-trace';
+import { createPublisher, createTrace } from './task-trace';
 import { createToolGate } from './tool-gate';
 
 const MAX_TRACE_ENTRIES = 2_000;
@@ -37,6 +37,7 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
     trace.note(kind, message);
     lastLine = message;
   };
+  const publishState = createPublisher();
   const publish = () => {
     const lines = [`**Team ${role}** for \`${input.parentTaskId}\` · step \`${input.step.id}\` · ${status}${turns ? ` · turn ${turns}` : ''} · ${gate.toolCalls()} tool calls`];
     for (const r of gate.pending.values()) lines.push('', pendingApprovalMarkdown(r, input.parentTaskId));

@@ -14,8 +14,9 @@ import { decideApprovalUpdate } from '../domain/messages';
 import type { Mode, NetworkGrant, RuleRecord } from '../domain/policy';
 import { ApprovalDecisionSchema, type ApprovalDecision, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from '../domain/task';
 import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, type ToolName } from '../domain/tool-catalog';
+import { sinceRelease2026_12 } from './release';
 
-// One proxy per retry class (design rule 2).
+// One proxy per retry class.
 
 /** The gate and hashing are CPU-only on the worker: local activities, no server round trip. */
 export const gate = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 5 } });
@@ -90,7 +91,7 @@ export function createToolGate(host: GateHost) {
   const now = () => new Date().toISOString();
   const pendingChanged = () => host.onPendingChange([...pending.values()]);
   // Histories recorded before decisions were signed replay without the check (their decisions carry no signature).
-  const signaturesRequired = wf.patched('approver-signatures');
+  const signaturesRequired = sinceRelease2026_12();
   /** Unsigned or forged decisions recorded per request; past the cap the validator refuses them unrecorded, so they cannot flood history. */
   const forgeries = new Map<string, number>();
   const MAX_RECORDED_FORGERIES = 3;
@@ -336,7 +337,7 @@ export function createToolGate(host: GateHost) {
 
   /** Stores the ledger so later stages can read it by reference (history holds only the ref); null for histories recorded before it. */
   async function storeLedger(): Promise<string | undefined> {
-    if (!wf.patched('evidence-ledger')) return undefined;
+    if (!sinceRelease2026_12()) return undefined;
     return await state.storeLedger.executeWithOptions({ summary: `store the ledger (${ledger.length} calls)` }, [ledger]);
   }
 
@@ -371,7 +372,7 @@ export function createToolGate(host: GateHost) {
  * workspace trust replay through the older activity.
  */
 export async function snapshotPolicy(workspace: string, taskRules: string[], note: (kind: TraceEntry['kind'], message: string) => void): Promise<RuleRecord[]> {
-  if (!wf.patched('policy-trust-notices')) return await gate.loadPolicy.executeWithOptions({ summary: 'load policy' }, [workspace, taskRules]);
+  if (!sinceRelease2026_12()) return await gate.loadPolicy.executeWithOptions({ summary: 'load policy' }, [workspace, taskRules]);
   const snapshot = await gate.loadPolicySnapshot.executeWithOptions({ summary: 'load policy' }, [workspace, taskRules]);
   for (const notice of snapshot.notices) note('note', notice);
   return snapshot.rules;

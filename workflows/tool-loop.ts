@@ -14,6 +14,7 @@ import type { TraceEntry } from '../domain/task';
 import type { ToolName } from '../domain/tool-catalog';
 import type { ModelUsage } from '../domain/usage';
 import type { ToolGate } from './tool-gate';
+import { sinceRelease2026_12 } from './release';
 
 /** Model calls: slow and rate limited. Backoff; 429/529 wait for the provider's retry-after (nextRetryDelay). */
 export const llm = wf.proxyActivities<Activities>({
@@ -133,7 +134,7 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
   }
   o.note('note', `stopped after the turn limit (${o.maxTurns})`);
   // The last tool results are answered in the transcript, so verify and respond see what they returned.
-  if (toolResults.length && head !== null && wf.patched('answer-last-tool-results')) {
+  if (toolResults.length && head !== null && sinceRelease2026_12()) {
     head = (await llm.appendToolResults.executeWithOptions({ summary: 'record the last tool results' }, [{ head, toolResults }])).head;
   }
   return done(`the turn limit (${o.maxTurns})`);

@@ -68,6 +68,22 @@ describe('history size', () => {
   });
 });
 
+describe('search attributes', () => {
+  it('are upserted only when status or pending approval changes, not once per stage', async () => {
+    const workspace = await makeWorkspace({ 'big.txt': 'small\n' });
+    const taskId = await h.client.start({ prompt: 'big-output', workspace });
+    expect((await h.client.result(taskId)).status).toBe('completed');
+    const events = (await h.client.handle(taskId).fetchHistory()).events!;
+    const upserts = events.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+    // running, then completed: a task passes through seven stages, which used to be an upsert each.
+    expect(upserts.filter((key) => key === 'AgentStatus')).toHaveLength(2);
+    // Each patch upserts TemporalChangeVersion: this release's changes share one patch.
+    expect(upserts.filter((key) => key === 'TemporalChangeVersion').length).toBeLessThanOrEqual(3);
+    const description = await h.client.handle(taskId).describe();
+    expect(description.searchAttributes).toMatchObject({ AgentStatus: ['completed'], AgentPendingApproval: [false] });
+  });
+});
+
 describe('cancel', () => {
   it('cancelling a task kills its running command and ends it as cancelled', async () => {
     const workspace = await makeWorkspace();
