@@ -8,10 +8,12 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { AGENT_TASK_WORKFLOW, TASK_ID_PREFIX } from '../domain/constants';
 import { AGENT_TEAM_WORKFLOW, TeamInputSchema, type TeamSubmission } from '../domain/team';
-import { decideApprovalUpdate, statusQuery, traceQuery } from '../domain/messages';
+import { decideApprovalUpdate, queuedDecisionSignal, statusQuery, traceQuery } from '../domain/messages';
 import {
   ApprovalDecisionSchema,
+  PENDING_APPROVALS_MEMO,
   TaskInputSchema,
+  type PendingApprovalMemo,
   type ApprovalDecision,
   type ApprovalRecord,
   type ApprovalRequest,
@@ -49,6 +51,26 @@ const TEAM_CHILD_WORKFLOWS = ['teamWorker', 'teamVerifier'];
 
 /** A running task whose worker did not answer a query in time: busy (a long local activity) or gone. */
 export class NoWorkerAnsweredError extends UserError {}
+
+/** A decision sent while no worker answered: the task applies it (with the same checks) when a worker next runs it. */
+export interface QueuedDecision {
+  queued: true;
+  /** The workflow that holds the request (a team's child, for a team). */
+  taskId: string;
+  requestId: string;
+  tool: string;
+  approve: boolean;
+}
+
+type DecisionInput = Omit<ApprovalDecision, 'requestId' | 'actionHash' | 'always'> & { always?: boolean };
+
+/** The request a decision is about: the one named, or the only one pending. */
+function chooseRequest<R extends { requestId: string }>(taskId: string, pending: readonly R[], requestId: string | undefined): R | undefined {
+  if (requestId) return pending.find((r) => r.requestId === requestId);
+  if (pending.length === 0) throw new UserError(`task ${taskId} has no pending approval request`);
+  if (pending.length > 1) throw new UserError(`task ${taskId} has ${pending.length} pending requests; name one: ${pending.map((r) => r.requestId).join(', ')}`, 2);
+  return pending[0];
+}
 
 export interface TaskListItem {
   taskId: string;
@@ -234,20 +256,19 @@ export class TaskClient {
   async decide(
     taskId: string,
     requestId: string | undefined,
-    decision: Omit<ApprovalDecision, 'requestId' | 'actionHash' | 'always'> & { always?: boolean },
-  ): Promise<ApprovalRecord> {
-    const view = await this.status(taskId);
+    decision: DecisionInput,
+  ): Promise<ApprovalRecord | QueuedDecision> {
+    let view: TaskStatusView;
+    try {
+      view = await this.status(taskId);
+    } catch (err) {
+      if (err instanceof NoWorkerAnsweredError) return await this.queueDecision(taskId, requestId, decision);
+      throw err;
+    }
     if (view.status !== 'running' && view.status !== 'waiting_approval') {
       throw new UserError(`task ${taskId} is ${view.status}; there is nothing to approve`);
     }
-    let request = requestId ? view.pendingApprovals.find((r) => r.requestId === requestId) : undefined;
-    if (!requestId) {
-      if (view.pendingApprovals.length === 0) throw new UserError(`task ${taskId} has no pending approval request`);
-      if (view.pendingApprovals.length > 1) {
-        throw new UserError(`task ${taskId} has ${view.pendingApprovals.length} pending requests; name one: ${view.pendingApprovals.map((r) => r.requestId).join(', ')}`, 2);
-      }
-      request = view.pendingApprovals[0];
-    }
+    const request = chooseRequest(taskId, view.pendingApprovals, requestId);
     // Unknown or already decided: send it anyway with a dummy hash so the workflow's validator gives the authoritative reason.
     // A team's request lives in the child that raised it (request.taskId); the decision goes there.
     return await this.sendDecision(
@@ -283,6 +304,26 @@ export class TaskClient {
       if (err instanceof WorkflowNotFoundError) throw new UserError(`no task with id ${taskId}`);
       throw err;
     }
+  }
+
+  /**
+   * Decides a request while no worker answers queries: the request comes from the memo the task
+   * keeps of its pending requests, and the signed decision goes as a signal, which the server keeps
+   * until a worker runs the task. Unlike an update it cannot be refused here; the task checks it then
+   * and says in its trace when it did not apply it.
+   */
+  private async queueDecision(taskId: string, requestId: string | undefined, decision: DecisionInput): Promise<QueuedDecision> {
+    const memo = (await this.describe(taskId)).memo as Record<string, unknown> | undefined;
+    const recorded = memo?.[PENDING_APPROVALS_MEMO] as PendingApprovalMemo[] | undefined;
+    if (!recorded) throw new UserError(`task ${taskId} is running but no worker answered, and it records no pending requests to decide (started by an older version); start a worker with \`agent worker\` or \`agent up\``);
+    const request = chooseRequest(taskId, recorded, requestId);
+    if (!request) throw new UserError(`task ${taskId} has no pending approval request ${requestId}`);
+    if (Date.now() >= Date.parse(request.expiresAt)) throw new UserError(`approval request ${request.requestId} expired at ${request.expiresAt}`);
+    const holder = request.taskId ?? taskId;
+    const parsed = ApprovalDecisionSchema.parse({ ...decision, always: decision.always ?? false, requestId: request.requestId, actionHash: request.actionHash });
+    const signature = (await this.approver()).sign({ workflowId: holder, requestId: request.requestId, actionHash: request.actionHash, requestedAt: request.requestedAt }, parsed);
+    await this.handle(holder).signal(queuedDecisionSignal, { ...parsed, signature });
+    return { queued: true, taskId: holder, requestId: request.requestId, tool: request.tool, approve: parsed.approve };
   }
 
   /** The pending request `requestId` of the workflow `workflowId`, or null when it has none (or is not running). */

@@ -113,6 +113,20 @@ export interface ApprovalRequest {
   preview?: ActionPreview;
 }
 
+/** The memo key under which a running task lists its pending requests, readable without a worker. */
+export const PENDING_APPROVALS_MEMO = 'pendingApprovals';
+/** What the memo keeps of a pending request: enough to show it, and to sign and send a decision on it. */
+export type PendingApprovalMemo = Pick<ApprovalRequest, 'requestId' | 'tool' | 'risk' | 'actionHash' | 'requestedAt' | 'expiresAt' | 'taskId'>;
+export const pendingApprovalMemo = (r: ApprovalRequest): PendingApprovalMemo => ({
+  requestId: r.requestId,
+  tool: r.tool,
+  risk: r.risk,
+  actionHash: r.actionHash,
+  requestedAt: r.requestedAt,
+  expiresAt: r.expiresAt,
+  ...(r.taskId ? { taskId: r.taskId } : {}),
+});
+
 export const ApprovalDecisionSchema = z.strictObject({
   requestId: z.string().min(1),
   actionHash: z.string().regex(/^[0-9a-f]{64}$/, 'actionHash must be a sha256 hex digest'),

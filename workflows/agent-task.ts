@@ -60,7 +60,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
 
   const now = () => new Date().toISOString();
   const publishState = createPublisher();
-  const publish = () => publishState({ status, stage, pendingApproval: pending.size > 0, details: renderDetails() });
+  const publish = () => publishState({ status, stage, pending: [...pending.values()], details: renderDetails() });
   const enter = (next: Stage) => {
     stage = next;
     note('stage', `stage: ${next}`);

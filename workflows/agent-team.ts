@@ -104,7 +104,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
     },
   });
   const publishState = createPublisher();
-  const publish = () => publishState({ status: effectiveStatus(), stage, pendingApproval: allPending().length > 0, details: renderDetails() });
+  const publish = () => publishState({ status: effectiveStatus(), stage, pending: allPending(), details: renderDetails() });
   const enter = (next: Stage) => {
     stage = next;
     note('stage', `stage: ${next}`);

@@ -42,7 +42,7 @@ export function startChildHost(input: TeamWorkerInput | TeamVerifierInput, role:
     const lines = [`**Team ${role}** for \`${input.parentTaskId}\` · step \`${input.step.id}\` · ${status}${turns ? ` · turn ${turns}` : ''} · ${gate.toolCalls()} tool calls`];
     for (const r of gate.pending.values()) lines.push('', pendingApprovalMarkdown(r, input.parentTaskId));
     if (lastLine) lines.push('', lastLine.slice(0, 300));
-    publishState({ status, stage, pendingApproval: gate.pending.size > 0, details: lines.join('\n') });
+    publishState({ status, stage, pending: [...gate.pending.values()], details: lines.join('\n') });
   };
   const gate = createToolGate({
     taskId: childId,

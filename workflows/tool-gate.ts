@@ -10,7 +10,7 @@ import type { Activities } from '../activities';
 import type { ToolResultForModel } from '../services/llm/agent-model';
 import { checkDecisionSignature, type ApproverKey } from '../domain/approver-signature';
 import type { LedgerEntry } from '../domain/context';
-import { decideApprovalUpdate } from '../domain/messages';
+import { decideApprovalUpdate, queuedDecisionSignal } from '../domain/messages';
 import type { Mode, NetworkGrant, RuleRecord } from '../domain/policy';
 import { ApprovalDecisionSchema, type ApprovalDecision, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from '../domain/task';
 import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, type ToolName } from '../domain/tool-catalog';
@@ -98,53 +98,75 @@ export function createToolGate(host: GateHost) {
   const signatureCheck = (decision: ApprovalDecision, request: ApprovalRequest) =>
     checkDecisionSignature(input.approverKeys ?? [], { workflowId: taskId, requestId: request.requestId, actionHash: request.actionHash, requestedAt: request.requestedAt }, decision);
 
-  wf.setHandler(
-    decideApprovalUpdate,
-    (decision: ApprovalDecision): ApprovalRecord => {
-      const request = pending.get(decision.requestId)!;
-      const signed = signaturesRequired ? signatureCheck(decision, request) : null;
-      if (signed && !signed.ok) {
-        // Accepted only to be recorded: a decision nobody could have signed is an attack on the approval, and the trace says so.
-        forgeries.set(request.requestId, (forgeries.get(request.requestId) ?? 0) + 1);
-        host.note('approval', `approval ${request.requestId}: a decision claiming to be ${decision.approve ? 'an approval' : 'a denial'} by ${decision.decidedBy} via ${decision.channel} was REJECTED: ${signed.reason}`);
-        throw wf.ApplicationFailure.nonRetryable(`rejected: ${signed.reason}; nothing was decided`, 'UnsignedDecision');
-      }
-      const record: ApprovalRecord = {
-        requestId: request.requestId,
-        tool: request.tool,
-        actionHash: request.actionHash,
-        outcome: decision.approve ? 'approved' : 'denied',
-        always: decision.approve && decision.always,
-        reason: decision.reason ?? null,
-        decidedBy: decision.decidedBy,
-        channel: decision.channel,
-        decidedAt: now(),
-        ...(signed?.ok ? { signedBy: signed.key.label } : {}),
-      };
-      decisions.set(request.requestId, record);
-      return record;
+  /** Why a decision cannot be applied (stale, duplicate, expired, for another action, or a forgery past the cap), or null. */
+  const refusal = (decision: ApprovalDecision): string | null => {
+    const decided = decisions.get(decision.requestId) ?? approvals.find((a) => a.requestId === decision.requestId);
+    if (decided) return `approval request ${decision.requestId} was already ${decided.outcome} by ${decided.decidedBy} at ${decided.decidedAt}`;
+    const request = pending.get(decision.requestId);
+    if (!request) return `task ${taskId} has no approval request ${decision.requestId}`;
+    if (Date.now() >= Date.parse(request.expiresAt)) return `approval request ${decision.requestId} expired at ${request.expiresAt}`;
+    if (decision.actionHash !== request.actionHash) {
+      return `approval request ${decision.requestId} is for a different action (action hash mismatch); nothing was approved`;
+    }
+    const forged = pastForgeryCap(decision, request);
+    return forged ? `rejected: ${forged}; nothing was decided` : null;
+  };
+  /** Why a decision is forged, when as many forgeries as are recorded per request came before it (it is refused untraced, so forgeries cannot flood history). */
+  const pastForgeryCap = (decision: ApprovalDecision, request: ApprovalRequest): string | null => {
+    if (!signaturesRequired || (forgeries.get(request.requestId) ?? 0) < MAX_RECORDED_FORGERIES) return null;
+    const signed = signatureCheck(decision, request);
+    return signed.ok ? null : signed.reason;
+  };
+
+  /** Applies a decision that passed refusal(): records it, or records a forged one and throws. */
+  const apply = (decision: ApprovalDecision): ApprovalRecord => {
+    const request = pending.get(decision.requestId)!;
+    const signed = signaturesRequired ? signatureCheck(decision, request) : null;
+    if (signed && !signed.ok) {
+      // Accepted only to be recorded: a decision nobody could have signed is an attack on the approval, and the trace says so.
+      forgeries.set(request.requestId, (forgeries.get(request.requestId) ?? 0) + 1);
+      host.note('approval', `approval ${request.requestId}: a decision claiming to be ${decision.approve ? 'an approval' : 'a denial'} by ${decision.decidedBy} via ${decision.channel} was REJECTED: ${signed.reason}`);
+      throw wf.ApplicationFailure.nonRetryable(`rejected: ${signed.reason}; nothing was decided`, 'UnsignedDecision');
+    }
+    const record: ApprovalRecord = {
+      requestId: request.requestId,
+      tool: request.tool,
+      actionHash: request.actionHash,
+      outcome: decision.approve ? 'approved' : 'denied',
+      always: decision.approve && decision.always,
+      reason: decision.reason ?? null,
+      decidedBy: decision.decidedBy,
+      channel: decision.channel,
+      decidedAt: now(),
+      ...(signed?.ok ? { signedBy: signed.key.label } : {}),
+    };
+    decisions.set(request.requestId, record);
+    return record;
+  };
+
+  wf.setHandler(decideApprovalUpdate, apply, {
+    // Rejected updates never reach history: a stale, duplicate or tampered decision changes nothing.
+    validator: (raw: ApprovalDecision) => {
+      const reason = refusal(ApprovalDecisionSchema.parse(raw));
+      if (reason) throw new Error(reason);
     },
-    {
-      // Rejected updates never reach history: a stale, duplicate or tampered decision changes nothing.
-      validator: (raw: ApprovalDecision) => {
-        const decision = ApprovalDecisionSchema.parse(raw);
-        const decided = decisions.get(decision.requestId) ?? approvals.find((a) => a.requestId === decision.requestId);
-        if (decided) {
-          throw new Error(`approval request ${decision.requestId} was already ${decided.outcome} by ${decided.decidedBy} at ${decided.decidedAt}`);
-        }
-        const request = pending.get(decision.requestId);
-        if (!request) throw new Error(`task ${taskId} has no approval request ${decision.requestId}`);
-        if (Date.now() >= Date.parse(request.expiresAt)) throw new Error(`approval request ${decision.requestId} expired at ${request.expiresAt}`);
-        if (decision.actionHash !== request.actionHash) {
-          throw new Error(`approval request ${decision.requestId} is for a different action (action hash mismatch); nothing was approved`);
-        }
-        if (signaturesRequired) {
-          const signed = signatureCheck(decision, request);
-          if (!signed.ok && (forgeries.get(request.requestId) ?? 0) >= MAX_RECORDED_FORGERIES) throw new Error(`rejected: ${signed.reason}; nothing was decided`);
-        }
-      },
-    },
-  );
+  });
+
+  // A decision queued while no worker ran is in history whatever it says: the same checks apply
+  // now, and one that fails them is named in the trace (past the forgery cap, silently).
+  wf.setHandler(queuedDecisionSignal, (raw: ApprovalDecision) => {
+    const parsed = ApprovalDecisionSchema.safeParse(raw);
+    if (!parsed.success) return host.note('approval', `a queued decision was not applied: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    const request = pending.get(parsed.data.requestId);
+    if (request && pastForgeryCap(parsed.data, request)) return;
+    const reason = refusal(parsed.data);
+    if (reason) return host.note('approval', `a decision queued while no worker ran was not applied: ${reason}`);
+    try {
+      apply(parsed.data);
+    } catch {
+      // A forgery: apply() has put it in the trace.
+    }
+  });
 
   /**
    * Raises an approval request and waits for a decision; silence until expiry means deny.

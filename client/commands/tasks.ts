@@ -104,7 +104,9 @@ export async function decideCommand(
     channel: 'cli',
   });
   if (ctx.json) ctx.emit(record);
-  else ctx.out(`${record.requestId} (${record.tool}) ${record.outcome}${record.always ? ' — always, for the rest of this task' : ''}`);
+  else if ('queued' in record) {
+    ctx.out(`${record.requestId} (${record.tool}) ${record.approve ? 'approval' : 'denial'} queued: no worker is running this task; it is applied when one does (\`agent up\`)`);
+  } else ctx.out(`${record.requestId} (${record.tool}) ${record.outcome}${record.always ? ' — always, for the rest of this task' : ''}`);
   return 0;
 }
 

@@ -180,6 +180,7 @@ describe('stopping the follower', () => {
     const taskId = `task-detach-${Date.now()}`;
     const run = spawnCli(['run', 'detach-me: copy a.txt to b.txt', '--workspace', workspace, '--id', taskId], env);
     await pendingRequest(taskId);
+    await waitFor(async () => run.output().stderr.includes('waiting for approval'), 'the CLI to announce the request');
 
     run.child.kill('SIGTERM');
     const result = await run.done;
@@ -193,18 +194,23 @@ describe('stopping the follower', () => {
     expect(orphaned.code, orphaned.stderr).toBe(1);
     expect(orphaned.stderr).toMatch(/is running but no worker answered.*agent worker/);
 
-    // A fresh `agent worker` picks the task up; a deny from another CLI finishes it.
+    // With no worker to answer, a decision is queued (signed, as a signal) rather than refused...
+    const queued = await runCli(['deny', taskId, '--reason', 'not now'], env);
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(queued.stdout).toMatch(/^apr-1 \(\w+\) denial queued: no worker is running this task; it is applied when one does/);
+    // ...and a request that does not exist is still named, from the task's recorded state.
+    const unknown = await runCli(['approve', taskId, 'apr-9'], env);
+    expect(unknown).toMatchObject({ code: 1, stderr: `agent: task ${taskId} has no pending approval request apr-9\n` });
+
+    // A fresh `agent worker` picks the task up and applies the queued denial: nobody decides again.
     const worker = spawnCli(['worker'], env);
     try {
-      const waiting = await pendingRequest(taskId);
-      expect(waiting.status).toBe('waiting_approval');
-      const deny = await runCli(['deny', taskId], env);
-      expect(deny.code, deny.stderr).toBe(0);
       const ended = await waitFor(async () => {
         const view = JSON.parse((await runCli(['status', taskId, '--json'], env)).stdout);
         return view.status === 'denied' ? view : null;
-      }, `${taskId} to end denied`, 45_000);
+      }, `${taskId} to end denied`, 60_000);
       expect(ended.result).toMatchObject({ verified: false });
+      expect(ended.approvals).toEqual([expect.objectContaining({ requestId: 'apr-1', outcome: 'denied', reason: 'not now', signedBy: expect.stringMatching(/^cli:/) })]);
     } finally {
       worker.child.kill('SIGINT');
       await worker.done;

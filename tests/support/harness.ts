@@ -90,15 +90,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Spawns `node bin/agent.js ...`; resolves when it exits. */
-export function spawnCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliResult> } {
+/** Spawns `node bin/agent.js ...`; `done` resolves when it exits, `output()` is what it printed so far. */
+export function spawnCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliResult>; output: () => { stdout: string; stderr: string } } {
   const child = spawn(process.execPath, [AGENT_BIN, ...args], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
+  return { child, done, output: () => ({ stdout, stderr }) };
 }
 
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {

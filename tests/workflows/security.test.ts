@@ -15,7 +15,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { innermostMessage } from '../../client/task-client';
-import { decideApprovalUpdate } from '../../domain/messages';
+import { decideApprovalUpdate, queuedDecisionSignal } from '../../domain/messages';
 import type { ApprovalRequest } from '../../domain/task';
 import { loadApproverIdentity } from '../../services/approvals/approver-key';
 import { PolicySources } from '../../services/policy/policy-sources';
@@ -202,6 +202,35 @@ describe('approvals only from approvers', () => {
     const record = await h.client.decide(taskId, request!.requestId, { approve: true, decidedBy: 'alice', channel: 'cli' });
     expect(record).toMatchObject({ outcome: 'approved', decidedBy: 'alice', signedBy: expect.stringMatching(/^cli:/) });
     expect((await h.client.result(taskId)).status).toBe('completed');
+  });
+
+  it('a queued decision (the signal sent while no worker runs) passes the same checks: forged, stale and changed ones change nothing', async () => {
+    const workspace = await makeWorkspace();
+    const taskId = await h.client.start({ prompt: 'write-notes', workspace, confirmResult: 'never' });
+    const [request] = await waitFor(async () => {
+      const view = await h.client.status(taskId);
+      return view.pendingApprovals.length ? view.pendingApprovals : null;
+    }, 'the approval request');
+    const handle = h.client.handle(taskId);
+    const base = { requestId: request!.requestId, actionHash: request!.actionHash, approve: true, always: false, decidedBy: 'the-model', channel: 'cli' as const };
+    const user = await h.client.approver();
+    const signedFor = (d: typeof base) => ({ ...d, signature: user.sign({ workflowId: taskId, requestId: d.requestId, actionHash: d.actionHash, requestedAt: request!.requestedAt }, d) });
+    await handle.signal(queuedDecisionSignal, base);
+    await handle.signal(queuedDecisionSignal, signedFor({ ...base, actionHash: 'f'.repeat(64) }));
+    await handle.signal(queuedDecisionSignal, signedFor({ ...base, requestId: 'apr-9' }));
+    const notes = await waitFor(async () => {
+      const trace = (await h.client.trace(taskId)).map((e) => e.message);
+      return trace.filter((m) => /REJECTED|not applied/.test(m)).length >= 3 ? trace : null;
+    }, 'the three queued decisions to be judged');
+    expect(notes.filter((m) => m.includes('a decision claiming to be an approval by the-model via cli was REJECTED: the decision is not signed'))).toHaveLength(1);
+    expect(notes).toContainEqual(expect.stringMatching(/queued while no worker ran was not applied: .*action hash mismatch/));
+    expect(notes).toContainEqual(expect.stringMatching(/queued while no worker ran was not applied: task .* has no approval request apr-9/));
+    expect((await h.client.status(taskId)).pendingApprovals).toHaveLength(1);
+    // A signed one is applied like an update.
+    await handle.signal(queuedDecisionSignal, signedFor({ ...base, decidedBy: 'alice' }));
+    const result = await h.client.result(taskId);
+    expect(result.status).toBe('completed');
+    expect(result.approvals).toEqual([expect.objectContaining({ outcome: 'approved', decidedBy: 'alice', signedBy: expect.stringMatching(/^cli:/) })]);
   });
 
   it('a task started without approver keys cannot be approved by anyone', async () => {
