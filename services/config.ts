@@ -83,7 +83,7 @@ export const EnvSchema = z.object({
   AGENT_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(50),
   AGENT_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(50),
   AGENT_MAX_CACHED_WORKFLOWS: positiveInt.default(1_000),
-  /** A workflow bundle built ahead of time (bundleWorkflowCode); without it each worker bundles the workflow code at start (seconds of CPU). */
+  /** A workflow bundle built ahead of time (bundleWorkflowCode); without it the worker uses the one cached under AGENT_HOME by content. */
   AGENT_WORKFLOW_BUNDLE: z.string().optional(),
   /** Memory layer (services/memory). `off` skips recall and memory writes in tasks. */
   AGENT_MEMORY: z.enum(['on', 'off']).default('on'),

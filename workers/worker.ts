@@ -28,6 +28,7 @@ import { createRedactor } from '../services/tools/redact';
 import { ToolRunner } from '../services/tools/tool-runner';
 import { ToolInputError } from '../services/tools/workspace';
 import proto from '@temporalio/proto';
+import { cachedWorkflowBundle } from './workflow-bundle';
 
 const { temporal } = proto;
 
@@ -146,11 +147,9 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(overrides.workflowBundle
-      ? { workflowBundle: overrides.workflowBundle }
-      : config.worker.workflowBundle
-        ? { workflowBundle: { codePath: config.worker.workflowBundle } }
-        : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle:
+      overrides.workflowBundle ??
+      (config.worker.workflowBundle ? { codePath: config.worker.workflowBundle } : await cachedWorkflowBundle(WORKFLOWS_PATH, path.join(config.home, 'cache'))),
     activities: createActivities({
       model,
       tools,

@@ -2,13 +2,13 @@
  * Starts the real components the suite shares: a Temporal dev server (the official CLI, Web UI
  * on), a PostgreSQL cluster, and one workflow bundle so each test worker skips webpack.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { findTemporalCli, freePort, startDevServer, type DevServer } from '../../services/temporal-dev-server';
 import { WORKFLOWS_PATH } from '../../workers/worker';
+import { cachedWorkflowBundle } from '../../workers/workflow-bundle';
 import { startTestPostgres, type TestPostgres } from './postgres';
 
 declare module 'vitest' {
@@ -51,9 +51,7 @@ export async function setup(project: TestProject) {
     }
   }
   postgres = startTestPostgres(await freePort());
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } });
-  const bundlePath = path.join(tmpRoot, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
+  const { codePath: bundlePath } = await cachedWorkflowBundle(WORKFLOWS_PATH, tmpRoot);
   project.provide('temporalAddress', server.address);
   project.provide('temporalUiUrl', server.uiUrl);
   project.provide('temporalUiPort', uiPort);
