@@ -11,8 +11,9 @@
  * same dead holder again under a second lock, so two processes never both break and both own).
  */
 import { readFileSync } from 'node:fs';
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 
 /** Where the owner serves: a unix socket path, or a loopback TCP port when the path would be too long for a socket. */
 export type ServeAddress = { socket: string } | { host: '127.0.0.1'; port: number };
@@ -107,6 +108,8 @@ function record(serving: ServeAddress | null): string {
 
 /** Takes the lock if nobody holds it (atomically). Returns false when someone does. */
 export async function tryTakeLock(file: string): Promise<boolean> {
+  // AGENT_HOME may not exist yet (a worker started by a program rather than the CLI): make it.
+  await mkdir(path.dirname(file), { recursive: true });
   try {
     const handle = await open(file, 'wx', 0o600);
     try {

@@ -189,6 +189,14 @@ describe('the embedded memory database shared between processes', () => {
     ]);
   });
 
+  it('an AGENT_HOME that does not exist yet is made, and memory works there (a worker started by a program, not the CLI)', async () => {
+    const home = path.join(await newHome(), 'not', 'yet');
+    const here = await openHere(home);
+    expect(here.db.role).toBe('owner');
+    await remember(here, 'fresh:home', 'works');
+    expect(await recallKeys(here, 'fresh home')).toEqual(['fresh-home:value=works']);
+  });
+
   it('a stale lock left by a dead process is taken over', async () => {
     const home = await newHome();
     const dead = spawn('true');
