@@ -227,9 +227,13 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       recordedAt: now(),
     };
     await state.recordEpisode.executeWithOptions({ summary: 'record episode' }, [episode]);
+    let remembering: Promise<void> | undefined;
     if (wf.patched('agent-memory-write')) {
       const { intent: _intent, ...rest } = episode;
-      await writeMemory({ ...rest, goal: intent.goal });
+      // The memory writer and the answer are two model calls that need nothing from each other: run
+      // them side by side, so memory costs the task no wall time (older histories wrote first).
+      remembering = writeMemory({ ...rest, goal: intent.goal });
+      if (!sinceRelease2026_12()) await remembering;
     }
 
     // 8. Respond
@@ -239,6 +243,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
         { ...ctx, head: exec.head, verification, outcomeNote: outcomeNote(finalStatus, verification, exec.stopReason), ...(ledgerRef ? { ledgerRef } : {}) },
       ]),
     );
+    await remembering;
     result = {
       taskId,
       status: finalStatus,
