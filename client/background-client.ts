@@ -23,7 +23,7 @@ import {
 } from '../domain/background-agent';
 import type { ApproverKey } from '../domain/approver-signature';
 import { parseDuration } from '../services/config';
-import { UserError } from './task-client';
+import { UserError } from './user-error';
 
 export interface BackgroundListItem {
   name: string;

@@ -1,7 +1,7 @@
 /** What every CLI command gets: parsed config, output helpers, and a lazily connected client. */
 import os from 'node:os';
 import { loadConfig, type Config } from '../services/config';
-import { TaskClient } from './task-client';
+import type { TaskClient } from './task-client';
 
 export interface CliContext {
   config: Config;
@@ -25,7 +25,9 @@ export function createContext(json: boolean, env = process.env): CliContext {
     outRaw: (line) => process.stdout.write(`${line}\n`),
     emit: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     async connect() {
-      client ??= await TaskClient.connect(config);
+      // Loaded here, not at start-up: the Temporal client and its protobufs take a while to load, and
+      // help, usage errors and offline commands never need them.
+      client ??= await (await import('./task-client')).TaskClient.connect(config);
       return client;
     },
   };

@@ -7,22 +7,12 @@
 import { mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { inspect, parseArgs } from 'node:util';
-import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import type { LogEntry } from '@temporalio/worker';
 import type { TeamSubmission } from '../domain/team';
 import { ConfigError, parseDuration, type Config } from '../services/config';
 import { createContext, printable, type CliContext } from './cli-context';
 import { embeddedPaths } from './embedded';
-import { approvalsKeyCommand, approvalsServeCommand } from './commands/approvals';
-import { bgControlCommand, bgListCommand, bgSendCommand, bgStartCommand, bgStatusCommand } from './commands/background';
-import { demoCommand } from './commands/demo';
-import { doctorCommand } from './commands/doctor';
-import { dreamCommand } from './commands/dream';
-import { memoryCommand } from './commands/memory';
-import { parseMode, parseTaskRules, policyCheckCommand, policyEditCommand, policyListCommand, trustCommand } from './commands/policy';
-import { runTask } from './commands/run';
-import { downCommand, fakeLlmCommand, upCommand, workerCommand } from './commands/server';
-import { cancelCommand, decideCommand, listCommand, logsCommand, statusCommand } from './commands/tasks';
-import { innermostMessage, UserError } from './task-client';
+import { innermostMessage, UserError } from './user-error';
 
 const OVERVIEW = `agent — durable agent tasks on Temporal
 
@@ -438,7 +428,8 @@ const LOG_ROTATE_BYTES = 10_000_000;
  * report, core warnings) go to AGENT_HOME/agent.log: the terminal belongs to the task's progress,
  * and a JSON consumer reads stdout. With --debug they are shown on stderr as well.
  */
-function installWorkerLogging(config: Config, options: { debug: boolean; signals: boolean }): void {
+async function installWorkerLogging(config: Config, options: { debug: boolean; signals: boolean }): Promise<void> {
+  const { DefaultLogger, Runtime } = await import('@temporalio/worker');
   const file = embeddedPaths(config).workerLog;
   let fd: number;
   try {
@@ -482,11 +473,12 @@ function detachOnInterrupt(): void {
   }
 }
 
+/** Each command's module loads when it runs: `agent --help` and a usage error need none of the SDKs, workers and databases behind the commands. */
 async function dispatch(command: string, key: string, args: string[], values: Values, ctx: CliContext): Promise<number> {
   if (command === 'run' || command === 'demo' || command === 'logs') detachOnInterrupt();
-  if (command === 'run' || command === 'demo' || command === 'dream' || command === 'worker' || command === 'up') {
+  if (command === 'demo' || command === 'dream' || command === 'worker' || command === 'up') {
     // `agent worker` and `agent up` keep the Runtime's graceful shutdown on Ctrl-C.
-    installWorkerLogging(ctx.config, { debug: values.debug ?? false, signals: command === 'worker' || command === 'up' || command === 'dream' });
+    await installWorkerLogging(ctx.config, { debug: values.debug ?? false, signals: command === 'worker' || command === 'up' || command === 'dream' });
   }
   switch (command) {
     case 'run': {
@@ -498,46 +490,54 @@ async function dispatch(command: string, key: string, args: string[], values: Va
           throw new UserError(`--approval-timeout: ${(err as Error).message}`, 2);
         }
       }
-      return await runTask(ctx, {
+      const checked = {
         prompt: need(args, 0, 'the task text, e.g. agent run "fix the failing test"', key),
+        team: teamOptions(values),
+        ...(values['max-turns'] !== undefined && !values.team ? { maxTurns: positiveInt(values['max-turns'], 'max-turns', 100) } : {}),
+        ...(values['max-cost'] !== undefined ? { maxCostUsd: positiveUsd(values['max-cost']) } : {}),
+      };
+      // The policy parser (and its shell grammar) loads after the cheap checks.
+      const { parseMode, parseTaskRules } = await import('./commands/policy');
+      const submission = {
+        ...checked,
         workspace: values.workspace ?? process.cwd(),
         wait: !values['no-wait'],
         taskId: values.id,
         approvalTimeoutMs: approvalTimeoutMs ?? ctx.config.approvalTimeoutMs,
         mode: parseMode(values.mode),
         rules: parseTaskRules(values.rule ?? []),
-        team: teamOptions(values),
-        ...(values['max-turns'] !== undefined && !values.team ? { maxTurns: positiveInt(values['max-turns'], 'max-turns', 100) } : {}),
-        ...(values['max-cost'] !== undefined ? { maxCostUsd: positiveUsd(values['max-cost']) } : {}),
-      });
+      };
+      // Only now the worker's logging (and with it the worker SDK): a usage error above loads neither.
+      await installWorkerLogging(ctx.config, { debug: values.debug ?? false, signals: false });
+      return await (await import('./commands/run')).runTask(ctx, submission);
     }
     case 'status':
-      return await statusCommand(ctx, need(args, 0, 'the task id', key));
+      return await (await import('./commands/tasks')).statusCommand(ctx, need(args, 0, 'the task id', key));
     case 'list':
-      return await listCommand(ctx, positiveInt(values.limit, 'limit', 20));
+      return await (await import('./commands/tasks')).listCommand(ctx, positiveInt(values.limit, 'limit', 20));
     case 'approve':
     case 'deny':
-      return await decideCommand(ctx, need(args, 0, 'the task id', key), args[1], command === 'approve', { reason: values.reason, always: values.always });
+      return await (await import('./commands/tasks')).decideCommand(ctx, need(args, 0, 'the task id', key), args[1], command === 'approve', { reason: values.reason, always: values.always });
     case 'cancel':
-      return await cancelCommand(ctx, need(args, 0, 'the task id', key));
+      return await (await import('./commands/tasks')).cancelCommand(ctx, need(args, 0, 'the task id', key));
     case 'logs':
-      return await logsCommand(ctx, need(args, 0, 'the task id', key), values.follow ?? false);
+      return await (await import('./commands/tasks')).logsCommand(ctx, need(args, 0, 'the task id', key), values.follow ?? false);
     case 'policy': {
       const sub = args[0]; // resolveCommand checked it
-      if (sub === 'check') return await policyCheckCommand(ctx, { tool: values.tool, input: values.input, workspace: values.workspace, mode: values.mode, rules: values.rule ?? [] });
-      if (sub === 'list') return await policyListCommand(ctx, values.workspace);
-      if (sub === 'add' || sub === 'remove') return await policyEditCommand(ctx, sub, args[1], values.workspace);
+      if (sub === 'check') return await (await import('./commands/policy')).policyCheckCommand(ctx, { tool: values.tool, input: values.input, workspace: values.workspace, mode: values.mode, rules: values.rule ?? [] });
+      if (sub === 'list') return await (await import('./commands/policy')).policyListCommand(ctx, values.workspace);
+      if (sub === 'add' || sub === 'remove') return await (await import('./commands/policy')).policyEditCommand(ctx, sub, args[1], values.workspace);
       throw new UserError(`unknown policy command "${sub}" (check, list, add, remove)`, 2);
     }
     case 'trust':
-      return await trustCommand(ctx, args[0], values.revoke ?? false);
+      return await (await import('./commands/policy')).trustCommand(ctx, args[0], values.revoke ?? false);
     case 'bg': {
       const sub = args[0];
-      if (sub === 'list') return await bgListCommand(ctx);
+      if (sub === 'list') return await (await import('./commands/background')).bgListCommand(ctx);
       const name = need(args, 1, 'the background agent name', key);
       switch (sub) {
         case 'start':
-          return await bgStartCommand(ctx, {
+          return await (await import('./commands/background')).bgStartCommand(ctx, {
             name,
             goal: values.goal,
             every: values.every,
@@ -549,29 +549,29 @@ async function dispatch(command: string, key: string, args: string[], values: Va
             maxTurns: values['max-turns'] === undefined ? undefined : positiveInt(values['max-turns'], 'max-turns', 100),
           });
         case 'send':
-          return await bgSendCommand(ctx, name, need(args, 2, 'the message text', key), values.id);
+          return await (await import('./commands/background')).bgSendCommand(ctx, name, need(args, 2, 'the message text', key), values.id);
         case 'pause':
         case 'resume':
         case 'stop':
-          return await bgControlCommand(ctx, sub, name, values.reason);
+          return await (await import('./commands/background')).bgControlCommand(ctx, sub, name, values.reason);
         case 'status':
-          return await bgStatusCommand(ctx, name);
+          return await (await import('./commands/background')).bgStatusCommand(ctx, name);
         default:
           throw new UserError(`unknown bg command "${sub}" (start, send, pause, resume, stop, list, status)`, 2);
       }
     }
     case 'up':
-      return await upCommand(ctx);
+      return await (await import('./commands/server')).upCommand(ctx);
     case 'worker':
-      return await workerCommand(ctx);
+      return await (await import('./commands/server')).workerCommand(ctx);
     case 'down':
-      return await downCommand(ctx);
+      return await (await import('./commands/server')).downCommand(ctx);
     case 'demo':
-      return await demoCommand(ctx, values.workspace, { team: values.team === true });
+      return await (await import('./commands/demo')).demoCommand(ctx, values.workspace, { team: values.team === true });
     case 'fake-llm':
-      return await fakeLlmCommand(ctx, positiveInt(values.port, 'port', 8787), values.script);
+      return await (await import('./commands/server')).fakeLlmCommand(ctx, positiveInt(values.port, 'port', 8787), values.script);
     case 'memory':
-      return await memoryCommand(ctx, args[0], args.slice(1), {
+      return await (await import('./commands/memory')).memoryCommand(ctx, args[0], args.slice(1), {
         workspace: values.workspace,
         scope: values.scope,
         kind: values.kind,
@@ -582,13 +582,13 @@ async function dispatch(command: string, key: string, args: string[], values: Va
         all: values.all,
       });
     case 'dream':
-      return await dreamCommand(ctx, { now: values.now ?? false, scope: values.scope, workspace: values.workspace });
+      return await (await import('./commands/dream')).dreamCommand(ctx, { now: values.now ?? false, scope: values.scope, workspace: values.workspace });
     case 'doctor':
-      return await doctorCommand(ctx);
+      return await (await import('./commands/doctor')).doctorCommand(ctx);
     case 'approvals': {
       const sub = args[0];
-      if (sub === 'serve') return await approvalsServeCommand(ctx);
-      if (sub === 'key') return await approvalsKeyCommand(ctx);
+      if (sub === 'serve') return await (await import('./commands/approvals')).approvalsServeCommand(ctx);
+      if (sub === 'key') return await (await import('./commands/approvals')).approvalsKeyCommand(ctx);
       throw new UserError(`unknown approvals command "${sub}" (serve, key)`, 2);
     }
     default:

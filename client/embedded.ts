@@ -6,7 +6,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../services/config';
 import { findTemporalCli, isPortOpen, startDevServer, type DevServer } from '../services/temporal-dev-server';
-import { UserError } from './task-client';
+import { UserError } from './user-error';
 
 export function embeddedPaths(config: Config) {
   return {

@@ -7,7 +7,8 @@
 import readline from 'node:readline/promises';
 import type { ApprovalRecord, ApprovalRequest, TaskStatusView, TraceEntry } from '../domain/task';
 import { colourOn, localUser, printable } from './cli-context';
-import { innermostMessage, NoWorkerAnsweredError, TaskClient, UserError } from './task-client';
+import { NoWorkerAnsweredError, TaskClient } from './task-client';
+import { innermostMessage, UserError } from './user-error';
 
 /** A person at a terminal: answers are read from `input`, the question is written to `output`. */
 export interface PromptStreams {

@@ -28,18 +28,10 @@ import type { ApproverKey } from '../domain/approver-signature';
 import { ApproverKeyError, loadApproverIdentity, type ApproverIdentity } from '../services/approvals/approver-key';
 import type { Config } from '../services/config';
 import type { agentTask } from '../workflows/agent-task';
+import { innermostMessage, UserError } from './user-error';
 
 const { temporal } = proto;
 
-/** An error meant for a person: printed as one line, exit code 1 (2 for bad usage). */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
 
 const QUERY_DEADLINE_MS = 5_000;
 /** Ids a person may choose for a task (`agent run --id`). */
@@ -438,9 +430,3 @@ function finishedView(
   };
 }
 
-/** Temporal wraps failures several levels deep; a person needs the innermost message. */
-export function innermostMessage(err: Error): string {
-  let current: Error = err;
-  while ((current as { cause?: unknown }).cause instanceof Error) current = (current as { cause: Error }).cause;
-  return current.message;
-}

@@ -6,7 +6,8 @@
  */
 import type { ApprovalRecord, ApprovalRequest, TaskStatusView } from '../../domain/task';
 import { listedPrincipals, mayDecide, type ApproverRule, type Principal } from '../../services/approvals/approvers';
-import { UserError, type TaskClient } from '../task-client';
+import { type TaskClient } from '../task-client';
+import { UserError } from '../user-error';
 
 export interface ChatDecision {
   taskId: string;

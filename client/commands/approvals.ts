@@ -3,7 +3,7 @@ import path from 'node:path';
 import { APPROVER_KEY_FILE, loadApproverIdentity } from '../../services/approvals/approver-key';
 import { serveProblems, startApprovalsServer } from '../chat/approvals-server';
 import type { CliContext } from '../cli-context';
-import { UserError } from '../task-client';
+import { UserError } from '../user-error';
 
 /** Throws a usage error listing every problem when the receivers cannot be served with this config. */
 export function assertApprovalsServable(ctx: CliContext): void {

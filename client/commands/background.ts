@@ -2,7 +2,7 @@
 import type { BackgroundStatusView } from '../../domain/background-agent';
 import { BackgroundClient } from '../background-client';
 import { localUser, type CliContext } from '../cli-context';
-import { UserError } from '../task-client';
+import { UserError } from '../user-error';
 import { parseMode, parseTaskRules } from './policy';
 import { resolveWorkspace } from './run';
 

@@ -11,7 +11,7 @@ import { AnthropicLlm } from '../../services/llm/llm-client';
 import type { CliContext } from '../cli-context';
 import { startFakeLlm } from '../fake-llm/fake-llm-server';
 import { parseScript } from '../fake-llm/script';
-import { UserError } from '../task-client';
+import { UserError } from '../user-error';
 import { runTask } from './run';
 
 const DEMO_NOTES = 'TODO: buy milk\nDone: call Bob\nTODO: write the docs\n';

@@ -10,7 +10,8 @@ import type { dream, DreamReport } from '../../workflows/dream';
 import { localUser, type CliContext } from '../cli-context';
 import { ensureDreamSchedule, startDream } from '../dream-client';
 import { ensureServer } from '../embedded';
-import { TaskClient, UserError } from '../task-client';
+import { TaskClient } from '../task-client';
+import { UserError } from '../user-error';
 import { resolveWorkspace } from './run';
 
 /** "workspace" / "user" / "global" (relative to the workspace and the OS user), or a full scope string. */

@@ -8,7 +8,7 @@ import { MemoryService } from '../../services/memory/memory-service';
 import type { MemoryItem } from '../../services/memory/types';
 import { isConnectionLost, isMemoryUnavailable, oneLine, tellOnce } from '../../services/memory/unavailable';
 import { localUser, type CliContext } from '../cli-context';
-import { UserError } from '../task-client';
+import { UserError } from '../user-error';
 import { resolveScope } from './dream';
 import { resolveWorkspace } from './run';
 

@@ -12,7 +12,7 @@ import { analyzeShell } from '../../services/policy/shell-analyzer';
 import { parseRule, RuleSyntaxError } from '../../services/policy/rules';
 import { detectSandbox } from '../../services/sandbox/bubblewrap';
 import type { CliContext } from '../cli-context';
-import { UserError } from '../task-client';
+import { UserError } from '../user-error';
 import { resolveWorkspace } from './run';
 
 export function parseMode(text: string | undefined): Mode {

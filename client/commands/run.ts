@@ -9,7 +9,8 @@ import { createAgentWorker, type AgentWorker } from '../../workers/worker';
 import { localUser, type CliContext } from '../cli-context';
 import { ensureServer, webUiLink } from '../embedded';
 import { followTask, promptStreams } from '../follow';
-import { TaskClient, UserError } from '../task-client';
+import { TaskClient } from '../task-client';
+import { UserError } from '../user-error';
 
 export interface RunOptions {
   prompt: string;

@@ -6,7 +6,7 @@ import type { CliContext } from '../cli-context';
 import { embeddedPaths, ensureServer, stopEmbeddedServer } from '../embedded';
 import { startFakeLlm } from '../fake-llm/fake-llm-server';
 import { parseScript } from '../fake-llm/script';
-import { UserError } from '../task-client';
+import { UserError } from '../user-error';
 import { assertApprovalsServable } from './approvals';
 
 /** Inbound chat approvals are configured (Slack signing secret or app token, or webhook decision keys). */

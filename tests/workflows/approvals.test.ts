@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../client/task-client';
+import { UserError } from '../../client/user-error';
 import { makeWorkspace, useTaskHarness, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { backgroundWorkflowId, type BackgroundStatusView } from '../../domain/background-agent';
 import { BackgroundClient, parseEvery } from '../../client/background-client';
-import { UserError } from '../../client/task-client';
+import { UserError } from '../../client/user-error';
 import { makeWorkspace, startTestWorker, useTaskHarness, waitFor } from '../support/harness';
 import { scenario } from '../support/scripts';
 

@@ -1,6 +1,6 @@
 /** Model failures get the right retry behaviour: Temporal retries, the Anthropic client never does. */
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../client/task-client';
+import { UserError } from '../../client/user-error';
 import { makeWorkspace, useTaskHarness, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
 

@@ -14,7 +14,7 @@ import http from 'node:http';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { innermostMessage } from '../../client/task-client';
+import { innermostMessage } from '../../client/user-error';
 import { decideApprovalUpdate, queuedDecisionSignal } from '../../domain/messages';
 import type { ApprovalRequest } from '../../domain/task';
 import { loadApproverIdentity } from '../../services/approvals/approver-key';
