@@ -149,7 +149,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
     taskQueue: config.temporal.taskQueue,
     workflowBundle:
       overrides.workflowBundle ??
-      (config.worker.workflowBundle ? { codePath: config.worker.workflowBundle } : await cachedWorkflowBundle(WORKFLOWS_PATH, path.join(config.home, 'cache'))),
+      (config.worker.workflowBundle ? { codePath: config.worker.workflowBundle } : await cachedWorkflowBundle(WORKFLOWS_PATH, path.join(config.home, 'cache'), Runtime.instance().logger)),
     activities: createActivities({
       model,
       tools,

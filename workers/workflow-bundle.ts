@@ -9,11 +9,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleWorkflowCode, type WorkflowBundlePath } from '@temporalio/worker';
+import { bundleWorkflowCode, type Logger, type WorkflowBundlePath } from '@temporalio/worker';
 
 /** Bundles of older content kept beside the current one (another checkout's worker may still use one). */
 const KEEP_OLD_BUNDLES = 3;
-const SILENT = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };
+const SILENT: Logger = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -42,22 +42,23 @@ export async function workflowBundleHash(workflowsPath: string): Promise<string>
 
 /**
  * The path of a bundle of `workflowsPath` in `cacheDir`, built first when there is none for this
- * content. Several processes may start at once: each writes its own temp file and renames it, so a
- * reader never sees half a bundle and the last identical write wins.
+ * content (webpack's report goes to `logger`). Several processes may start at once: each writes its
+ * own temp file and renames it, so a reader never sees half a bundle and the last identical write wins.
  */
-export async function cachedWorkflowBundle(workflowsPath: string, cacheDir: string): Promise<WorkflowBundlePath> {
+export async function cachedWorkflowBundle(workflowsPath: string, cacheDir: string, logger: Logger = SILENT): Promise<WorkflowBundlePath> {
   const file = path.join(cacheDir, `workflow-bundle-${await workflowBundleHash(workflowsPath)}.js`);
   const exists = await stat(file).then(
     (s) => s.size > 0,
     () => false,
   );
   if (!exists) {
-    const { code } = await bundleWorkflowCode({ workflowsPath, logger: SILENT });
+    const { code } = await bundleWorkflowCode({ workflowsPath, logger });
     await mkdir(cacheDir, { recursive: true });
     const tmp = `${file}.${randomUUID()}.tmp`;
     await writeFile(tmp, code, { flag: 'wx' });
     await rename(tmp, file);
     await pruneOldBundles(cacheDir, file);
+    logger.info(`workflow bundle cached at ${file}`);
   }
   return { codePath: file };
 }
