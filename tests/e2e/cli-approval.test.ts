@@ -4,12 +4,11 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
 import { parseScript } from '../../client/fake-llm/script';
-import { makeWorkspace, runCli, spawnCli, testEnv, waitFor } from '../support/harness';
+import { makeWorkspace, runCli, spawnCli, stopLeftoverClis, testEnv, waitFor } from '../support/harness';
 import { stepScenario, teamScenario, writes } from '../support/team-scripts';
-import { DEMO_TEAM_PROMPT } from '../../client/commands/demo';
 
 const copyScenario = (match: string) => ({
   match,
@@ -41,6 +40,9 @@ beforeAll(async () => {
     }));
   env = await testEnv(fake.url);
 });
+// All tests here share one task queue: a CLI left running by a failed test must not serve the next one.
+afterEach(stopLeftoverClis);
+
 afterAll(async () => {
   await fake.close();
 });
@@ -51,11 +53,11 @@ async function pendingRequest(taskId: string) {
     if (res.code !== 0) return null;
     const view = JSON.parse(res.stdout);
     return view.pendingApprovals.length ? view : null;
-  }, `a pending approval on ${taskId}`, 45_000);
+  }, `a pending approval on ${taskId}`, 90_000);
 }
 
 // Tests that start worker processes (and wait out a dead worker's heartbeat timeout) take ~30-50 s idle; they get room for a loaded machine.
-describe('agent run with approvals through the CLI', () => {
+describe('agent run with approvals through the CLI', { timeout: 150_000 }, () => {
   it('approves a write, writes the file once, verifies and answers', async () => {
     const workspace = await makeWorkspace({ 'a.txt': 'alpha\n' });
     const taskId = `task-approve-${Date.now()}`;
@@ -115,7 +117,7 @@ describe('agent run with approvals through the CLI', () => {
   });
 });
 
-describe('agent run --team', () => {
+describe('agent run --team', { timeout: 150_000 }, () => {
   it('runs the team, prints its evidence, and status shows steps and budgets', async () => {
     const workspace = await makeWorkspace();
     const taskId = `task-team-${Date.now()}`;
@@ -134,13 +136,14 @@ describe('agent run --team', () => {
   it('agent demo --team: parallel children ask for approvals on the parent; approving both finishes the team', { timeout: 150_000 }, async () => {
     const workspace = await makeWorkspace();
     const demo = spawnCli(['demo', '--team', '--workspace', workspace, '--json'], env);
+    // The demo names its task on stderr with each request (other test files run demos on this server too).
     const ids = await waitFor(async () => {
-      const list = JSON.parse((await runCli(['list', '--json'], env)).stdout) as { taskId: string; summary: string; status: string }[];
-      const task = list.find((t) => t.summary === DEMO_TEAM_PROMPT && t.status === 'waiting_approval');
-      if (!task) return null;
-      const view = JSON.parse((await runCli(['status', task.taskId, '--json'], env)).stdout);
-      return view.pendingApprovals.length === 2 ? { taskId: task.taskId as string, requests: view.pendingApprovals.map((r: { requestId: string }) => r.requestId).sort() } : null;
-    }, 'both children to ask', 60_000);
+      const announced = [...demo.output().stderr.matchAll(/^waiting for approval (\S+) of (\S+):/gm)];
+      if (announced.length < 2) return null;
+      const taskId = announced[0]![2]!;
+      const view = JSON.parse((await runCli(['status', taskId, '--json'], env)).stdout);
+      return view.pendingApprovals.length === 2 ? { taskId, requests: view.pendingApprovals.map((r: { requestId: string }) => r.requestId).sort() } : null;
+    }, 'both children to ask', 90_000);
     expect(ids.requests).toEqual(['count.1-apr-1', 'list.1-apr-1']);
     for (const requestId of ids.requests) {
       const res = await runCli(['approve', ids.taskId, requestId], env);
@@ -218,7 +221,8 @@ describe('stopping the follower', () => {
   });
 });
 
-describe('CLI errors are one clear line', () => {
+// Each case starts a CLI process or several (seconds each on a loaded machine).
+describe('CLI errors are one clear line', { timeout: 120_000 }, () => {
   it('unknown task id', async () => {
     const res = await runCli(['status', 'task-nope'], env);
     expect(res.code).toBe(1);

@@ -90,6 +90,16 @@ export interface CliResult {
   stderr: string;
 }
 
+/** CLI processes still running: a test file whose tests share a task queue kills them after each test, so one test's leftover worker never answers the next test's queries. */
+const liveClis = new Set<ChildProcess>();
+
+/** Kills every CLI process a test started and left running (a test that failed midway), and waits for them to go. */
+export async function stopLeftoverClis(): Promise<void> {
+  const left = [...liveClis];
+  for (const child of left) child.kill('SIGKILL');
+  await Promise.all(left.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('close', resolve)))));
+}
+
 /** Spawns `node bin/agent.js ...`; `done` resolves when it exits, `output()` is what it printed so far. */
 export function spawnCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliResult>; output: () => { stdout: string; stderr: string } } {
   const child = spawn(process.execPath, [AGENT_BIN, ...args], { env, cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -97,7 +107,13 @@ export function spawnCli(args: string[], env: Record<string, string>): { child: 
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  liveClis.add(child);
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code) => {
+      liveClis.delete(child);
+      resolve({ code, stdout, stderr });
+    }),
+  );
   return { child, done, output: () => ({ stdout, stderr }) };
 }
 

@@ -17,9 +17,12 @@ let env: Record<string, string>;
 let client: TaskClient;
 const workers: ReturnType<typeof spawnCli>[] = [];
 
-function startWorkerProcess() {
+/** An `agent worker` process, once it polls: a loaded machine takes many seconds to start one, and that is not what these tests time. */
+async function startWorkerProcess() {
   const worker = spawnCli(['worker'], env);
   workers.push(worker);
+  await waitFor(async () => worker.output().stdout.includes('worker polling task queue') || worker.child.exitCode !== null, 'the worker to poll', 120_000);
+  if (worker.child.exitCode !== null) throw new Error(`agent worker exited ${worker.child.exitCode}: ${worker.output().stderr}`);
   return worker;
 }
 
@@ -69,9 +72,9 @@ afterAll(async () => {
 
 // Tests that start worker processes (and wait out a dead worker's heartbeat timeout) take ~30-50 s idle; they get room for a loaded machine.
 describe('worker SIGKILL', () => {
-  it('during a side-effecting tool: the effect happens once and the model hears "outcome unknown"', { timeout: 150_000 }, async () => {
+  it('during a side-effecting tool: the effect happens once and the model hears "outcome unknown"', { timeout: 240_000 }, async () => {
     const workspace = await makeWorkspace();
-    const first = startWorkerProcess();
+    const first = await startWorkerProcess();
     const taskId = await client.start({ prompt: 'crash-in-tool', workspace });
     const [request] = await waitFor(async () => {
       const view = await client.status(taskId);
@@ -83,7 +86,7 @@ describe('worker SIGKILL', () => {
     first.child.kill('SIGKILL');
     await first.done;
 
-    startWorkerProcess();
+    await startWorkerProcess();
     const result = await client.result(taskId);
     expect(result.status).toBe('completed');
     const [toolResult] = toolResultsAt(fake.requests, taskId, 1);
@@ -98,15 +101,15 @@ describe('worker SIGKILL', () => {
     expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.turn === 0)).toHaveLength(1);
   });
 
-  it('during a compaction: the new worker compacts again and the transcript holds the summary once', { timeout: 150_000 }, async () => {
+  it('during a compaction: the new worker compacts again and the transcript holds the summary once', { timeout: 240_000 }, async () => {
     const workspace = await makeWorkspace();
-    const first = startWorkerProcess();
+    const first = await startWorkerProcess();
     const taskId = await client.start({ prompt: 'crash-in-compaction', workspace, confirmResult: 'never' });
     await waitFor(async () => fake.requests.some((r) => r.task === taskId && r.stage === 'compact'), 'the compaction to start', 60_000);
     first.child.kill('SIGKILL');
     await first.done;
 
-    startWorkerProcess();
+    await startWorkerProcess();
     const result = await client.result(taskId);
     expect(result.status).toBe('completed');
     expect(result.compactions).toBe(1);
@@ -119,9 +122,9 @@ describe('worker SIGKILL', () => {
     expect(result.trace!.filter((e) => /^compaction 1: /.test(e.message))).toHaveLength(1);
   });
 
-  it('while waiting for approval: the request survives, the approved write happens exactly once', { timeout: 150_000 }, async () => {
+  it('while waiting for approval: the request survives, the approved write happens exactly once', { timeout: 240_000 }, async () => {
     const workspace = await makeWorkspace();
-    const first = startWorkerProcess();
+    const first = await startWorkerProcess();
     const taskId = await client.start({ prompt: 'crash-at-approval', workspace });
     const pendingBefore = await waitFor(async () => {
       const view = await client.status(taskId);
@@ -130,7 +133,7 @@ describe('worker SIGKILL', () => {
     first.child.kill('SIGKILL');
     await first.done;
 
-    startWorkerProcess();
+    await startWorkerProcess();
     const pendingAfter = await waitFor(async () => {
       const view = await client.status(taskId);
       return view.pendingApprovals.length ? view.pendingApprovals : null;
