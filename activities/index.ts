@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import type { NetworkGrant } from '../domain/policy';
-import type { Intent, Verification } from '../domain/task';
+import type { EpisodeRecord, Intent, Verification } from '../domain/task';
 import type { EvidenceCheck } from '../domain/team';
 import type { ToolName } from '../domain/tool-catalog';
 import type { LedgerEntry } from '../domain/context';
@@ -75,20 +75,6 @@ async function llmCall<T>(fn: (options: CallOptions) => Promise<T>): Promise<T> 
   });
 }
 
-export interface EpisodeRecord {
-  taskId: string;
-  prompt: string;
-  workspace: string;
-  intent: Intent;
-  planSteps: string[];
-  verification: Verification;
-  transcriptHead: string | null;
-  /** The gate's ledger of every tool call (absent in episodes recorded before it). */
-  ledgerRef?: string;
-  status: string;
-  toolCalls: number;
-  recordedAt: string;
-}
 
 export function createActivities({ model, tools, store, policy, memory, approvals = null }: ActivityServices) {
   async function loadSnapshot(workspace: string, taskRules: string[]) {

@@ -5,7 +5,7 @@
  * results for history — the recalled block is bounded by its token budget.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import type { EpisodeRecord } from './index';
+import type { EpisodeForMemory } from '../domain/task';
 import type { AgentModel, CallOptions, Usage } from '../services/llm/agent-model';
 import { dreamWorkflowId, scopeId, scopesFor, type ScopeContext } from '../services/memory/keys';
 import type { MemoryService } from '../services/memory/memory-service';
@@ -51,9 +51,6 @@ export interface WriteActivityResult {
   alreadyApplied: boolean;
   dreamTriggered: boolean;
 }
-
-/** The episode as the memory writer reads it: the recorded episode, with the goal instead of the whole intent. */
-export type EpisodeForMemory = Omit<EpisodeRecord, 'intent'> & { goal: string };
 
 /** One line per episode for consolidation: what was asked, what happened, the verifier's evidence. */
 function episodeSummary(e: EpisodeForMemory): string {

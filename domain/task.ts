@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ApproverKeySchema, DecisionSignatureSchema } from './approver-signature';
 import { MODES } from './policy';
-import type { TeamView } from './team';
+import type { TeamView } from './team-view';
 import type { TokenUsage } from './usage';
 import { RISK_CLASSES } from './tool-catalog';
 
@@ -203,6 +203,25 @@ export interface TaskStatusView {
   /** Team tasks: steps, children and budgets. */
   team?: TeamView;
 }
+
+/** What the task records of itself when it ends: the episode the memory writer and consolidation learn from. */
+export interface EpisodeRecord {
+  taskId: string;
+  prompt: string;
+  workspace: string;
+  intent: Intent;
+  planSteps: string[];
+  verification: Verification;
+  transcriptHead: string | null;
+  /** The gate's ledger of every tool call (absent in episodes recorded before it). */
+  ledgerRef?: string;
+  status: string;
+  toolCalls: number;
+  recordedAt: string;
+}
+
+/** The episode as the memory writer reads it: the recorded episode, with the goal instead of the whole intent. */
+export type EpisodeForMemory = Omit<EpisodeRecord, 'intent'> & { goal: string };
 
 export interface TraceEntry {
   seq: number;

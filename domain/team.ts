@@ -10,6 +10,7 @@ import type { ApproverKey } from './approver-signature';
 import { TaskInputSchema, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from './task';
 import type { TokenUsage } from './usage';
 import type { ToolName } from './tool-catalog';
+import { TEAM_RISKS } from './team-view';
 
 export const AGENT_TEAM_WORKFLOW = 'agentTeam';
 
@@ -24,8 +25,6 @@ export const EvidenceCheckSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('judgement'), criteria: z.string().min(1).max(2_000) }),
 ]);
 export type EvidenceCheck = z.infer<typeof EvidenceCheckSchema>;
-
-export const TEAM_RISKS = ['low', 'medium', 'high'] as const;
 
 export const TeamStepSchema = z.strictObject({
   id: StepId,
@@ -186,41 +185,3 @@ export interface TeamChildProgress {
   approvals: ApprovalRecord[];
 }
 export const teamChildProgressSignal = defineSignal<[TeamChildProgress]>('teamChildProgress');
-
-export type TeamStepState = 'pending' | 'running' | 'verifying' | 'passed' | 'failed' | 'blocked' | 'cancelled';
-
-export interface TeamStepView {
-  id: string;
-  title: string;
-  dependsOn: string[];
-  risk: TeamStep['risk'];
-  state: TeamStepState;
-  attempt: number;
-  /** Workflow id of the current (or last) worker child. */
-  workerId: string | null;
-  evidence: string[];
-  problems: string[];
-  tokens: number;
-  toolCalls: number;
-  startedAt: string | null;
-  endedAt: string | null;
-}
-
-export interface TeamBudgetView {
-  maxParallel: number;
-  maxSteps: number;
-  stepsStarted: number;
-  maxTokens: number;
-  tokensUsed: number;
-  maxWallMs: number;
-  elapsedMs: number;
-  maxReplans: number;
-  replans: number;
-  /** Which budget ran out, when one did. */
-  exhausted: string | null;
-}
-
-export interface TeamView {
-  steps: TeamStepView[];
-  budget: TeamBudgetView;
-}

@@ -5,11 +5,11 @@
  * world is an activity, and time comes from the workflow clock.
  */
 import * as wf from '@temporalio/workflow';
-import type { EpisodeForMemory } from '../activities/memory';
 import { pendingApprovalMarkdown } from '../domain/approval-view';
 import { statusQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';
 import {
+  type EpisodeForMemory,
   type PlanStepView,
   type Stage,
   type TaskInput,

@@ -10,7 +10,8 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { RuleRecord } from '../domain/policy';
-import type { StepVerdict, TeamChildProgress, TeamInput, TeamStep, TeamStepView, TeamView, TeamWorkerResult } from '../domain/team';
+import type { StepVerdict, TeamChildProgress, TeamInput, TeamStep, TeamWorkerResult } from '../domain/team';
+import type { TeamStepView, TeamView } from '../domain/team-view';
 import { sharedWrite, teamChildProgressSignal } from '../domain/team';
 import { statusQuery } from '../domain/messages';
 import { routeTools } from '../domain/routing';

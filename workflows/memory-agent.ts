@@ -4,7 +4,7 @@
  * the model proposes, deterministic code supersedes. It reports what changed; its failure never
  * changes the task's outcome (the parent catches it).
  */
-import type { EpisodeRecord } from '../activities';
+import type { EpisodeRecord } from '../domain/task';
 import { memoryWrite, memoryWriteReport } from './memory-steps';
 import { state } from './tool-gate';
 
