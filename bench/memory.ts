@@ -15,7 +15,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
-import { startDream } from '../client/dream-client';
+import { startDream } from '../workers/dream-schedule';
 import { startFakeLlm } from '../client/fake-llm/fake-llm-server';
 import { parseScript } from '../client/fake-llm/script';
 import { TaskClient } from '../client/task-client';

@@ -9,7 +9,7 @@ import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@t
 import pg from 'pg';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
-import { ensureDreamSchedule, startDream } from '../client/dream-client';
+import { ensureDreamSchedule, startDream } from './dream-schedule';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import type { Config } from '../services/config';
 import { AgentModel } from '../services/llm/agent-model';

@@ -8,7 +8,7 @@ import { MemoryInputError, scopeId, scopeKindOf, SCOPE_KINDS, type ScopeKind } f
 import { createAgentWorker, type AgentWorker } from '../../workers/worker';
 import type { dream, DreamReport } from '../../workflows/dream';
 import { localUser, type CliContext } from '../cli-context';
-import { ensureDreamSchedule, startDream } from '../dream-client';
+import { ensureDreamSchedule, startDream } from '../../workers/dream-schedule';
 import { ensureServer } from '../embedded';
 import { TaskClient } from '../task-client';
 import { UserError } from '../user-error';

@@ -5,7 +5,7 @@
  * the schedule itself.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDreamSchedule, startDream, DREAM_TICK_WORKFLOW } from '../../client/dream-client';
+import { ensureDreamSchedule, startDream, DREAM_TICK_WORKFLOW } from '../../workers/dream-schedule';
 import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
 import { parseScript } from '../../client/fake-llm/script';
 import type { TaskClient } from '../../client/task-client';
