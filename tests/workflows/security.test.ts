@@ -170,20 +170,25 @@ describe('protected paths hold against globs in every mode', () => {
 });
 
 describe('approvals only from approvers', () => {
-  it('unsigned, foreign-key and tampered decisions are rejected and recorded; a signed one is accepted', async () => {
+  /** A write-notes task waiting on its approval, and an unsigned decision approving it as the model would send it. */
+  async function writeWaitingForApproval() {
     const workspace = await makeWorkspace();
     const taskId = await h.client.start({ prompt: 'write-notes', workspace, confirmResult: 'never' });
     const [request] = await waitFor(async () => {
       const view = await h.client.status(taskId);
       return view.pendingApprovals.length ? view.pendingApprovals : null;
     }, 'the approval request');
-    const handle = h.client.handle(taskId);
     const base = { requestId: request!.requestId, actionHash: request!.actionHash, approve: true, always: false, decidedBy: 'the-model', channel: 'cli' as const };
+    return { taskId, request: request!, handle: h.client.handle(taskId), base };
+  }
+
+  it('unsigned, foreign-key and tampered decisions are rejected and recorded; a signed one is accepted', async () => {
+    const { taskId, request, handle, base } = await writeWaitingForApproval();
     // 1. No signature at all (what a model with a Temporal client would send).
     await expect(handle.executeUpdate(decideApprovalUpdate, { args: [base] })).rejects.toThrow();
     // 2. Signed, but with a key the task never trusted.
     const stranger = await loadApproverIdentity(path.join(h.env.AGENT_HOME!, 'stranger'), 'stranger');
-    const signed = { workflowId: taskId, requestId: request!.requestId, actionHash: request!.actionHash, requestedAt: request!.requestedAt };
+    const signed = { workflowId: taskId, requestId: request.requestId, actionHash: request.actionHash, requestedAt: request.requestedAt };
     await expect(handle.executeUpdate(decideApprovalUpdate, { args: [{ ...base, signature: stranger.sign(signed, base) }] })).rejects.toThrow();
     // 3. The user's real signature on a denial, replayed onto an approval.
     const user = await h.client.approver();
@@ -199,22 +204,15 @@ describe('approvals only from approvers', () => {
     expect(rejections[2]).toMatch(/does not match key/);
     expect((await h.client.status(taskId)).pendingApprovals).toHaveLength(1);
     // The user's own signed decision goes through and says who signed it.
-    const record = await h.client.decide(taskId, request!.requestId, { approve: true, decidedBy: 'alice', channel: 'cli' });
+    const record = await h.client.decide(taskId, request.requestId, { approve: true, decidedBy: 'alice', channel: 'cli' });
     expect(record).toMatchObject({ outcome: 'approved', decidedBy: 'alice', signedBy: expect.stringMatching(/^cli:/) });
     expect((await h.client.result(taskId)).status).toBe('completed');
   });
 
   it('a queued decision (the signal sent while no worker runs) passes the same checks: forged, stale and changed ones change nothing', async () => {
-    const workspace = await makeWorkspace();
-    const taskId = await h.client.start({ prompt: 'write-notes', workspace, confirmResult: 'never' });
-    const [request] = await waitFor(async () => {
-      const view = await h.client.status(taskId);
-      return view.pendingApprovals.length ? view.pendingApprovals : null;
-    }, 'the approval request');
-    const handle = h.client.handle(taskId);
-    const base = { requestId: request!.requestId, actionHash: request!.actionHash, approve: true, always: false, decidedBy: 'the-model', channel: 'cli' as const };
+    const { taskId, request, handle, base } = await writeWaitingForApproval();
     const user = await h.client.approver();
-    const signedFor = (d: typeof base) => ({ ...d, signature: user.sign({ workflowId: taskId, requestId: d.requestId, actionHash: d.actionHash, requestedAt: request!.requestedAt }, d) });
+    const signedFor = (d: typeof base) => ({ ...d, signature: user.sign({ workflowId: taskId, requestId: d.requestId, actionHash: d.actionHash, requestedAt: request.requestedAt }, d) });
     await handle.signal(queuedDecisionSignal, base);
     await handle.signal(queuedDecisionSignal, signedFor({ ...base, actionHash: 'f'.repeat(64) }));
     await handle.signal(queuedDecisionSignal, signedFor({ ...base, requestId: 'apr-9' }));
