@@ -6,10 +6,11 @@
  * installed packages (package-lock.json) and the bundler's version. A changed file makes a new
  * bundle; a warm start reads the file.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode, type Logger, type WorkflowBundlePath } from '@temporalio/worker';
+import { writeFileAtomic } from '../services/atomic-file';
 
 /** Bundles of older content kept beside the current one (another checkout's worker may still use one). */
 const KEEP_OLD_BUNDLES = 3;
@@ -42,8 +43,8 @@ export async function workflowBundleHash(workflowsPath: string): Promise<string>
 
 /**
  * The path of a bundle of `workflowsPath` in `cacheDir`, built first when there is none for this
- * content (webpack's report goes to `logger`). Several processes may start at once: each writes its
- * own temp file and renames it, so a reader never sees half a bundle and the last identical write wins.
+ * content (webpack's report goes to `logger`). Several processes may start at once: the write is
+ * atomic, so a reader never sees half a bundle and the last identical write wins.
  */
 export async function cachedWorkflowBundle(workflowsPath: string, cacheDir: string, logger: Logger = SILENT): Promise<WorkflowBundlePath> {
   const file = path.join(cacheDir, `workflow-bundle-${await workflowBundleHash(workflowsPath)}.js`);
@@ -53,10 +54,7 @@ export async function cachedWorkflowBundle(workflowsPath: string, cacheDir: stri
   );
   if (!exists) {
     const { code } = await bundleWorkflowCode({ workflowsPath, logger });
-    await mkdir(cacheDir, { recursive: true });
-    const tmp = `${file}.${randomUUID()}.tmp`;
-    await writeFile(tmp, code, { flag: 'wx' });
-    await rename(tmp, file);
+    await writeFileAtomic(file, code);
     await pruneOldBundles(cacheDir, file);
     logger.info(`workflow bundle cached at ${file}`);
   }

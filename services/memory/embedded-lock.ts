@@ -11,7 +11,8 @@
  * same dead holder again under a second lock, so two processes never both break and both own).
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-file';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -126,9 +127,7 @@ export async function tryTakeLock(file: string): Promise<boolean> {
 
 /** Records where this process (the holder) serves. Readers see the old or the new file, never half of one. */
 export async function publishLock(file: string, serving: ServeAddress): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, record(serving), { mode: 0o600 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, record(serving), { mode: 0o600 });
 }
 
 /** Removes the lock if this process holds it; someone else's lock is left alone. */

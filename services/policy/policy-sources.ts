@@ -10,7 +10,8 @@
  * change to the file needs trust again.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-file';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_NETWORK_RULES } from './network-policy';
@@ -208,10 +209,7 @@ export class PolicySources {
   private async updateTrust(change: (trust: Trust) => void): Promise<void> {
     const trust = await this.readTrust();
     change(trust);
-    await mkdir(this.userDir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.trustFile}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(trust, null, 2)}\n`, { mode: 0o600 });
-    await rename(tmp, this.trustFile);
+    await writeFileAtomic(this.trustFile, `${JSON.stringify(trust, null, 2)}\n`, { mode: 0o600, dirMode: 0o700 });
   }
 
   /** Adds rules to the user file, globally or for one workspace. Validates first; idempotent. */
@@ -243,9 +241,6 @@ export class PolicySources {
   private async update(change: (policy: UserPolicy) => void): Promise<void> {
     const policy = await this.readUser();
     change(policy);
-    await mkdir(path.dirname(this.userFile), { recursive: true });
-    const tmp = `${this.userFile}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(policy, null, 2)}\n`);
-    await rename(tmp, this.userFile);
+    await writeFileAtomic(this.userFile, `${JSON.stringify(policy, null, 2)}\n`);
   }
 }

@@ -1,21 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file';
 import { BLOB_REF, BlobNotFoundError, type EffectRecord, type StateStore } from './state-store';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/**
- * Writes via temp file + rename so a crash never leaves a half-written record behind. The temp
- * name is unique per call: two writers of the same record (two blobs with one content, written in
- * the same millisecond) must never share, and so never steal, each other's temp file.
- */
-async function writeAtomic(file: string, data: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${randomUUID()}.tmp`;
-  await writeFile(tmp, data, { flag: 'wx' });
-  await rename(tmp, file);
-}
 
 async function readIfExists(file: string): Promise<string | null> {
   try {
@@ -33,7 +22,7 @@ export class FileStateStore implements StateStore {
   async putBlob(data: string): Promise<string> {
     const hex = sha256(data);
     const file = this.blobPath(hex);
-    if ((await readIfExists(file)) === null) await writeAtomic(file, data);
+    if ((await readIfExists(file)) === null) await writeFileAtomic(file, data);
     return `sha256:${hex}`;
   }
 
@@ -69,11 +58,11 @@ export class FileStateStore implements StateStore {
     const file = this.effectPath(key);
     const existing = await readIfExists(file);
     const startedAt = existing ? ((JSON.parse(existing) as EffectRecord).startedAt ?? null) : null;
-    await writeAtomic(file, JSON.stringify({ key, state: 'finished', startedAt, outcome }));
+    await writeFileAtomic(file, JSON.stringify({ key, state: 'finished', startedAt, outcome }));
   }
 
   async putEpisode(taskId: string, episode: unknown): Promise<void> {
-    await writeAtomic(path.join(this.root, 'episodes', `${sha256(taskId)}.json`), JSON.stringify(episode));
+    await writeFileAtomic(path.join(this.root, 'episodes', `${sha256(taskId)}.json`), JSON.stringify(episode));
   }
 
   async getEpisode(taskId: string): Promise<unknown | null> {
