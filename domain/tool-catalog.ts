@@ -104,6 +104,16 @@ export const ReadOutputInput = z.strictObject({
   limit: z.number().int().min(1).max(50_000).default(20_000).describe('Bytes to return'),
 });
 
+/** What the permission engine judges a call by: the path it names, the command it runs, or the tool alone. */
+export type ToolTarget = 'path' | 'command' | 'none';
+/**
+ * What an "always" answer to an approval becomes: a rule for the exact words of each simple command,
+ * one for the directory of the file, or nothing (the next call asks again).
+ */
+export type AlwaysScope = 'command-prefix' | 'directory' | 'none';
+/** When routing offers the tool to the model; a plan that names a tool offers it too. */
+export type ToolOffer = 'always' | 'when-writing' | 'when-running-commands' | 'with-run-command';
+
 export interface ToolSpec {
   readonly name: string;
   readonly description: string;
@@ -113,7 +123,23 @@ export interface ToolSpec {
   readonly idempotent: boolean;
   readonly writes: boolean;
   readonly timeoutSeconds: number;
+  readonly target: ToolTarget;
+  readonly always: AlwaysScope;
+  readonly offer: ToolOffer;
+  /** Long output keeps its tail as well as its head (a command's errors come last). */
+  readonly keepsTail?: boolean;
+  /**
+   * The call's argument as a person reads it in traces, approvals and Web UI summaries. The input
+   * may not have been validated yet (an invalid call is shown too), so it checks every field's type.
+   */
+  readonly describe: (input: Record<string, unknown>) => string;
 }
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+const pathArg = (input: Record<string, unknown>) => text(input.path);
+/** `/pattern/ in dir` for the search tools; the workspace root is left unsaid. */
+const patternArg = (input: Record<string, unknown>) =>
+  typeof input.pattern === 'string' ? `/${input.pattern}/${typeof input.path === 'string' && input.path !== '.' ? ` in ${input.path}` : ''}` : pathArg(input);
 
 export const TOOL_SPECS = {
   read_file: {
@@ -124,6 +150,7 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
+    target: 'path', always: 'none', offer: 'always', describe: pathArg,
   },
   list_files: {
     name: 'list_files',
@@ -135,6 +162,7 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
+    target: 'path', always: 'none', offer: 'always', describe: patternArg,
   },
   write_file: {
     name: 'write_file',
@@ -144,6 +172,7 @@ export const TOOL_SPECS = {
     idempotent: false,
     writes: true,
     timeoutSeconds: 30,
+    target: 'path', always: 'directory', offer: 'when-writing', describe: pathArg,
   },
   edit_file: {
     name: 'edit_file',
@@ -153,6 +182,7 @@ export const TOOL_SPECS = {
     idempotent: false,
     writes: true,
     timeoutSeconds: 30,
+    target: 'path', always: 'directory', offer: 'when-writing', describe: pathArg,
   },
   search_files: {
     name: 'search_files',
@@ -164,6 +194,7 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
+    target: 'path', always: 'none', offer: 'always', describe: patternArg,
   },
   run_command: {
     name: 'run_command',
@@ -177,6 +208,8 @@ export const TOOL_SPECS = {
     writes: true,
     // The declared bound for one call; a call's own timeoutSeconds (validated above) is usually shorter.
     timeoutSeconds: FOREGROUND_TIMEOUT_MAX_SECONDS,
+    target: 'command', always: 'command-prefix', offer: 'when-running-commands', keepsTail: true,
+    describe: (input) => `${input.background === true ? '[background] ' : ''}${text(input.command)}`,
   },
   command_status: {
     name: 'command_status',
@@ -187,6 +220,8 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 90,
+    target: 'none', always: 'none', offer: 'with-run-command', keepsTail: true,
+    describe: (input) => (typeof input.jobId === 'string' ? `${input.jobId}${input.stop === true ? ' (stop)' : ''}` : ''),
   },
   inspect_environment: {
     name: 'inspect_environment',
@@ -198,6 +233,7 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
+    target: 'none', always: 'none', offer: 'always', describe: () => '',
   },
   read_output: {
     name: 'read_output',
@@ -209,6 +245,8 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
+    target: 'none', always: 'none', offer: 'always',
+    describe: (input) => (typeof input.id === 'string' ? `${input.id.slice(0, 19)}…${typeof input.offset === 'number' && input.offset ? ` from ${input.offset}` : ''}` : ''),
   },
   remember: {
     name: 'remember',
@@ -221,6 +259,7 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
+    target: 'none', always: 'none', offer: 'always', describe: (input) => (typeof input.subject === 'string' ? `${input.subject}:${String(input.attribute)}` : ''),
   },
   forget: {
     name: 'forget',
@@ -231,6 +270,7 @@ export const TOOL_SPECS = {
     idempotent: false,
     writes: false,
     timeoutSeconds: 30,
+    target: 'none', always: 'none', offer: 'always', describe: (input) => text(input.key),
   },
 } as const satisfies Record<string, ToolSpec>;
 
@@ -239,4 +279,10 @@ export const TOOL_NAMES = Object.keys(TOOL_SPECS) as ToolName[];
 
 export function isToolName(name: string): name is ToolName {
   return Object.hasOwn(TOOL_SPECS, name);
+}
+
+/** A call as one line for traces and the Web UI's activity summaries; an unknown tool is shown by its name. */
+export function describeCall(tool: string, input: Record<string, unknown>): string {
+  const arg = isToolName(tool) ? TOOL_SPECS[tool].describe(input) : '';
+  return `${tool}${arg ? ` ${arg.length > 80 ? `${arg.slice(0, 80)}…` : arg}` : ''}`;
 }

@@ -13,7 +13,7 @@ import type { LedgerEntry } from '../domain/context';
 import { decideApprovalUpdate, queuedDecisionSignal } from '../domain/messages';
 import type { Mode, NetworkGrant, RuleRecord } from '../domain/policy';
 import { ApprovalDecisionSchema, type ApprovalDecision, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from '../domain/task';
-import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, type ToolName } from '../domain/tool-catalog';
+import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, describeCall, type ToolName } from '../domain/tool-catalog';
 import { sinceRelease2026_12 } from './release';
 
 // One proxy per retry class.
@@ -398,27 +398,6 @@ export async function snapshotPolicy(workspace: string, taskRules: string[], not
   const snapshot = await gate.loadPolicySnapshot.executeWithOptions({ summary: 'load policy' }, [workspace, taskRules]);
   for (const notice of snapshot.notices) note('note', notice);
   return snapshot.rules;
-}
-
-/** A call as one line for traces and the Web UI's activity summaries. */
-export function describeCall(tool: string, input: Record<string, unknown>): string {
-  const arg =
-    typeof input.command === 'string'
-      ? `${input.background === true ? '[background] ' : ''}${input.command}`
-      : typeof input.pattern === 'string'
-        ? `/${input.pattern}/${typeof input.path === 'string' && input.path !== '.' ? ` in ${input.path}` : ''}`
-        : typeof input.path === 'string'
-          ? input.path
-          : typeof input.id === 'string'
-            ? `${input.id.slice(0, 19)}…${typeof input.offset === 'number' && input.offset ? ` from ${input.offset}` : ''}`
-          : typeof input.jobId === 'string'
-            ? `${input.jobId}${input.stop === true ? ' (stop)' : ''}`
-            : typeof input.subject === 'string'
-              ? `${input.subject}:${String(input.attribute)}`
-              : typeof input.key === 'string'
-                ? input.key
-                : '';
-  return `${tool}${arg ? ` ${arg.length > 80 ? `${arg.slice(0, 80)}…` : arg}` : ''}`;
 }
 
 /** The innermost cause is what a person needs (e.g. "model API 400 error: ..."), not "Activity task failed". */

@@ -12,7 +12,8 @@ import { TOOL_SPECS } from '../../domain/tool-catalog';
 import { FileStateStore } from '../../services/state/file-state-store';
 import { inspectEnvironmentTool } from '../../services/tools/environment';
 import { editFileTool, readFileTool, writeFileTool } from '../../services/tools/file-tools';
-import { ToolRunner, type ToolRunRequest } from '../../services/tools/tool-runner';
+import type { ToolRunRequest } from '../../services/tools/tool-call';
+import { ToolRunner } from '../../services/tools/tool-runner';
 
 let base: string;
 let ws: string;
