@@ -91,9 +91,24 @@ export function checkDecisionSignature(
   const key = trusted.find((k) => k.id === signature.keyId);
   if (!key) return { ok: false, reason: `key ${signature.keyId} is not an approver key this task trusts` };
   try {
+    useSmallBaseTable();
     const valid = ed25519.verify(hexToBytes(signature.value), decisionSigningBytes(request, decision), hexToBytes(key.publicKey));
     return valid ? { ok: true, key } : { ok: false, reason: `the signature does not match key ${key.id} (${key.label})` };
   } catch (err) {
     return { ok: false, reason: `the signature cannot be checked: ${(err as Error).message}` };
   }
+}
+
+let smallBaseTable = false;
+
+/**
+ * The workflow sandbox evaluates this module afresh for every task, so the base point's default
+ * precomputed table (built on first use and kept only by this module instance) would be rebuilt for
+ * every task that checks a decision: tens of milliseconds of worker CPU inside the decision's
+ * workflow task. The smallest window makes the first check a few milliseconds; the result is the same.
+ */
+function useSmallBaseTable(): void {
+  if (smallBaseTable) return;
+  ed25519.Point.BASE.precompute(1, false);
+  smallBaseTable = true;
 }
