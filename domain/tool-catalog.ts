@@ -48,6 +48,10 @@ export const SearchFilesInput = z.strictObject({
   maxResults: z.number().int().min(1).max(2_000).default(200).describe('Stop after this many matching lines'),
 });
 
+export const FileInfoInput = z.strictObject({
+  path: relativePath,
+});
+
 export const WriteFileInput = z.strictObject({
   path: relativePath,
   content: z.string().max(5_000_000).describe('The complete new content of the file'),
@@ -163,6 +167,18 @@ export const TOOL_SPECS = {
     writes: false,
     timeoutSeconds: 30,
     target: 'path', always: 'none', offer: 'always', describe: patternArg,
+  },
+  file_info: {
+    name: 'file_info',
+    description:
+      'Describe a path without reading it: file or directory, its size, the line count of a text file ' +
+      'and when it last changed. Use it to decide whether to read a large file in pages (read_file offset/limit).',
+    input: FileInfoInput,
+    risk: 'read-only',
+    idempotent: true,
+    writes: false,
+    timeoutSeconds: 30,
+    target: 'path', always: 'none', offer: 'always', describe: pathArg,
   },
   write_file: {
     name: 'write_file',

@@ -54,7 +54,7 @@ describe('routeTools', () => {
   });
   const plan = (...tools: (string | undefined)[]): Plan => ({ steps: tools.map((tool, i) => ({ title: `step ${i}`, ...(tool ? { tool } : {}) })) });
 
-  const READ_TOOLS = ['forget', 'inspect_environment', 'list_files', 'read_file', 'read_output', 'remember', 'search_files'];
+  const READ_TOOLS = ['file_info', 'forget', 'inspect_environment', 'list_files', 'read_file', 'read_output', 'remember', 'search_files'];
 
   it('offers only read tools for a read-only task', () => {
     expect(routeTools(intent(false, false), plan(undefined)).sort()).toEqual(READ_TOOLS);
