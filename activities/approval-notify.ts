@@ -4,11 +4,11 @@
  * not as the service classified it. With nothing configured both activities return at once, so
  * the workflow does not need to know the worker's chat config (see requestApproval).
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { NotifyError, type ApprovalNotifier, type ApprovalRequestedEvent, type ApprovalResolvedEvent, type ChatPosting } from '../services/approvals/notifier';
+import { toFailure } from './failures';
 
-/** Failure type of a chat notification the workflow gave up on; it only ever reaches the trace. */
-export const CHAT_NOTIFY_FAILED = 'ChatNotifyFailed';
+/** Any failure of a notification is a notification failure; one the notifier did not classify is not retried. */
+const asNotifyError = (err: unknown) => (err instanceof NotifyError ? err : new NotifyError(err instanceof Error ? err.message : String(err), false));
 
 export function createApprovalNotifyActivities(notifier: ApprovalNotifier | null) {
   const call = async <T>(fn: (n: ApprovalNotifier) => Promise<T>, fallback: T): Promise<T> => {
@@ -16,8 +16,7 @@ export function createApprovalNotifyActivities(notifier: ApprovalNotifier | null
     try {
       return await fn(notifier);
     } catch (err) {
-      const retryable = err instanceof NotifyError && err.retryable;
-      throw ApplicationFailure.create({ type: CHAT_NOTIFY_FAILED, message: (err as Error).message, nonRetryable: !retryable });
+      throw toFailure(err, { classify: asNotifyError });
     }
   };
   return {

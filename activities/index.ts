@@ -3,24 +3,23 @@
  * heartbeats while it works, and turns service errors into failures with the right retry class.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../domain/failures';
 import type { NetworkGrant } from '../domain/policy';
 import type { EpisodeRecord, Intent, Verification } from '../domain/task';
 import type { EvidenceCheck } from '../domain/team';
 import type { ToolName } from '../domain/tool-catalog';
 import type { LedgerEntry } from '../domain/context';
-import { AgentModel, BadModelOutputError, type CallOptions, type CompactInput, type ExecuteStepInput, type TaskContext, type ToolResultForModel } from '../services/llm/agent-model';
-import { classifyLlmError } from '../services/llm/failures';
-import { MissingApiKeyError } from '../services/llm/llm-client';
+import type { CompactInput, ExecuteStepInput, TaskContext, ToolResultForModel } from '../domain/model-contract';
+import { PolicyInvalidError, ToolInfrastructureError } from '../services/errors';
+import type { AgentModel, CallOptions } from '../services/llm/agent-model';
 import { PolicyFileError, type PolicySources } from '../services/policy/policy-sources';
 import { parseRule, RuleSyntaxError } from '../services/policy/rules';
 import type { StateStore } from '../services/state/state-store';
-import { actionHash, gateToolCall, type GateRequest } from '../services/tools/tool-gate';
+import { actionHash, gateToolCall, type GateRequest } from '../services/policy/gate';
 import type { ToolRunner } from '../services/tools/tool-runner';
 import { openWorkspaceFile, ToolInputError, workspaceRoot } from '../services/tools/workspace';
 import type { ApprovalNotifier } from '../services/approvals/notifier';
 import { createApprovalNotifyActivities } from './approval-notify';
+import { classifyLlmError, toFailure } from './failures';
 import { createMemoryActivities, type MemoryActivityServices } from './memory';
 
 export interface ActivityServices {
@@ -33,8 +32,6 @@ export interface ActivityServices {
   memory: Omit<MemoryActivityServices, 'model'>;
 }
 
-/** Bad model output is retried (a new sample may be fine), but only this many attempts in total. */
-const BAD_OUTPUT_ATTEMPTS = 3;
 const HEARTBEAT_EVERY_MS = 2_000;
 /** A verifier's contains check reads at most this much. */
 const EVIDENCE_READ_LIMIT = 8 * 1024 * 1024;
@@ -60,17 +57,7 @@ async function llmCall<T>(fn: (options: CallOptions) => Promise<T>): Promise<T> 
     try {
       return await fn({ signal: ctx.cancellationSignal });
     } catch (err) {
-      if (err instanceof BadModelOutputError) {
-        throw ApplicationFailure.create({
-          type: FailureType.LlmBadOutput,
-          message: err.message,
-          nonRetryable: ctx.info.attempt >= BAD_OUTPUT_ATTEMPTS,
-        });
-      }
-      if (err instanceof MissingApiKeyError) {
-        throw ApplicationFailure.create({ type: FailureType.LlmAuthFailed, message: err.message, nonRetryable: true });
-      }
-      throw classifyLlmError(err);
+      throw classifyLlmError(err, ctx.info.attempt);
     }
   });
 }
@@ -83,10 +70,7 @@ export function createActivities({ model, tools, store, policy, memory, approval
       const snapshot = await policy.snapshot(root);
       return { rules: [...snapshot.rules, ...taskRules.map((r) => parseRule(r, 'task'))], notices: snapshot.notices };
     } catch (err) {
-      if (err instanceof PolicyFileError || err instanceof RuleSyntaxError) {
-        throw ApplicationFailure.create({ type: FailureType.PolicyInvalid, message: err.message, nonRetryable: true });
-      }
-      throw err;
+      throw toFailure(err, { classify: (e) => (e instanceof PolicyFileError || e instanceof RuleSyntaxError ? new PolicyInvalidError(e.message) : undefined) });
     }
   }
 
@@ -177,7 +161,7 @@ export function createActivities({ model, tools, store, policy, memory, approval
     async runTool(request: { toolUseId: string; tool: ToolName; input: Record<string, unknown>; workspace: string; user?: string; network?: NetworkGrant | null; requireSandbox?: boolean }) {
       return await withHeartbeat(async (ctx) => {
         const execution = ctx.info.workflowExecution;
-        if (!execution) throw ApplicationFailure.nonRetryable('runTool must be called from a workflow', FailureType.ToolInfrastructure);
+        if (!execution) throw toFailure(new ToolInfrastructureError('runTool must be called from a workflow'));
         const { workflowId, runId } = execution;
         return await tools.run(
           {
@@ -208,10 +192,12 @@ export function createActivities({ model, tools, store, policy, memory, approval
       return await store.putBlob(JSON.stringify(ledger));
     },
 
-    /** The memory write stage: the episode is kept for recall and consolidation. Last write wins, so retries are harmless. */
-    async recordEpisode(episode: EpisodeRecord) {
-      await store.putEpisode(episode.taskId, episode);
-    },
+    /**
+     * Does nothing. Workflows (and the histories they replay) still schedule this step, so it must
+     * exist; the episode itself is kept in one place, the memory store, by writeMemories, which is
+     * what recall and consolidation read.
+     */
+    async recordEpisode(_episode: EpisodeRecord) {},
   };
 }
 

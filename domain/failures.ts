@@ -19,6 +19,12 @@ export const FailureType = {
   PolicyInvalid: 'PolicyInvalid',
   /** The task's workspace is missing or not a directory. */
   WorkspaceUnavailable: 'WorkspaceUnavailable',
+  /** The memory store cannot be used until a person acts; tasks go on without memory and say why. */
+  MemoryUnavailable: 'MemoryUnavailable',
+  /** The memory store's connection dropped; retried (the next connection reconnects). */
+  MemoryConnectionLost: 'MemoryConnectionLost',
+  /** A chat notification of an approval request failed on every channel; it only ever reaches the trace. */
+  ChatNotifyFailed: 'ChatNotifyFailed',
 } as const;
 
 export const NON_RETRYABLE_FAILURES = [

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { hostEnvironment } from './config';
 
 /** The project root, where `npm run setup` links the CLI (`.tools/temporal`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,7 +26,7 @@ async function isExecutable(file: string): Promise<boolean> {
 export async function findTemporalCli(explicit?: string): Promise<string | null> {
   if (explicit) return (await isExecutable(explicit)) ? explicit : null;
   if (await isExecutable(LINKED_CLI)) return LINKED_CLI;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+  for (const dir of (hostEnvironment().PATH ?? '').split(path.delimiter)) {
     if (dir && (await isExecutable(path.join(dir, 'temporal')))) return path.join(dir, 'temporal');
   }
   return null;

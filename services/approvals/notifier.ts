@@ -7,7 +7,9 @@
  * (for the task's trace) rather than thrown, so a retry never re-posts to a channel that worked.
  * Only when every channel failed with something worth retrying does the call throw.
  */
+import { FailureType } from '../../domain/failures';
 import type { ApprovalRecord, ApprovalRequest } from '../../domain/task';
+import { ServiceError } from '../errors';
 
 export interface ApprovalRequestedEvent {
   taskId: string;
@@ -45,12 +47,9 @@ export interface ApprovalChannel {
 }
 
 /** A channel failure: `retryable` for timeouts, 5xx and rate limits; bad config or a refusal is not. */
-export class NotifyError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
+export class NotifyError extends ServiceError {
+  constructor(message: string, retryable: boolean) {
+    super(FailureType.ChatNotifyFailed, message, { retryable });
   }
 }
 

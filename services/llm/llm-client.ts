@@ -5,6 +5,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { Stage } from '../../domain/task';
+import { LlmAuthError } from '../errors';
 
 export interface LlmRequest {
   /** The pipeline stage, or `compact` for a compaction. */
@@ -23,7 +24,7 @@ export interface LlmRequest {
 }
 
 export interface LlmClient {
-  /** Throws the provider's error unchanged; callers classify it with classifyLlmError. */
+  /** Throws the provider's error unchanged; callers classify it with modelErrorOf (provider-errors.ts). */
   complete(request: LlmRequest, options?: { signal?: AbortSignal }): Promise<Anthropic.Message>;
 }
 
@@ -41,7 +42,8 @@ export class ModelSilentError extends Error {}
 
 const DEFAULT_SILENCE_MS = 120_000;
 
-export class MissingApiKeyError extends Error {
+/** No API key: a person must set one, so retrying cannot help. */
+export class MissingApiKeyError extends LlmAuthError {
   constructor() {
     super('ANTHROPIC_API_KEY is not set: export it, or point ANTHROPIC_BASE_URL at `agent fake-llm` (see `agent demo`)');
   }

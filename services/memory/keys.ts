@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { MEMORY_KINDS, SCOPE_KINDS, type ScopeKind } from '../../domain/memory';
+import { SCOPE_KINDS, type ScopeKind } from '../../domain/memory';
 
 export { MEMORY_KINDS, SCOPE_KINDS, type MemoryKind, type ScopeKind } from '../../domain/memory';
 

@@ -3,6 +3,8 @@
  * config. Activities, the CLI and the bench all use this; nothing else touches the tables.
  */
 import path from 'node:path';
+import type { EpisodeForMemory } from '../../domain/task';
+import type { ModelUsage } from '../../domain/usage';
 import type { Config } from '../config';
 import { openPglite, openPostgres, type MemoryDatabase } from './database';
 import { createEmbedder, type Embedder } from './embeddings';
@@ -11,13 +13,35 @@ import { MemoryStore, type RecallRecord, type WriteOutcome, type WriteReport } f
 import { NoVectorIndex } from './no-vector-index';
 import { PGVECTOR_FIX, PgVectorIndex, PgVectorMissingError } from './pgvector-index';
 import { QdrantIndex } from './qdrant-index';
-import { recall, type RecallResult } from './recall';
+import { parseProposal, toNewMemories, episodeSummary, type CandidateRejection } from './memory-writer';
+import { recall, renderItem, type RecallResult } from './recall';
 import { CheckSpecSchema, MAX_VALUE_CHARS, type CheckSpec, type MemoryItem, type MemorySource, type NewMemory } from './types';
 import { isConnectionLost, isMemoryUnavailable, MemoryUnavailableError, oneLine, tellOnce } from './unavailable';
 import { VectorIndexError, type VectorIndex } from './vector-index';
 
 /** Recorded as the index identity while there is no vector index, so vectors are built once one appears. */
 const NO_VECTORS = 'none';
+/** Consolidation's decay retires only items less important than this. */
+const DECAY_BELOW_IMPORTANCE = 0.3;
+
+/** An episode as consolidation shows it to the model. */
+export interface ConsolidationEpisode {
+  taskId: string;
+  recordedAt: string;
+  prompt: string;
+  status: string;
+  summary: string;
+}
+
+/** What one consolidation batch changed, for the run's report. */
+export interface ConsolidationCounts {
+  created: number;
+  superseded: number;
+  confirmed: number;
+  stale: number;
+  rejected: number;
+  tokens: number;
+}
 
 export interface MemoryParts {
   db: MemoryDatabase;
@@ -208,6 +232,108 @@ export class MemoryService {
     if (!items.length) return;
     const vectors = await this.embedder.embed(items.map(embeddingText), 'document');
     await this.index.upsert(items.map((item, i) => ({ id: item.id, scope: item.scope, vector: vectors[i]! })));
+  }
+
+  /**
+   * The memory writer after a task: `propose` (the model) suggests memories from what the task
+   * knew already; each item is validated on its own, deduped and superseded by key, and the episode
+   * is kept for consolidation. Applied at most once per task: a retry after the commit skips the
+   * proposal too. With `dreamEpisodeThreshold`, says whether enough episodes wait for a
+   * consolidation of the task's workspace. Throws what `propose` throws, MemoryInputError for a
+   * proposal without a memories list, and the store's errors.
+   */
+  async writeTaskMemories(
+    input: { episode: EpisodeForMemory; user: string },
+    propose: (knownMemories: string) => Promise<unknown[]>,
+    options: { dreamEpisodeThreshold?: number } = {},
+  ): Promise<{ report: WriteReport; rejected: CandidateRejection[]; scope: string; dreamDue: boolean }> {
+    const { episode } = input;
+    const ctx: ScopeContext = { workspace: episode.workspace, user: input.user };
+    const sourceKey = `task:${episode.taskId}`;
+    let report = await this.store.applied(sourceKey);
+    let rejected: CandidateRejection[];
+    if (!report) {
+      const recalled = await this.store.getRecall(episode.taskId);
+      const knownMemories = ((recalled?.recalled ?? []) as Parameters<typeof renderItem>[0][]).map(renderItem).join('\n');
+      const parsed = parseProposal({ memories: await propose(knownMemories) });
+      const built = toNewMemories(parsed.candidates, { scope: ctx, source: 'writer', taskId: episode.taskId, validFrom: episode.recordedAt });
+      rejected = [...parsed.rejected, ...built.rejected];
+      report = await this.write(built.memories, { sourceKey, meta: { rejected } });
+    } else {
+      rejected = (report.meta as { rejected?: CandidateRejection[] } | null)?.rejected ?? [];
+    }
+    const scope = scopeId('workspace', ctx);
+    await this.store.putEpisode({
+      taskId: episode.taskId,
+      scope,
+      prompt: episode.prompt,
+      status: episode.status,
+      summary: episodeSummary(episode),
+      transcriptHead: episode.transcriptHead,
+      data: { planSteps: episode.planSteps, verification: episode.verification, toolCalls: episode.toolCalls },
+      recordedAt: episode.recordedAt,
+    });
+    const threshold = options.dreamEpisodeThreshold;
+    const dreamDue = threshold !== undefined && (await this.store.pendingEpisodeCount(scope)) >= threshold;
+    return { report, rejected, scope, dreamDue };
+  }
+
+  /** Consolidation's first step: the episodes a run covers, fixed at its start so a resumed run covers the same ones. */
+  async beginConsolidation(input: { runId: string; scope: string; trigger: string; startedAt: string; maxEpisodes: number }): Promise<{ episodeIds: string[]; finished: boolean }> {
+    const existing = await this.store.getDreamRun(input.runId);
+    if (existing) return { episodeIds: existing.episodeIds, finished: existing.finishedAt !== null };
+    const episodeIds = await this.store.pendingEpisodeIds(input.scope, input.maxEpisodes);
+    const run = await this.store.beginDreamRun({ ...input, episodeIds });
+    return { episodeIds: run.episodeIds, finished: run.finishedAt !== null };
+  }
+
+  /**
+   * Consolidation of one batch of episodes: `propose` (the model) suggests memories from them,
+   * applied exactly once (per run and batch) together with marking the episodes consolidated; a
+   * retry returns the first application's counts without calling `propose`. Throws what
+   * `propose` throws, MemoryInputError for a proposal without a memories list, and the store's errors.
+   */
+  async consolidateBatch(
+    input: { runId: string; scope: string; index: number; episodeIds: string[] },
+    propose: (batch: { episodes: ConsolidationEpisode[]; knownMemories: string }) => Promise<{ memories: unknown[]; usage: ModelUsage }>,
+  ): Promise<ConsolidationCounts> {
+    const sourceKey = `dream:${input.runId}:${input.index}`;
+    const counts = (report: WriteReport, usage: ModelUsage, rejected: number): ConsolidationCounts => {
+      const count = (a: WriteOutcome['action']) => report.outcomes.filter((o) => o.action === a).length;
+      return { created: count('created'), superseded: count('superseded'), confirmed: count('confirmed'), stale: count('stale'), rejected, tokens: usage.inputTokens + usage.outputTokens };
+    };
+    const done = await this.store.applied(sourceKey);
+    if (done) {
+      const meta = (done.meta ?? {}) as { usage?: ModelUsage; rejected?: number };
+      return counts(done, meta.usage ?? { inputTokens: 0, outputTokens: 0 }, meta.rejected ?? 0);
+    }
+    const episodes = await this.store.getEpisodes(input.episodeIds);
+    const workspace = input.scope.startsWith('workspace:') ? input.scope.slice('workspace:'.length) : '';
+    const user = 'dream';
+    const known = await this.store.list({ scopes: [input.scope], limit: 200 });
+    const { memories: raw, usage } = await propose({
+      episodes: episodes.map((e) => ({ taskId: e.taskId, recordedAt: e.recordedAt, prompt: e.prompt, status: e.status, summary: e.summary })),
+      knownMemories: known.map(renderItem).join('\n'),
+    });
+    const parsed = parseProposal({ memories: raw });
+    // A consolidated fact is as old as the newest episode of the batch, never "now": replaying
+    // history must not make an old value look newer than one written since.
+    const validFrom = episodes.map((e) => e.recordedAt).sort().at(-1) ?? new Date().toISOString();
+    const built = toNewMemories(
+      // Consolidation runs for one workspace scope: user-scoped proposals have no user to belong to.
+      parsed.candidates.filter((c) => c.scope !== 'user'),
+      { scope: { workspace, user }, source: 'dream', validFrom, episodeIds: input.episodeIds, dreamRun: input.runId },
+    );
+    const rejected = parsed.rejected.length + built.rejected.length + parsed.candidates.filter((c) => c.scope === 'user').length;
+    const report = await this.write(built.memories, { sourceKey, consolidate: { episodeIds: input.episodeIds, runId: input.runId }, meta: { usage, rejected } });
+    return counts(report, usage, rejected);
+  }
+
+  /** Retires unused low-importance items of a scope, once per `sourceKey`, as of `asOf`, and drops them from the vector index. Returns how many. */
+  async decay(scope: string, asOf: string, unusedForMs: number, sourceKey: string): Promise<number> {
+    const ids = await this.store.decay([scope], asOf, unusedForMs, DECAY_BELOW_IMPORTANCE, sourceKey);
+    await this.index.remove(ids);
+    return ids.length;
   }
 
   /** `agent memory add` and the `remember` tool. Throws MemoryInputError for bad input. */

@@ -4,6 +4,7 @@
  * and hands NewMemory records to the store, which dedupes and supersedes by (scope, key).
  * Nothing here lets a proposal retire a memory under a different key.
  */
+import type { EpisodeForMemory } from '../../domain/task';
 import { memoryKey, MemoryInputError, normaliseValue, scopeId, type ScopeContext } from './keys';
 import { CandidateSchema, LenientProposalSchema, MAX_VALUE_CHARS, type Candidate, type MemorySource, type NewMemory } from './types';
 
@@ -96,6 +97,19 @@ export function toNewMemories(
     byKey.set(slot, { index, memory });
   });
   return { memories: [...byKey.values()].sort((a, b) => a.index - b.index).map((e) => e.memory), rejected };
+}
+
+/** An episode in a few lines for consolidation: what was asked, what happened, the verifier's evidence. */
+export function episodeSummary(e: EpisodeForMemory): string {
+  return [
+    `Goal: ${e.goal}`,
+    `Outcome: ${e.status}; verification ${e.verification.passed ? 'passed' : 'did not pass'}; ${e.toolCalls} tool calls`,
+    e.planSteps.length ? `Plan: ${e.planSteps.join(' → ')}` : '',
+    e.verification.evidence.length ? `Evidence: ${e.verification.evidence.join(' | ')}` : '',
+    e.verification.problems.length ? `Problems: ${e.verification.problems.join(' | ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 export const WRITER_INSTRUCTIONS =

@@ -4,11 +4,17 @@
  * mean "memory is unavailable until a person acts" and which mean "the connection dropped, try
  * again" is decided here, for the activities, the agent's memory tools and the CLI alike.
  */
+import { FailureType } from '../../domain/failures';
+import { MemoryConnectionLostError, ServiceError } from '../errors';
 import { EmbeddingError } from './embeddings';
 import { VectorIndexError } from './vector-index';
 
-/** The memory store cannot be opened; the message says why and what to do. */
-export class MemoryUnavailableError extends Error {}
+/** The memory store cannot be opened; the message says why and what to do. Only a person can fix it, so it is not retried. */
+export class MemoryUnavailableError extends ServiceError {
+  constructor(message: string) {
+    super(FailureType.MemoryUnavailable, message, { retryable: false, benign: true });
+  }
+}
 
 /** Node's and node-postgres's ways of saying the server went away or was never there. */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN']);
@@ -31,6 +37,17 @@ export function isConnectionLost(err: unknown): boolean {
   // SQLSTATE class 08: connection exception; 57P01..03: the server is shutting down.
   if (code && /^(08...|57P0[123])$/.test(code)) return true;
   return /^Connection terminated|^Client has encountered a connection error|^timeout expired/.test(err.message);
+}
+
+/**
+ * A memory failure as the caller should treat it, told in one line: unavailable (final) or a lost
+ * connection (retried); undefined for anything else (the model's failures, programming errors),
+ * which keeps its own meaning.
+ */
+export function memoryErrorOf(err: unknown): ServiceError | undefined {
+  if (isMemoryUnavailable(err)) return new MemoryUnavailableError(oneLine(err));
+  if (isConnectionLost(err)) return new MemoryConnectionLostError(`memory store connection lost: ${oneLine(err)}`);
+  return undefined;
 }
 
 /** The first line of an error message: what a person reads in a trace or on stderr. */

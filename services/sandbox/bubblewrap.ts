@@ -29,6 +29,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hostEnvironment } from '../config';
+import { isInside } from '../paths';
 import type { ProtectedPaths } from './protected-paths';
 
 export interface SandboxPolicy {
@@ -96,14 +98,15 @@ export function detectSandbox(): Promise<SandboxInfo> {
 }
 
 async function probe(): Promise<SandboxInfo> {
-  const bwrap = findOnPath('bwrap', process.env.PATH) ?? (existsSync('/usr/bin/bwrap') ? '/usr/bin/bwrap' : null);
+  const { PATH } = hostEnvironment();
+  const bwrap = findOnPath('bwrap', PATH) ?? (existsSync('/usr/bin/bwrap') ? '/usr/bin/bwrap' : null);
   if (!bwrap) {
     return { available: false, kind: 'none', path: null, reason: 'bwrap not found on PATH (install it: apt-get install bubblewrap)' };
   }
-  const socat = findOnPath('socat', process.env.PATH) ?? (existsSync('/usr/bin/socat') ? '/usr/bin/socat' : null);
+  const socat = findOnPath('socat', PATH) ?? (existsSync('/usr/bin/socat') ? '/usr/bin/socat' : null);
   const tryArgs = (extra: string[]) =>
     new Promise<string | null>((resolve) => {
-      execFile(bwrap, [...BASE_ARGS, ...ISOLATION_ARGS, ...extra, '--', 'true'], { timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (err, _stdout, stderr) => {
+      execFile(bwrap, [...BASE_ARGS, ...ISOLATION_ARGS, ...extra, '--', 'true'], { timeout: 10_000, env: { PATH: PATH ?? '/usr/bin:/bin' } }, (err, _stdout, stderr) => {
         resolve(err ? String(stderr).trim() || err.message : null);
       });
     });
@@ -290,11 +293,6 @@ function existingReal(dirs: string[] | undefined, filesToo = false): string[] {
     .filter((d) => path.isAbsolute(d) && existsSync(d))
     .map((d) => realpathSync(d))
     .filter((d) => d !== '/' && (filesToo || isDir(d)));
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 function isDir(p: string): boolean {

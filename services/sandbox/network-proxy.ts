@@ -144,7 +144,7 @@ function refusedAddresses(host: string, resolve: (host: string) => Promise<strin
  * Decides one connection and returns the address to connect to, or the reason it is refused.
  * Never throws: a name that does not resolve is a refusal with that reason.
  */
-export async function judgeConnection(options: ProxyOptions, host: string, port: number): Promise<{ address: string } | { refused: string }> {
+export async function judgeConnection(options: ProxyOptions, host: string, _port: number): Promise<{ address: string } | { refused: string }> {
   const resolve = options.resolve ?? systemResolve;
   if (!host || /[^a-z0-9.:_-]/.test(host)) return { refused: `"${host}" is not a host name` };
   if (host === 'localhost' || host.endsWith('.localhost')) return { refused: `${host} is the machine itself (loopback)` };

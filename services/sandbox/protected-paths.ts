@@ -15,6 +15,7 @@
  */
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { isInside } from '../paths';
 
 export interface ProtectedPaths {
   /** Directories and files that stay visible but read-only. */
@@ -54,11 +55,6 @@ async function kind(p: string): Promise<'dir' | 'file' | 'link' | null> {
   const st = await lstat(p).catch(() => null);
   if (!st) return null;
   return st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : null;
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 /**

@@ -61,15 +61,6 @@ export class FileStateStore implements StateStore {
     await writeFileAtomic(file, JSON.stringify({ key, state: 'finished', startedAt, outcome }));
   }
 
-  async putEpisode(taskId: string, episode: unknown): Promise<void> {
-    await writeFileAtomic(path.join(this.root, 'episodes', `${sha256(taskId)}.json`), JSON.stringify(episode));
-  }
-
-  async getEpisode(taskId: string): Promise<unknown | null> {
-    const data = await readIfExists(path.join(this.root, 'episodes', `${sha256(taskId)}.json`));
-    return data === null ? null : JSON.parse(data);
-  }
-
   async close(): Promise<void> {}
 
   private blobPath(hex: string): string {

@@ -18,6 +18,7 @@ export const STATE_MIGRATIONS: Migration[] = [
       );
       CREATE TABLE agent_episodes (task_id text PRIMARY KEY, data text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
     `,
+    // agent_episodes is no longer written (episodes live in the memory store); a shipped migration is never edited.
   },
 ];
 
@@ -65,19 +66,6 @@ export class PgStateStore implements StateStore {
        ON CONFLICT (key) DO UPDATE SET state = 'finished', outcome = EXCLUDED.outcome, finished_at = now()`,
       [key, outcome],
     );
-  }
-
-  async putEpisode(taskId: string, episode: unknown): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO agent_episodes (task_id, data) VALUES ($1, $2)
-       ON CONFLICT (task_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now()`,
-      [taskId, JSON.stringify(episode)],
-    );
-  }
-
-  async getEpisode(taskId: string): Promise<unknown | null> {
-    const { rows } = await this.pool.query<{ data: string }>('SELECT data FROM agent_episodes WHERE task_id = $1', [taskId]);
-    return rows[0] ? JSON.parse(rows[0].data) : null;
   }
 
   async close(): Promise<void> {

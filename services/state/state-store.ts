@@ -1,6 +1,7 @@
 /**
  * Durable state that must not live in workflow history: large blobs (claim checks, transcript
- * segments), the side-effect journal that makes crash recovery honest, and task episodes.
+ * segments) and the side-effect journal that makes crash recovery honest. (Task episodes live in
+ * the memory store, which recall and consolidation read.)
  * Two adapters: files under AGENT_HOME (embedded default) and PostgreSQL (DATABASE_URL, shared by
  * horizontally scaled workers).
  */
@@ -17,9 +18,6 @@ export interface StateStore {
    */
   beginEffect(key: string): Promise<EffectRecord | null>;
   finishEffect(key: string, outcome: string): Promise<void>;
-  /** Records a finished task's episode (prompt, plan, outcome, transcript ref). Last write wins. */
-  putEpisode(taskId: string, episode: unknown): Promise<void>;
-  getEpisode(taskId: string): Promise<unknown | null>;
   close(): Promise<void>;
 }
 

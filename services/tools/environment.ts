@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { hostEnvironment } from '../config';
 import { allowListedEnv } from './redact';
 import { workspaceRoot } from './workspace';
 
@@ -50,7 +51,7 @@ function run(file: string, args: string[], cwd: string, signal?: AbortSignal): P
     execFile(
       file,
       args,
-      { cwd, env: allowListedEnv(process.env), timeout: VERSION_TIMEOUT_MS, maxBuffer: 512 * 1024, signal, killSignal: 'SIGKILL' },
+      { cwd, env: allowListedEnv(hostEnvironment()), timeout: VERSION_TIMEOUT_MS, maxBuffer: 512 * 1024, signal, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => resolve({ ok: !err, out: `${stdout}${stdout && stderr ? '\n' : ''}${stderr}`.trim() }),
     );
   });
@@ -122,8 +123,9 @@ async function projectSection(root: string): Promise<string[]> {
 }
 
 function envSection(): string[] {
-  const names = Object.keys(process.env).sort();
-  const passed = Object.keys(allowListedEnv(process.env)).sort();
+  const env = hostEnvironment();
+  const names = Object.keys(env).sort();
+  const passed = Object.keys(allowListedEnv(env)).sort();
   return [
     `environment variable names (${names.length}; values are never shown): ${names.join(', ')}`,
     `passed to run_command (the rest, including every secret, is withheld): ${passed.join(', ')}`,

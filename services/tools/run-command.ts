@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
+import { hostEnvironment } from '../config';
 import { bubblewrapArgs, detectSandbox, sandboxEntry, SandboxUnavailableError } from '../sandbox/bubblewrap';
 import { startNetworkProxy, type NetworkGrant, type NetworkProxy } from '../sandbox/network-proxy';
 import { findProtectedPaths } from '../sandbox/protected-paths';
@@ -70,7 +71,7 @@ export interface PreparedCommand {
 export async function prepareCommand(workspace: string, command: string, request?: SandboxRequest): Promise<PreparedCommand> {
   const cwd = await workspaceRoot(workspace);
   // Only variables a build or test needs; secrets (API keys, tokens, DATABASE_URL) never reach a command.
-  const env = allowListedEnv(process.env);
+  const env = allowListedEnv(hostEnvironment());
   if (!request) return { file: '/bin/bash', args: ['-c', command], cwd, env, release: async () => null };
   const sandbox = await detectSandbox();
   if (!sandbox.available || !sandbox.path) throw new SandboxUnavailableError(`run_command needs a sandbox, but none is available: ${sandbox.reason}`);

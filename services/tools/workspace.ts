@@ -6,15 +6,10 @@
 import { constants } from 'node:fs';
 import { lstat, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { isInside } from '../paths';
 
 /** A problem with a tool's path that the model should hear about, not a crash. */
 export class ToolInputError extends Error {}
-
-export function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  // "..env" is a legal name inside; only ".." itself or "../..." leaves the root.
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}
 
 /** The workspace's real path. Throws ToolInputError when it does not exist or is not a directory. */
 export async function workspaceRoot(workspace: string): Promise<string> {

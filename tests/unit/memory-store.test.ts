@@ -4,6 +4,7 @@
  * Same scenarios on each: knowledge updates, unrelated keys untouched, hybrid retrieval, the
  * contradiction check, environment validation, budgets and hostile content.
  */
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +120,44 @@ describe.each<MemoryBackend>(['pglite', 'postgres', 'postgres+qdrant'])('memory 
     const chain = await m.history('test:command', [`workspace:${ctx.workspace}`]);
     expect(chain).toHaveLength(1);
     expect(chain[0]).toMatchObject({ value: 'npm test', confidence: 0.9 });
+  });
+
+  it("the memory writer keeps the task's episode where consolidation reads it; a retry replaces it without a second proposal", async () => {
+    const ctx = await newCtx();
+    const taskId = `episode-${randomUUID()}`;
+    const episode = {
+      taskId,
+      prompt: 'ship the release',
+      workspace: ctx.workspace,
+      goal: 'ship it',
+      planSteps: ['build', 'publish'],
+      verification: { passed: true, evidence: ['publish exited 0'], problems: [] },
+      transcriptHead: null,
+      status: 'completed',
+      toolCalls: 2,
+      recordedAt: day(5),
+    };
+    const first = await m.writeTaskMemories({ episode, user: ctx.user }, async () => []);
+    expect(first.scope).toBe(`workspace:${ctx.workspace}`);
+    expect(await m.store.getEpisodes([taskId, `${taskId}-other`])).toEqual([
+      {
+        taskId,
+        scope: first.scope,
+        prompt: 'ship the release',
+        status: 'completed',
+        summary: 'Goal: ship it\nOutcome: completed; verification passed; 2 tool calls\nPlan: build → publish\nEvidence: publish exited 0',
+        transcriptHead: null,
+        data: { planSteps: ['build', 'publish'], verification: episode.verification, toolCalls: 2 },
+        recordedAt: day(5),
+        consolidatedAt: null,
+      },
+    ]);
+    const retry = await m.writeTaskMemories({ episode: { ...episode, status: 'failed' }, user: ctx.user }, async () => {
+      throw new Error('a retry after the commit must not ask the model again');
+    });
+    expect(retry.report.alreadyApplied).toBe(true);
+    expect((await m.store.getEpisodes([taskId]))[0]).toMatchObject({ status: 'failed', summary: expect.stringContaining('Outcome: failed') });
+    expect(await m.store.pendingEpisodeIds(first.scope, 10)).toEqual([taskId]);
   });
 
   it('concurrent writers of one key leave exactly one current value, the newest, and an unbroken chain', async () => {

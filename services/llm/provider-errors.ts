@@ -1,10 +1,10 @@
 /**
- * The one place provider errors become Temporal failures. The Anthropic client
- * runs with maxRetries 0, so every retry decision is made here and carried out by Temporal.
+ * What a failed model call means for its retry. The Anthropic client runs with maxRetries 0, so
+ * every retry decision is made here (as a ServiceError) and carried out by Temporal once the
+ * activity has mapped it (activities/failures.ts).
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../domain/failures';
+import { LlmAuthError, LlmRateLimitedError, LlmRequestRejectedError, LlmUnavailableError, ServiceError } from '../errors';
 
 const MAX_PROVIDER_DELAY_MS = 10 * 60_000;
 
@@ -23,11 +23,15 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - now), MAX_PROVIDER_DELAY_MS);
 }
 
-/** Maps any error thrown while calling the model to an ApplicationFailure with the right retry behaviour. */
-export function classifyLlmError(err: unknown): ApplicationFailure {
-  if (err instanceof ApplicationFailure) return err;
+/**
+ * Classifies anything thrown while calling the model. ServiceErrors (bad output, a missing key)
+ * keep their meaning; the SDK's errors are read by status; anything else counts as the model
+ * being unavailable, so it is retried. Never throws.
+ */
+export function modelErrorOf(err: unknown): ServiceError {
+  if (err instanceof ServiceError) return err;
   if (err instanceof Anthropic.APIConnectionError) {
-    return ApplicationFailure.create({ type: FailureType.LlmUnavailable, message: `model API unreachable: ${err.message}`, cause: err });
+    return new LlmUnavailableError(`model API unreachable: ${err.message}`, { cause: err });
   }
   if (err instanceof Anthropic.APIError) {
     const status = err.status;
@@ -35,21 +39,12 @@ export function classifyLlmError(err: unknown): ApplicationFailure {
     // An error event inside a stream has no HTTP status; its type says what happened.
     const streamType = (err.error as { error?: { type?: string } } | undefined)?.error?.type;
     if (status === 429 || status === 529 || streamType === 'overloaded_error' || streamType === 'rate_limit_error') {
-      return ApplicationFailure.create({
-        type: FailureType.LlmRateLimited,
-        message,
-        nextRetryDelay: retryAfterMs(err.headers),
-        cause: err,
-      });
+      return new LlmRateLimitedError(message, { nextRetryDelayMs: retryAfterMs(err.headers), cause: err });
     }
-    if (status === 401 || status === 403) {
-      return ApplicationFailure.create({ type: FailureType.LlmAuthFailed, message: `${message} (check ANTHROPIC_API_KEY)`, nonRetryable: true });
-    }
-    if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 409) {
-      return ApplicationFailure.create({ type: FailureType.LlmRequestRejected, message, nonRetryable: true });
-    }
-    return ApplicationFailure.create({ type: FailureType.LlmUnavailable, message, nextRetryDelay: retryAfterMs(err.headers), cause: err });
+    if (status === 401 || status === 403) return new LlmAuthError(`${message} (check ANTHROPIC_API_KEY)`);
+    if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 409) return new LlmRequestRejectedError(message);
+    return new LlmUnavailableError(message, { nextRetryDelayMs: retryAfterMs(err.headers), cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return ApplicationFailure.create({ type: FailureType.LlmUnavailable, message: `model call failed: ${message}` });
+  return new LlmUnavailableError(`model call failed: ${message}`);
 }
