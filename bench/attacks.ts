@@ -13,7 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { decide } from '../services/policy/engine';
+import { decide } from '../services/policy/evaluate';
 import { BUILTIN_RULES } from '../services/policy/policy-sources';
 import { parseRule } from '../services/policy/rules';
 import { runCommand } from '../services/tools/run-command';

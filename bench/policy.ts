@@ -7,7 +7,7 @@ import { mkdtemp, realpath, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ToolName } from '../domain/tool-catalog';
-import { decide, type PolicyContext } from '../services/policy/engine';
+import { decide, type PolicyContext } from '../services/policy/evaluate';
 import { BUILTIN_RULES } from '../services/policy/policy-sources';
 import { parseRule } from '../services/policy/rules';
 

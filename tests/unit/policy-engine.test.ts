@@ -9,7 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Decision, Mode } from '../../domain/policy';
 import type { ToolName } from '../../domain/tool-catalog';
-import { decide, type PolicyContext } from '../../services/policy/engine';
+import { decide, type PolicyContext } from '../../services/policy/evaluate';
 import { BUILTIN_RULES } from '../../services/policy/policy-sources';
 import { parseRule } from '../../services/policy/rules';
 
@@ -71,6 +71,10 @@ const FILE_CASES: Case[] = [
   ['write_file', write('~/.bashrc'), 'deny'],
   // protected paths ask even when a broad allow matches
   ['read_file', { path: '.env' }, 'ask', { why: /protected/ }],
+  // a tool added later is judged by the target its definition declares, with no list to forget
+  ['file_info', { path: '.env' }, 'ask', { why: /protected/ }],
+  ['file_info', { path: '/etc/passwd' }, 'deny'],
+  ['file_info', { path: 'inner-link' }, 'allow'],
   ['write_file', write('.env.production'), 'ask', { rules: ['allow write_file(**)'] }],
   ['write_file', write('.git/config'), 'ask', { rules: ['allow write_file(**)'] }],
   ['write_file', write('sub/.git/hooks/pre-commit'), 'ask', { rules: ['allow write_file(**)'] }],

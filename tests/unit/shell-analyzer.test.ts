@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeShell, LIMITS, RISK_ORDER, selfCheck, type ShellAnalysis } from '../../services/policy/shell-analyzer';
-import { SHELL_RULES } from '../../services/policy/shell-rules';
+import { SHELL_RULES } from '../../services/policy/programs/registry';
+import { LIMITS, RISK_ORDER, type ShellAnalysis } from '../../services/policy/shell/analysis';
+import { analyzeShell } from '../../services/policy/shell/analyze';
+import { selfCheck } from '../../services/policy/shell/self-check';
 import { CORPUS_CONTEXT, SHELL_CORPUS, type CorpusCase } from '../fixtures/shell-corpus';
 
 const analyze = (command: string) => analyzeShell(command, CORPUS_CONTEXT);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { editFileTool, listFilesTool, readFileTool, writeFileTool } from '../../services/tools/file-tools';
 import { runCommand, formatCommandResult } from '../../services/tools/run-command';
-import { actionHash, gateToolCall } from '../../services/tools/tool-gate';
+import { actionHash, gateToolCall } from '../../services/policy/gate';
 import { resolveInWorkspace, ToolInputError, workspaceRoot } from '../../services/tools/workspace';
 
 let base: string;

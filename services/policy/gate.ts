@@ -1,0 +1,128 @@
+/**
+ * The one gate every tool call passes before it may run: argument validation, tool routing and
+ * the evaluation chain, plus the action hash an approval is bound to and the rules an "always"
+ * answer would add. Nothing here executes.
+ *
+ * A call's target is resolved once (one shell analysis for a command) and that one resolution
+ * serves the decision, the network grant and the "always" rules, so they cannot disagree.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { canonicalJson } from '../../domain/canonical-json';
+import type { Mode, PolicyVerdict, RuleRecord } from '../../domain/policy';
+import type { ActionPreview } from '../../domain/task';
+import { TOOL_SPECS, isToolName, type ToolName } from '../../domain/tool-catalog';
+import { detectSandbox } from '../sandbox/bubblewrap';
+import { actionPreview } from '../tools/action-preview';
+import { ToolInputError, workspaceRoot } from '../tools/workspace';
+import { evaluate, type PolicyContext } from './evaluate';
+import { hostsNamedIn, networkGrant } from './network-policy';
+import { parseRule } from './rules';
+import type { ShellAnalysis } from './shell/analysis';
+import { resolveTarget, type PolicyTarget } from './target';
+
+export interface GateRequest {
+  tool: string;
+  input: unknown;
+  workspace: string;
+  offeredTools: ToolName[];
+  mode: Mode;
+  /** Every rule in force for this task: the snapshot taken at start plus session rules. */
+  rules: RuleRecord[];
+}
+
+export type GateResult =
+  | { kind: 'invalid'; message: string }
+  | {
+      kind: 'decided';
+      tool: ToolName;
+      input: Record<string, unknown>;
+      verdict: PolicyVerdict;
+      actionHash: string;
+      /** What an "always" answer to this call would allow from now on (empty: nothing expressible). */
+      grantRules: RuleRecord[];
+      /** For a file write that asks: the change as a diff, for the person deciding. */
+      preview?: ActionPreview;
+    };
+
+/** sha256 over tool, canonical arguments and the workspace's real path: any change needs a new approval. */
+export function actionHash(tool: string, input: unknown, workspace: string): string {
+  return createHash('sha256')
+    .update(`${tool}\n${canonicalJson(input)}\n${workspace}`)
+    .digest('hex');
+}
+
+/**
+ * "Always" becomes a scoped rule, as the tool catalog says for the tool: the exact words of each
+ * simple command (a prefix rule), or the directory of an edited file. A call whose words cannot be
+ * written as a rule grants nothing.
+ */
+function grantRulesFor(tool: ToolName, input: Record<string, unknown>, target: PolicyTarget, root: string): RuleRecord[] {
+  switch (TOOL_SPECS[tool].always) {
+    case 'command-prefix':
+      return target.kind === 'command' ? commandPrefixRules(tool, target.analysis) : [];
+    case 'directory':
+      return typeof input.path === 'string' ? directoryRules(tool, input.path, root) : [];
+    case 'none':
+      return [];
+  }
+}
+
+function commandPrefixRules(tool: ToolName, analysis: ShellAnalysis): RuleRecord[] {
+  if (!analysis.parsed || analysis.askReasons.length || analysis.parts.some((p) => p.dynamic || p.argv.some((w) => /[\s()*]/.test(w) || w === ''))) return [];
+  return [...new Set(analysis.parts.map((p) => p.argv.join(' ')))].map((words) => parseRule(`allow ${tool}(${words})`, 'session'));
+}
+
+function directoryRules(tool: ToolName, requested: string, root: string): RuleRecord[] {
+  const rel = path.relative(root, path.resolve(root, requested));
+  if (rel.startsWith('..') || /[()*\s]/.test(rel)) return [];
+  const dir = path.dirname(rel);
+  // `./*` (top-level files only), not `*`, which a rule reads as "every call of the tool".
+  return [parseRule(`allow ${tool}(${dir === '.' ? './*' : `${dir}/**`})`, 'session')];
+}
+
+/** Never throws for bad model input: an invalid call comes back as { kind: 'invalid' } for the model to see. */
+export async function gateToolCall(request: GateRequest): Promise<GateResult> {
+  if (!isToolName(request.tool)) return { kind: 'invalid', message: `unknown tool "${request.tool}"` };
+  if (!request.offeredTools.includes(request.tool)) {
+    return { kind: 'invalid', message: `tool "${request.tool}" is not available for this task (offered: ${request.offeredTools.join(', ')})` };
+  }
+  const parsed = TOOL_SPECS[request.tool].input.safeParse(request.input);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+    return { kind: 'invalid', message: `invalid arguments for ${request.tool}: ${issues}` };
+  }
+  let root: string;
+  try {
+    root = await workspaceRoot(request.workspace);
+  } catch (err) {
+    if (err instanceof ToolInputError) return { kind: 'invalid', message: err.message };
+    throw err;
+  }
+  const input = parsed.data as Record<string, unknown>;
+  const sandbox = await detectSandbox();
+  const ctx: PolicyContext = { workspace: root, mode: request.mode, rules: request.rules, sandboxAvailable: sandbox.available };
+  const target = await resolveTarget(request.tool, input, ctx);
+  const decided = evaluate(request.tool, target, ctx);
+  let verdict = decided;
+  if (decided.allowNetwork && target.kind === 'command') {
+    // The domains a network command's sandbox may reach: the network rules plus the hosts the command names.
+    const network = networkGrant(request.rules, hostsNamedIn(target.analysis.parts.flatMap((p) => p.argv)));
+    const where = network.allow.length ? network.allow.join(', ') : 'no domain (no `allow network(...)` rule applies)';
+    verdict = {
+      ...decided,
+      network,
+      reasons: [...decided.reasons, `network only through the sandbox proxy, to: ${where}; loopback, private addresses and the agent's own services are always refused`],
+    };
+  }
+  const preview = verdict.decision === 'ask' ? await actionPreview(root, request.tool, input) : null;
+  return {
+    kind: 'decided',
+    tool: request.tool,
+    input,
+    verdict,
+    actionHash: actionHash(request.tool, input, root),
+    grantRules: verdict.decision === 'ask' ? grantRulesFor(request.tool, input, target, root) : [],
+    ...(preview ? { preview } : {}),
+  };
+}
