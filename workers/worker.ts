@@ -23,11 +23,12 @@ import { lazyMemoryService } from '../services/memory/memory-service';
 import { isMemoryUnavailable, oneLine } from '../services/memory/unavailable';
 import { createApprovalNotifier } from '../services/approvals/create-notifier';
 import { PolicySources } from '../services/policy/policy-sources';
-import { selfCheck as shellSelfCheck } from '../services/policy/shell-analyzer';
 import { createRedactor } from '../services/tools/redact';
 import { ToolRunner } from '../services/tools/tool-runner';
 import { ToolInputError } from '../services/tools/workspace';
 import proto from '@temporalio/proto';
+import { recoverFromDeadWorkers, registerWorker, workerIdentity } from './orphan-recovery';
+import { checkShellRules } from './shell-self-check';
 import { cachedWorkflowBundle } from './workflow-bundle';
 
 const { temporal } = proto;
@@ -99,8 +100,7 @@ export interface WorkerOverrides {
 /** Connects, registers search attributes and creates the worker. Throws if the server is unreachable. */
 export async function createAgentWorker(config: Config, overrides: WorkerOverrides = {}): Promise<AgentWorker> {
   // Every shell rule carries its own examples; a worker whose rules disagree with them must not start.
-  const ruleFailures = await shellSelfCheck();
-  if (ruleFailures.length) throw new Error(`shell rules fail their own examples: ${ruleFailures.slice(0, 5).join('; ')}`);
+  await checkShellRules(path.join(config.home, 'cache'));
   const store = await openStateStore(config);
   const llm = overrides.llm ?? new AnthropicLlm(config.llm);
   const model = new AgentModel(llm, new TranscriptStore(store), store, {
@@ -136,6 +136,22 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
   // a failure here is reported by the activities that need memory.
   if (config.memory.enabled) void memory.get().catch(() => undefined);
   const temporalClient = new Client({ connection, namespace: config.temporal.namespace });
+  // Take over at once from a killed worker of this AGENT_HOME (its activities would otherwise wait
+  // out their heartbeat timeouts), while this one loads its bundle; then record this worker.
+  const identity = overrides.identity ?? workerIdentity();
+  const recovery = recoverFromDeadWorkers(temporalClient, {
+    home: config.home,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    warn: (message) => Runtime.instance().logger.warn(message),
+  }).then((report) => {
+    if (report.deadWorkers.length) {
+      Runtime.instance().logger.info(
+        `took over from killed worker ${report.deadWorkers.join(', ')}: ${report.failedActivities.length} activities run again now, ${report.unstuckWorkflows} workflows off its sticky queue`,
+      );
+    }
+  });
+  const unregister = await registerWorker(config.home, { identity, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue });
   if (config.memory.enabled) {
     // Every worker keeps the consolidation schedule in line with its config; a failure costs only the schedule.
     await ensureDreamSchedule(temporalClient, config).catch((err: Error) => {
@@ -173,7 +189,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
     maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
-    ...(overrides.identity ? { identity: overrides.identity } : {}),
+    identity,
   });
   return {
     worker,
@@ -183,6 +199,8 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
       try {
         await worker.run();
       } finally {
+        await recovery;
+        await unregister();
         await connection.close();
         await store.close();
         await memory.close();

@@ -6,39 +6,21 @@
  * installed packages (package-lock.json) and the bundler's version. A changed file makes a new
  * bundle; a warm start reads the file.
  */
-import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode, type Logger, type WorkflowBundlePath } from '@temporalio/worker';
 import { writeFileAtomic } from '../services/atomic-file';
+import { contentHash } from './content-hash';
 
 /** Bundles of older content kept beside the current one (another checkout's worker may still use one). */
 const KEEP_OLD_BUNDLES = 3;
 const SILENT: Logger = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };
 
-async function sourceFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort();
-}
-
 /** A hash of what the bundle of `workflowsPath` is made of. */
 export async function workflowBundleHash(workflowsPath: string): Promise<string> {
   const root = path.resolve(path.dirname(workflowsPath), '..');
-  const hash = createHash('sha256');
   const bundler = JSON.parse(await readFile(path.join(root, 'node_modules', '@temporalio', 'worker', 'package.json'), 'utf8')) as { version: string };
-  hash.update(`bundler ${bundler.version}\0`);
-  const lock = await readFile(path.join(root, 'package-lock.json')).catch(() => Buffer.from('no lock file'));
-  hash.update(lock);
-  for (const dir of ['workflows', 'domain']) {
-    for (const file of await sourceFiles(path.join(root, dir))) {
-      hash.update(`\0${path.relative(root, file)}\0`);
-      hash.update(await readFile(file));
-    }
-  }
-  return hash.digest('hex').slice(0, 24);
+  return await contentHash(root, ['workflows', 'domain'], `bundler ${bundler.version}`);
 }
 
 /**
