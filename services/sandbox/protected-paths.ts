@@ -15,7 +15,9 @@
  */
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import picomatch from 'picomatch';
 import { isInside } from '../paths';
+import { SECRET_DOTFILES } from '../policy/protected-paths';
 
 export interface ProtectedPaths {
   /** Directories and files that stay visible but read-only. */
@@ -32,7 +34,8 @@ export interface ProtectedPaths {
 const SKIPPED_DIRS = new Set(['node_modules', '.venv', 'venv', '__pycache__', 'target', 'dist', 'build', '.next', '.cache', '.gradle', '.terraform', 'vendor', 'bower_components', '.tox', '.mypy_cache', '.pytest_cache']);
 const MAX_DEPTH = 12;
 const MAX_DIRS = 20_000;
-const ENV_FILE = /^\.env(\..+)?$/;
+/** The policy's secret dotfiles (`.env`, `.env.*`), masked here by the kernel as the policy asks for them. */
+const isSecretDotfile = picomatch(SECRET_DOTFILES, { dot: true });
 
 /** Where `core.hooksPath` points, from a git config file's text (the last assignment wins, as in git). */
 function hooksPathFrom(configText: string): string | null {
@@ -81,7 +84,7 @@ export async function findProtectedPaths(workspace: string): Promise<ProtectedPa
       if (!entries) continue;
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
-        if (ENV_FILE.test(entry.name)) {
+        if (isSecretDotfile(entry.name)) {
           if (entry.isFile()) masked.add(full);
           // A link named .env masks what it points at, when that is a file inside the workspace.
           else if (entry.isSymbolicLink()) {
