@@ -23,6 +23,7 @@ import {
   type BackgroundAgentState,
   type BackgroundStatusView,
   type InboxItem,
+  type MessageSignalInput,
   type RunRecord,
 } from '../domain/background-agent';
 import type { TaskInput, TaskStatus } from '../domain/task';
@@ -65,64 +66,67 @@ function taskPrompt(config: BackgroundAgentConfig, item: InboxItem): string {
     : `${head}\n\nNew message from ${item.from}:\n${item.text}`;
 }
 
-export async function backgroundAgent(config: BackgroundAgentConfig, carried?: BackgroundAgentState): Promise<BackgroundAgentResult> {
-  const state: BackgroundAgentState = carried ?? freshState();
-  const handled = new Set(state.handledIds);
-  let stopping: { by: string; reason: string | null } | null = null;
-  let currentTaskId: string | null = null;
-  let childScope: wf.CancellationScope | null = null;
-  let lastHeartbeat = new Date().toISOString();
+/**
+ * The agent's state (the part carried through continue-as-new and what this run adds), its
+ * handlers' effects, how it reads (status query, Current Details), and running one inbox item.
+ */
+class BackgroundAgentHost {
+  readonly state: BackgroundAgentState;
+  private readonly handled: Set<string>;
+  stopping: { by: string; reason: string | null } | null = null;
+  private currentTaskId: string | null = null;
+  private childScope: wf.CancellationScope | null = null;
+  private lastHeartbeat = new Date().toISOString();
 
-  const view = (): BackgroundStatusView => ({
-    name: config.name,
-    goal: config.goal,
-    workspace: config.workspace,
-    mode: config.mode,
-    state: stopping ? 'stopping' : state.paused ? 'paused' : currentTaskId ? 'working' : 'idle',
-    pausedReason: state.paused?.reason ?? null,
-    inbox: state.inbox.map((i) => ({ id: i.id, kind: i.kind, from: i.from, receivedAt: i.receivedAt, preview: i.text.slice(0, 120) })),
-    currentTaskId,
-    lastHeartbeat,
-    every: config.every ?? null,
-    budget: config.budget,
-    usage: state.usage,
-    handledTotal: state.handledTotal,
-    recentRuns: state.recentRuns,
-    generation: state.generation,
-    historyLength: wf.workflowInfo().historyLength,
-  });
+  constructor(
+    private readonly config: BackgroundAgentConfig,
+    carried: BackgroundAgentState | undefined,
+  ) {
+    this.state = carried ?? freshState();
+    this.handled = new Set(this.state.handledIds);
+  }
 
-  const publish = () => {
-    const v = view();
+  view(): BackgroundStatusView {
+    const { config, state } = this;
+    return {
+      name: config.name,
+      goal: config.goal,
+      workspace: config.workspace,
+      mode: config.mode,
+      state: this.stopping ? 'stopping' : state.paused ? 'paused' : this.currentTaskId ? 'working' : 'idle',
+      pausedReason: state.paused?.reason ?? null,
+      inbox: state.inbox.map((i) => ({ id: i.id, kind: i.kind, from: i.from, receivedAt: i.receivedAt, preview: i.text.slice(0, 120) })),
+      currentTaskId: this.currentTaskId,
+      lastHeartbeat: this.lastHeartbeat,
+      every: config.every ?? null,
+      budget: config.budget,
+      usage: state.usage,
+      handledTotal: state.handledTotal,
+      recentRuns: state.recentRuns,
+      generation: state.generation,
+      historyLength: wf.workflowInfo().historyLength,
+    };
+  }
+
+  publish(): void {
+    const { config } = this;
+    const v = this.view();
     const lines = [
       `**${v.state}** · inbox ${v.inbox.length} · handled ${v.handledTotal} · today ${v.usage.tasks}/${v.budget.tasksPerDay} tasks, ${v.usage.tokens}/${v.budget.tokensPerDay} tokens`,
       `**Goal:** ${config.goal.slice(0, 300)}`,
       ...(v.pausedReason ? [`**Paused:** ${v.pausedReason}`] : []),
-      ...(currentTaskId ? [`**Working on:** ${currentTaskId}`] : []),
-      `Last heartbeat: ${lastHeartbeat}${config.every ? ` · schedule: ${config.every}` : ''}`,
+      ...(this.currentTaskId ? [`**Working on:** ${this.currentTaskId}`] : []),
+      `Last heartbeat: ${this.lastHeartbeat}${config.every ? ` · schedule: ${config.every}` : ''}`,
     ];
     wf.setCurrentDetails(lines.join('\n\n'));
-  };
+  }
 
-  /** Usage is per UTC day; a budget pause lifts by itself when the day rolls over. */
-  const rollDay = () => {
-    const today = utcDay();
-    if (state.usage.day === today) return;
-    state.usage = { day: today, tasks: 0, tokens: 0 };
-    if (state.paused?.overBudget) state.paused = null;
-  };
-
-  const overBudget = (): string | null => {
-    const { usage } = state;
-    if (usage.tasks >= config.budget.tasksPerDay) return `daily task budget used (${usage.tasks}/${config.budget.tasksPerDay} tasks on ${usage.day} UTC)`;
-    if (usage.tokens >= config.budget.tokensPerDay) return `daily token budget used (${usage.tokens}/${config.budget.tokensPerDay} tokens on ${usage.day} UTC)`;
-    return null;
-  };
-
-  wf.setHandler(messageSignal, (message) => {
-    if (stopping || handled.has(message.id) || state.inbox.some((i) => i.id === message.id)) return;
+  /** A message or trigger: into the inbox, unless it was seen before, the agent is stopping or the inbox is full. */
+  receive(message: MessageSignalInput): void {
+    const { state } = this;
+    if (this.stopping || this.handled.has(message.id) || state.inbox.some((i) => i.id === message.id)) return;
     if (state.inbox.length >= MAX_INBOX) {
-      wf.log.warn('background agent inbox full; message dropped', { name: config.name, id: message.id });
+      wf.log.warn('background agent inbox full; message dropped', { name: this.config.name, id: message.id });
       return;
     }
     state.inbox.push({
@@ -132,74 +136,80 @@ export async function backgroundAgent(config: BackgroundAgentConfig, carried?: B
       from: message.from.slice(0, 200),
       receivedAt: new Date().toISOString(),
     });
-    publish();
-  });
-  wf.setHandler(pauseSignal, ({ by, reason }) => {
-    state.paused = { reason: reason ? `paused by ${by}: ${reason}` : `paused by ${by}`, by, overBudget: false };
-    publish();
-  });
-  wf.setHandler(resumeSignal, () => {
-    state.paused = null;
-    publish();
-  });
-  wf.setHandler(stopSignal, ({ by, reason }) => {
-    stopping = { by, reason: reason ?? null };
-    // The kill switch: the running child task is cancelled (its commands' process groups are killed).
-    childScope?.cancel();
-    publish();
-  });
-  wf.setHandler(backgroundStatusQuery, view);
-
-  const rollOverDue = () => {
-    const info = wf.workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength >= config.continueAsNewAfterEvents;
-  };
-
-  publish();
-  while (!stopping) {
-    rollDay();
-    const waitMs = state.paused?.overBudget ? Math.min(config.heartbeatMs, msUntilNextUtcDay()) : config.heartbeatMs;
-    const woke = await wf.condition(() => stopping !== null || (!state.paused && state.inbox.length > 0), waitMs);
-    if (stopping) break;
-    rollDay();
-    if (!woke) lastHeartbeat = new Date().toISOString();
-    if (rollOverDue()) {
-      await wf.condition(wf.allHandlersFinished);
-      return await wf.continueAsNew<typeof backgroundAgent>(config, {
-        ...state,
-        handledIds: [...handled].slice(-HANDLED_IDS_KEPT),
-        generation: state.generation + 1,
-      });
-    }
-    if (state.paused || state.inbox.length === 0) {
-      publish();
-      continue;
-    }
-    const why = overBudget();
-    if (why) {
-      state.paused = { reason: `over budget: ${why}; resumes at the next UTC day or with \`agent bg resume ${config.name}\``, by: 'budget', overBudget: true };
-      publish();
-      continue;
-    }
-    await runItem(state.inbox[0]!);
+    this.publish();
   }
 
-  // TypeScript narrows `stopping` to null after the loop; it was set by the stop handler.
-  const stoppedWith = stopping as { by: string; reason: string | null } | null;
-  const result: BackgroundAgentResult = {
-    name: config.name,
-    stoppedBy: stoppedWith?.by ?? 'unknown',
-    reason: stoppedWith?.reason ?? null,
-    handledTotal: state.handledTotal,
-    unhandled: state.inbox.length,
-  };
-  publish();
-  return result;
+  pause({ by, reason }: { by: string; reason?: string }): void {
+    this.state.paused = { reason: reason ? `paused by ${by}: ${reason}` : `paused by ${by}`, by, overBudget: false };
+    this.publish();
+  }
 
-  async function runItem(item: InboxItem) {
+  resume(): void {
+    this.state.paused = null;
+    this.publish();
+  }
+
+  stop({ by, reason }: { by: string; reason?: string }): void {
+    this.stopping = { by, reason: reason ?? null };
+    // The kill switch: the running child task is cancelled (its commands' process groups are killed).
+    this.childScope?.cancel();
+    this.publish();
+  }
+
+  /** An item can run: the agent is not paused and the inbox is not empty. */
+  hasWork(): boolean {
+    return !this.state.paused && this.state.inbox.length > 0;
+  }
+
+  /** How long to wait for work: a budget pause also wakes when the UTC day rolls over. */
+  waitMs(): number {
+    return this.state.paused?.overBudget ? Math.min(this.config.heartbeatMs, msUntilNextUtcDay()) : this.config.heartbeatMs;
+  }
+
+  heartbeat(): void {
+    this.lastHeartbeat = new Date().toISOString();
+  }
+
+  /** Usage is per UTC day; a budget pause lifts by itself when the day rolls over. */
+  rollDay(): void {
+    const today = utcDay();
+    if (this.state.usage.day === today) return;
+    this.state.usage = { day: today, tasks: 0, tokens: 0 };
+    if (this.state.paused?.overBudget) this.state.paused = null;
+  }
+
+  rollOverDue(): boolean {
+    const info = wf.workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= this.config.continueAsNewAfterEvents;
+  }
+
+  /** What the next run starts from. */
+  carried(): BackgroundAgentState {
+    return { ...this.state, handledIds: [...this.handled].slice(-HANDLED_IDS_KEPT), generation: this.state.generation + 1 };
+  }
+
+  /** Pauses the agent when today's budget is used: true when it did. */
+  pauseIfOverBudget(): boolean {
+    const { usage } = this.state;
+    const { budget, name } = this.config;
+    const why =
+      usage.tasks >= budget.tasksPerDay
+        ? `daily task budget used (${usage.tasks}/${budget.tasksPerDay} tasks on ${usage.day} UTC)`
+        : usage.tokens >= budget.tokensPerDay
+          ? `daily token budget used (${usage.tokens}/${budget.tokensPerDay} tokens on ${usage.day} UTC)`
+          : null;
+    if (!why) return false;
+    this.state.paused = { reason: `over budget: ${why}; resumes at the next UTC day or with \`agent bg resume ${name}\``, by: 'budget', overBudget: true };
+    this.publish();
+    return true;
+  }
+
+  /** Runs an item as a child task; it leaves the inbox once the task ended, unless the agent was stopped mid-item. */
+  async runItem(item: InboxItem): Promise<void> {
+    const { config, state } = this;
     const taskId = `${wf.workflowInfo().workflowId}-${++state.seq}`;
-    currentTaskId = taskId;
-    publish();
+    this.currentTaskId = taskId;
+    this.publish();
     const startedAt = new Date().toISOString();
     let status: TaskStatus = 'failed';
     let tokens = 0;
@@ -214,7 +224,8 @@ export async function backgroundAgent(config: BackgroundAgentConfig, carried?: B
       rules: config.rules,
       approverKeys: config.approverKeys ?? [],
     };
-    childScope = new wf.CancellationScope();
+    const childScope = new wf.CancellationScope();
+    this.childScope = childScope;
     try {
       const result = await childScope.run(() =>
         wf.executeChild(agentTask, {
@@ -227,22 +238,64 @@ export async function backgroundAgent(config: BackgroundAgentConfig, carried?: B
       status = result.status;
       tokens = tokensOf(result.tokens);
     } catch (err) {
-      status = wf.isCancellation(err) || stopping ? 'cancelled' : 'failed';
+      status = wf.isCancellation(err) || this.stopping ? 'cancelled' : 'failed';
       wf.log.warn('background agent task did not complete', { taskId, error: String(err) });
     } finally {
-      childScope = null;
-      currentTaskId = null;
+      this.childScope = null;
+      this.currentTaskId = null;
     }
-    if (status === 'cancelled' && stopping) return; // stopped mid-item: the item stays unhandled, and is reported
+    if (status === 'cancelled' && this.stopping) return; // stopped mid-item: the item stays unhandled, and is reported
     state.inbox.shift();
-    handled.add(item.id);
+    this.handled.add(item.id);
     state.handledTotal++;
     state.usage.tasks++;
     state.usage.tokens += tokens;
     const run: RunRecord = { itemId: item.id, kind: item.kind, taskId, status, startedAt, finishedAt: new Date().toISOString(), tokens };
     state.recentRuns = [...state.recentRuns, run].slice(-RECENT_RUNS_KEPT);
-    publish();
+    this.publish();
   }
+
+  /** The agent stopped: who stopped it and why, and what was left in the inbox. */
+  stopped(): BackgroundAgentResult {
+    const result: BackgroundAgentResult = {
+      name: this.config.name,
+      stoppedBy: this.stopping?.by ?? 'unknown',
+      reason: this.stopping?.reason ?? null,
+      handledTotal: this.state.handledTotal,
+      unhandled: this.state.inbox.length,
+    };
+    this.publish();
+    return result;
+  }
+}
+
+export async function backgroundAgent(config: BackgroundAgentConfig, carried?: BackgroundAgentState): Promise<BackgroundAgentResult> {
+  const agent = new BackgroundAgentHost(config, carried);
+  wf.setHandler(messageSignal, (message) => agent.receive(message));
+  wf.setHandler(pauseSignal, (pause) => agent.pause(pause));
+  wf.setHandler(resumeSignal, () => agent.resume());
+  wf.setHandler(stopSignal, (stop) => agent.stop(stop));
+  wf.setHandler(backgroundStatusQuery, () => agent.view());
+
+  agent.publish();
+  while (!agent.stopping) {
+    agent.rollDay();
+    const woke = await wf.condition(() => agent.stopping !== null || agent.hasWork(), agent.waitMs());
+    if (agent.stopping) break;
+    agent.rollDay();
+    if (!woke) agent.heartbeat();
+    if (agent.rollOverDue()) {
+      await wf.condition(wf.allHandlersFinished);
+      return await wf.continueAsNew<typeof backgroundAgent>(config, agent.carried());
+    }
+    if (!agent.hasWork()) {
+      agent.publish();
+      continue;
+    }
+    if (agent.pauseIfOverBudget()) continue;
+    await agent.runItem(agent.state.inbox[0]!);
+  }
+  return agent.stopped();
 }
 
 /**

@@ -13,8 +13,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities } from '../activities';
-import { NON_RETRYABLE_FAILURES } from '../domain/failures';
+import { dreamModel, dreamStore } from './activity-proxies';
 
 export interface DreamInput {
   scope: string;
@@ -42,15 +41,6 @@ export interface DreamReport {
   stoppedBy: 'token budget' | 'time budget' | null;
 }
 
-/** Database steps: short and idempotent, retried generously. */
-const store = wf.proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '500ms', maximumAttempts: 10 } });
-/** Model batches: like every LLM call, with a heartbeat so a dead worker is noticed in seconds. */
-const model = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '10m',
-  heartbeatTimeout: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
-});
-
 export async function dream(input: DreamInput): Promise<DreamReport> {
   const info = wf.workflowInfo();
   const runId = `${info.workflowId}/${info.runId}`;
@@ -74,7 +64,7 @@ export async function dream(input: DreamInput): Promise<DreamReport> {
     );
 
   show('planning');
-  const begin = await store.dreamBegin.executeWithOptions({ summary: 'fix the episodes of this run' }, [
+  const begin = await dreamStore.dreamBegin.executeWithOptions({ summary: 'fix the episodes of this run' }, [
     { runId, scope: input.scope, trigger: input.trigger, startedAt, maxEpisodes: input.maxEpisodes ?? 1_000 },
   ]);
   planned = begin.episodeIds.length;
@@ -86,7 +76,7 @@ export async function dream(input: DreamInput): Promise<DreamReport> {
     else if (Date.now() - started >= input.timeBudgetMs) stoppedBy = 'time budget';
     if (stoppedBy) break;
     show(`batch ${i + 1}/${batches.length}`);
-    const r = await model.dreamBatch.executeWithOptions({ summary: `consolidate batch ${i + 1}/${batches.length}` }, [
+    const r = await dreamModel.dreamBatch.executeWithOptions({ summary: `consolidate batch ${i + 1}/${batches.length}` }, [
       { runId, scope: input.scope, index: i, episodeIds: batches[i]! },
     ]);
     totals.created += r.created;
@@ -100,7 +90,7 @@ export async function dream(input: DreamInput): Promise<DreamReport> {
   }
 
   show('decay');
-  const { decayed } = await store.dreamDecay.executeWithOptions({ summary: 'decay unused memories' }, [{ runId, scope: input.scope, asOf: startedAt }]);
+  const { decayed } = await dreamStore.dreamDecay.executeWithOptions({ summary: 'decay unused memories' }, [{ runId, scope: input.scope, asOf: startedAt }]);
   const report: DreamReport = {
     runId,
     scope: input.scope,
@@ -114,7 +104,7 @@ export async function dream(input: DreamInput): Promise<DreamReport> {
     batches: batchesDone,
     stoppedBy,
   };
-  await store.dreamFinish.executeWithOptions({ summary: 'write the report' }, [{ runId, report }]);
+  await dreamStore.dreamFinish.executeWithOptions({ summary: 'write the report' }, [{ runId, report }]);
   show(stoppedBy ? `stopped by the ${stoppedBy}` : 'done');
   return report;
 }
@@ -124,7 +114,7 @@ export async function dream(input: DreamInput): Promise<DreamReport> {
  * waiting. A scope already being consolidated is skipped, not queued.
  */
 export async function dreamTick(input: Omit<DreamInput, 'scope' | 'trigger'>): Promise<{ started: string[]; skipped: string[] }> {
-  const scopes = await store.listDreamScopes.executeWithOptions({ summary: 'scopes with new episodes' }, []);
+  const scopes = await dreamStore.listDreamScopes.executeWithOptions({ summary: 'scopes with new episodes' }, []);
   const started: string[] = [];
   const skipped: string[] = [];
   for (const { scope, workflowId } of scopes) {

@@ -1,26 +1,15 @@
 /**
- * The memory stages every task-like workflow runs: recall before planning, and the report of what
- * the memory writer changed. Memory is an aid: recall failures are traced and the work goes on
- * without it. Workflow code: deterministic, no I/O.
+ * The memory stages every task-like workflow runs: recall before planning, and remember after the
+ * result (the episode recorded, then the memory writer). Memory is an aid: recall failures are
+ * traced and the work goes on without it, and the writer's outcome never changes the task's.
+ * Workflow code: deterministic, no I/O.
  */
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_FAILURES } from '../domain/failures';
-import type { Intent, TaskInput, TraceEntry } from '../domain/task';
+import type { EpisodeRecord, Intent, TaskInput, TraceEntry } from '../domain/task';
+import { memoryRecall, memoryWrite, state } from './activity-proxies';
 import { failureMessage } from './tool-gate';
 
-/**
- * Memory recall: database reads and a few small file checks, so a local activity. A task never
- * depends on memory: after these attempts it goes on without it ('MemoryUnavailable' = the store
- * cannot be opened, e.g. the embedded database is held by another process).
- */
-const memoryRecall = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['MemoryUnavailable'] } });
-/** The memory writer calls the model: heartbeat like every model call, but few attempts — the task's answer waits on it. */
-export const memoryWrite = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES, 'MemoryUnavailable'] },
-});
 /** Trace lines per kind of memory event, so a large recall cannot flood the trace. */
 const MEMORY_TRACE_LINES = 20;
 
@@ -50,8 +39,43 @@ export async function recallMemory(taskId: string, input: Pick<TaskInput, 'promp
   }
 }
 
+/** The memory writer while it runs: its report lines once it is done. */
+export interface MemoryWriting {
+  lines: Promise<string[]>;
+}
+
+/**
+ * Remember: records the episode (what recall and consolidation learn from), then starts the memory
+ * writer on it (the model proposes, deterministic code supersedes). Resolves once the episode is
+ * recorded, with the writer still running, so the caller decides whether to wait for it. `writes`,
+ * asked after the record, can skip the writer (histories recorded before a task had one): then
+ * null. The record's failure throws; the writer's rejects `lines`.
+ */
+export function remember(episode: EpisodeRecord, user: string): Promise<MemoryWriting>;
+export function remember(episode: EpisodeRecord, user: string, writes: () => boolean): Promise<MemoryWriting | null>;
+export async function remember(episode: EpisodeRecord, user: string, writes: () => boolean = () => true): Promise<MemoryWriting | null> {
+  await state.recordEpisode.executeWithOptions({ summary: 'record episode' }, [episode]);
+  if (!writes()) return null;
+  const { intent, ...rest } = episode;
+  const written = memoryWrite.writeMemories.executeWithOptions({ summary: 'write memories' }, [{ episode: { ...rest, goal: intent.goal }, user }]);
+  return { lines: written.then(memoryWriteReport) };
+}
+
+/**
+ * The memory writer's report goes to the trace, and so does its failure, which never fails the
+ * task: `writer` names it in that line. Only cancellation throws.
+ */
+export async function traceMemoryWrite(note: Note, lines: Promise<string[]>, writer: string): Promise<void> {
+  try {
+    for (const line of await lines) note('note', line);
+  } catch (err) {
+    if (wf.isCancellation(err)) throw err;
+    note('error', `${writer} failed (the task's result is unaffected): ${failureMessage(err as Error)}`);
+  }
+}
+
 /** What the memory writer did, as trace lines: a summary, then each change and each rejected proposal. */
-export function memoryWriteReport(w: Awaited<ReturnType<Activities['writeMemories']>>): string[] {
+function memoryWriteReport(w: Awaited<ReturnType<Activities['writeMemories']>>): string[] {
   const count = (action: string) => w.outcomes.filter((o) => o.action === action).length;
   return [
     `memory: ${count('created')} new, ${count('superseded')} updated, ${count('confirmed')} confirmed, ${count('stale')} stale` +

@@ -7,14 +7,15 @@
 import * as wf from '@temporalio/workflow';
 import type { StepVerdict, TeamVerifierInput } from '../domain/team';
 import type { ToolName } from '../domain/tool-catalog';
-import { startChildHost } from './team-child';
-import { failureMessage, idempotentTools } from './tool-gate';
-import { llm } from './tool-loop';
+import { idempotentTools, llm } from './activity-proxies';
+import { endChild } from './stages';
+import { openChildHost } from './team-child';
+import { failureMessage } from './tool-gate';
 
 const CHECK_TOOLS: ToolName[] = ['read_file', 'run_command'];
 
 export async function teamVerifier(input: TeamVerifierInput): Promise<StepVerdict> {
-  const host = startChildHost(input, 'verifier');
+  const host = openChildHost(input, 'verifier');
   const { gate, note } = host;
   const evidence: string[] = [];
   const problems: string[] = [];
@@ -47,7 +48,7 @@ export async function teamVerifier(input: TeamVerifierInput): Promise<StepVerdic
     if (criteria.length) {
       const { verification } = host.countUsage(
         await llm.judgeStep.executeWithOptions({ summary: `judge step ${input.step.id}` }, [
-          { taskId: host.childId, prompt: input.prompt, workspace: input.workspace, stepTitle: input.step.title, criteria, head: input.workerHead, workerText: input.workerText },
+          { taskId: host.taskId, prompt: input.prompt, workspace: input.workspace, stepTitle: input.step.title, criteria, head: input.workerHead, workerText: input.workerText },
         ]),
       );
       for (const e of verification.evidence) record(true, `judged: ${e}`);
@@ -56,11 +57,10 @@ export async function teamVerifier(input: TeamVerifierInput): Promise<StepVerdic
       // "Done" needs evidence: a pass that cites nothing is not one.
       if (verification.passed && verification.evidence.length === 0) record(false, 'judged: passed without citing any evidence');
     }
-    host.finish('completed');
+    host.end('completed');
     return { stepId: input.step.id, passed: problems.length === 0, evidence, problems, tokens: host.tokens, toolCalls: gate.toolCalls(), approvals: gate.approvals, grants: gate.grants(), trace: host.traceTail() };
   } catch (err) {
-    gate.clearPending();
-    host.finish(wf.isCancellation(err) ? 'cancelled' : 'failed');
+    endChild(host, err);
     if (!wf.isCancellation(err)) note('error', failureMessage(err as Error));
     throw err;
   }

@@ -7,49 +7,15 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ToolResultForModel } from '../services/llm/agent-model';
+import type { ToolResultForModel } from '../domain/model-contract';
 import { checkDecisionSignature, type ApproverKey } from '../domain/approver-signature';
 import type { LedgerEntry } from '../domain/context';
 import { decideApprovalUpdate, queuedDecisionSignal } from '../domain/messages';
 import type { Mode, NetworkGrant, RuleRecord } from '../domain/policy';
 import { ApprovalDecisionSchema, type ApprovalDecision, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from '../domain/task';
 import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, describeCall, type ToolName } from '../domain/tool-catalog';
+import { chat, gate, idempotentTools, sideEffectTools, state } from './activity-proxies';
 import { sinceRelease2026_12 } from './release';
-
-// One proxy per retry class.
-
-/** The gate and hashing are CPU-only on the worker: local activities, no server round trip. */
-export const gate = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 5 } });
-/** Idempotent tools (reads): retried freely; the heartbeat notices a dead worker within seconds. */
-export const idempotentTools = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '15m',
-  heartbeatTimeout: '10s',
-  retry: { initialInterval: '500ms', maximumAttempts: 5 },
-});
-/**
- * Side-effecting tools: a retry goes through the effect journal, which answers "outcome unknown"
- * instead of running the effect twice, so retrying the activity itself is safe.
- */
-const sideEffectTools = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '15m',
-  heartbeatTimeout: '10s',
-  retry: { initialInterval: '500ms', maximumAttempts: 3 },
-});
-/**
- * Chat notifications of approvals (Slack, webhook): best effort, so a few quick attempts; a chat
- * service that is down must not hold up a decided task for long, and the approval works from the
- * CLI regardless. The activity marks permanent failures (bad token, unknown channel) non-retryable.
- */
-const chat = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
-});
-/**
- * State-store writes: one small idempotent write (last write wins), so a local activity — no server
- * round trip — retried generously.
- */
-export const state = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 10 } });
 
 /** What the gate needs from the workflow that hosts it. */
 export interface GateHost {

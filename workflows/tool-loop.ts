@@ -5,23 +5,15 @@
  * context is managed on the way (domain/context.ts): old outputs cleared in batches, a compaction
  * when the window fills or the API says the prompt is too long. Workflow code: deterministic, no I/O.
  */
-import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ExecuteStepInput, ToolResultForModel } from '../services/llm/agent-model';
+import type { ExecuteStepInput, ToolResultForModel } from '../domain/model-contract';
 import { initialContext, type ContextState } from '../domain/context';
-import { NON_RETRYABLE_FAILURES } from '../domain/failures';
 import type { TraceEntry } from '../domain/task';
 import type { ToolName } from '../domain/tool-catalog';
 import type { ModelUsage } from '../domain/usage';
 import type { ToolGate } from './tool-gate';
+import { llm } from './activity-proxies';
 import { sinceRelease2026_12 } from './release';
-
-/** Model calls: slow and rate limited. Backoff; 429/529 wait for the provider's retry-after (nextRetryDelay). */
-export const llm = wf.proxyActivities<Activities>({
-  startToCloseTimeout: '10m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
-});
 
 type ExecuteStepResult = Awaited<ReturnType<Activities['executeStep']>>;
 
