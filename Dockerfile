@@ -17,6 +17,8 @@ COPY activities/ activities/
 COPY services/ services/
 COPY workers/ workers/
 COPY client/ client/
+COPY servers/ servers/
+COPY cli/ cli/
 
 # The base image's unprivileged user (uid 1000, often the host user owning the mounted workspaces).
 # The code stays root-owned, so neither the worker nor a command it runs can rewrite it.

@@ -15,8 +15,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeLlm } from '../client/fake-llm/fake-llm-server';
-import { parseScript } from '../client/fake-llm/script';
+import { startFakeLlm } from '../servers/fake-llm/fake-llm-server';
+import { parseScript } from '../servers/fake-llm/script';
 import { startBenchDevServer } from './dev-server';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

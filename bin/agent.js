@@ -3,7 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../client/cli.ts');
+const { main } = await import('../cli/cli.ts');
 process.exitCode = await main(process.argv.slice(2));
 // Open handles (gRPC channels, worker threads) must not keep a finished command alive.
 setTimeout(() => process.exit(process.exitCode), 50).unref();

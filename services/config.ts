@@ -211,6 +211,16 @@ export interface ApprovalsConfig {
 
 export class ConfigError extends Error {}
 
+/**
+ * The worker's own environment, as commands inherit it (through an allow-list) and PATH lookups
+ * search it. Apart from loadConfig because the sandbox probe and the command runner need it where
+ * no Config is at hand, even when the configuration is invalid; live, not a copy, so a variable set
+ * after start-up is seen. Never throws.
+ */
+export function hostEnvironment(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}
+
 /** Reads the environment once. Throws ConfigError listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -285,4 +295,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     environment: { ...env },
   };
+}
+
+/** The terminal facts the CLI needs: who is at it (`USER`) and whether colour is turned off (`NO_COLOR`). */
+export interface TerminalEnv {
+  user: string | undefined;
+  noColor: boolean;
+}
+
+/**
+ * Apart from loadConfig because output and the name recorded on a decision are needed where no
+ * Config is at hand, even when the configuration is invalid. Never throws.
+ */
+export function terminalEnv(env: NodeJS.ProcessEnv = process.env): TerminalEnv {
+  return { user: env.USER || undefined, noColor: Boolean(env.NO_COLOR) };
 }

@@ -5,8 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
+import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
+import { parseScript } from '../../servers/fake-llm/script';
 import { makeWorkspace, runCli, spawnCli, stopLeftoverClis, testEnv, waitFor } from '../support/harness';
 import { stepScenario, teamScenario, writes } from '../support/team-scripts';
 

@@ -10,10 +10,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApprovalsServer, type ApprovalsServer, type WebhookDecision } from '../../client/chat/approvals-server';
-import type { DecisionEvent } from '../../client/chat/slack-app';
-import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
+import { startApprovalsServer, type ApprovalsServer, type WebhookDecision } from '../../servers/chat-approvals/approvals-server';
+import type { DecisionEvent } from '../../servers/chat-approvals/slack-app';
+import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
+import { parseScript } from '../../servers/fake-llm/script';
 import type { TaskClient } from '../../client/task-client';
 import { KEY_ID_HEADER, SIGNATURE_HEADER, signatureMatches, signedHeaders, TIMESTAMP_HEADER } from '../../services/approvals/signing';
 import { APPROVE_ACTION, APPROVE_ALWAYS_ACTION, DENY_ACTION } from '../../services/approvals/slack-message';
@@ -354,14 +354,16 @@ interface WebhookSink {
 /** A chat integration's receiving end: keeps every POST and whether its signature verified. */
 async function startWebhookSink(): Promise<WebhookSink> {
   const received: WebhookSink['received'] = [];
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks);
-    const ts = Number(req.headers[TIMESTAMP_HEADER]);
-    const verified = req.headers[KEY_ID_HEADER] === 'agent' && signatureMatches(WEBHOOK_SECRET, ts, raw, String(req.headers[SIGNATURE_HEADER]));
-    received.push({ event: JSON.parse(raw.toString()), verified });
-    res.writeHead(204).end();
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const ts = Number(req.headers[TIMESTAMP_HEADER]);
+      const verified = req.headers[KEY_ID_HEADER] === 'agent' && signatureMatches(WEBHOOK_SECRET, ts, raw, String(req.headers[SIGNATURE_HEADER]));
+      received.push({ event: JSON.parse(raw.toString()), verified });
+      res.writeHead(204).end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

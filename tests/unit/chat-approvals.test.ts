@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serveProblems } from '../../client/chat/approvals-server';
+import { serveProblems } from '../../servers/chat-approvals/approvals-server';
 import type { ApprovalRecord, ApprovalRequest } from '../../domain/task';
 import { mayDecide, parseApprovers } from '../../services/approvals/approvers';
 import { createApprovalNotifier, notifierProblems } from '../../services/approvals/create-notifier';
@@ -266,11 +266,13 @@ describe('WebhookNotifier', () => {
 
   async function sink(status: number) {
     const seen: { headers: http.IncomingHttpHeaders; body: string }[] = [];
-    server = http.createServer(async (req, res) => {
+    server = http.createServer((req, res) => {
       let body = '';
-      for await (const c of req) body += c;
-      seen.push({ headers: req.headers, body });
-      res.writeHead(status).end();
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body });
+        res.writeHead(status).end();
+      });
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, seen };

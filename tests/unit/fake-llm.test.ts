@@ -5,8 +5,8 @@
  */
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
+import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
+import { parseScript } from '../../servers/fake-llm/script';
 
 /** The documented token rule: ceil(UTF-8 bytes of the block's JSON, without cache_control, / 4). */
 const tok = (block: unknown) => Math.ceil(Buffer.byteLength(JSON.stringify(block), 'utf8') / 4);

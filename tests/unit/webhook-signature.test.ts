@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { verifySlackRequest } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
-import { guardSlackRequest, guardWebhookRequest } from '../../client/chat/request-guards';
+import { guardSlackRequest, guardWebhookRequest } from '../../servers/chat-approvals/request-guards';
 import { ReplayGuard } from '../../services/approvals/replay-guard';
 import { checkTimestamp, KEY_ID_HEADER, SIGNATURE_HEADER, signatureMatches, signBody, signedHeaders, TIMESTAMP_HEADER } from '../../services/approvals/signing';
 

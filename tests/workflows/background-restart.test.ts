@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { BackgroundClient } from '../../client/background-client';
-import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
+import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
+import { parseScript } from '../../servers/fake-llm/script';
 import { TaskClient } from '../../client/task-client';
 import { loadConfig } from '../../services/config';
 import { findTemporalCli, freePort, startDevServer, type DevServer } from '../../services/temporal-dev-server';

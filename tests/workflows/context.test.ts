@@ -7,7 +7,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RecordedRequest } from '../../client/fake-llm/fake-llm-server';
+import type { RecordedRequest } from '../../servers/fake-llm/fake-llm-server';
 import { makeWorkspace, useTaskHarness } from '../support/harness';
 import { scenario } from '../support/scripts';
 

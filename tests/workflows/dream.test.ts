@@ -6,8 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDreamSchedule, startDream, DREAM_TICK_WORKFLOW } from '../../workers/dream-schedule';
-import { startFakeLlm, type FakeLlm } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
+import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
+import { parseScript } from '../../servers/fake-llm/script';
 import type { TaskClient } from '../../client/task-client';
 import { loadConfig, type Config } from '../../services/config';
 import { openPostgres } from '../../services/memory/database';

@@ -4,8 +4,8 @@
  * working on full-text and key matches, the worker says so once, and `agent doctor` shows it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm, type RecordedRequest } from '../../client/fake-llm/fake-llm-server';
-import { parseScript } from '../../client/fake-llm/script';
+import { startFakeLlm, type FakeLlm, type RecordedRequest } from '../../servers/fake-llm/fake-llm-server';
+import { parseScript } from '../../servers/fake-llm/script';
 import type { TaskClient } from '../../client/task-client';
 import { connectClient, makeWorkspace, runCli, startTestWorker, testEnv, type TestWorker } from '../support/harness';
 import { createDatabaseWithoutPgvector } from '../support/memory-db';

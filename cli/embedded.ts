@@ -4,9 +4,9 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { UserError } from '../client/user-error';
 import type { Config } from '../services/config';
 import { findTemporalCli, isPortOpen, startDevServer, type DevServer } from '../services/temporal-dev-server';
-import { UserError } from './user-error';
 
 export function embeddedPaths(config: Config) {
   return {

@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { UserError } from '../../client/user-error';
+import { startFakeLlm } from '../../servers/fake-llm/fake-llm-server';
+import { parseScript } from '../../servers/fake-llm/script';
 import { AnthropicLlm } from '../../services/llm/llm-client';
 import type { CliContext } from '../cli-context';
-import { startFakeLlm } from '../fake-llm/fake-llm-server';
-import { parseScript } from '../fake-llm/script';
-import { UserError } from '../user-error';
 import { runTask } from './run';
 
 const DEMO_NOTES = 'TODO: buy milk\nDone: call Bob\nTODO: write the docs\n';

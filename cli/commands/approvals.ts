@@ -1,15 +1,9 @@
 /** `agent approvals serve`: the long-running process that hosts the Slack and webhook approval receivers. */
 import path from 'node:path';
+import { UserError } from '../../client/user-error';
+import { assertServable, startApprovalsServer } from '../../servers/chat-approvals/approvals-server';
 import { APPROVER_KEY_FILE, loadApproverIdentity } from '../../services/approvals/approver-key';
-import { serveProblems, startApprovalsServer } from '../chat/approvals-server';
 import type { CliContext } from '../cli-context';
-import { UserError } from '../user-error';
-
-/** Throws a usage error listing every problem when the receivers cannot be served with this config. */
-export function assertApprovalsServable(ctx: CliContext): void {
-  const problems = serveProblems(ctx.config);
-  if (problems.length) throw new UserError(`cannot serve approvals:\n  - ${problems.join('\n  - ')}\n(see "Approvals from Slack and webhooks" in the README)`, 2);
-}
 
 /** `agent approvals key`: this user's approver public key, as AGENT_APPROVER_KEYS takes it on another machine. */
 export async function approvalsKeyCommand(ctx: CliContext): Promise<number> {
@@ -26,7 +20,7 @@ export async function approvalsKeyCommand(ctx: CliContext): Promise<number> {
 }
 
 export async function approvalsServeCommand(ctx: CliContext): Promise<number> {
-  assertApprovalsServable(ctx);
+  assertServable(ctx.config);
   const client = await ctx.connect();
   const server = await startApprovalsServer({ config: ctx.config, client, log: (line) => process.stderr.write(`${line}\n`) }).catch((err: Error) => {
     throw new UserError(`cannot serve approvals: ${err.message}`);

@@ -1,7 +1,7 @@
 /** What every CLI command gets: parsed config, output helpers, and a lazily connected client. */
 import os from 'node:os';
-import { loadConfig, type Config } from '../services/config';
-import type { TaskClient } from './task-client';
+import type { TaskClient } from '../client/task-client';
+import { loadConfig, terminalEnv, type Config } from '../services/config';
 
 export interface CliContext {
   config: Config;
@@ -15,7 +15,7 @@ export interface CliContext {
   connect(): Promise<TaskClient>;
 }
 
-export function createContext(json: boolean, env = process.env): CliContext {
+export function createContext(json: boolean, env?: NodeJS.ProcessEnv): CliContext {
   const config = loadConfig(env);
   let client: TaskClient | null = null;
   return {
@@ -27,7 +27,7 @@ export function createContext(json: boolean, env = process.env): CliContext {
     async connect() {
       // Loaded here, not at start-up: the Temporal client and its protobufs take a while to load, and
       // help, usage errors and offline commands never need them.
-      client ??= await (await import('./task-client')).TaskClient.connect(config);
+      client ??= await (await import('../client/task-client')).TaskClient.connect(config);
       return client;
     },
   };
@@ -36,7 +36,7 @@ export function createContext(json: boolean, env = process.env): CliContext {
 /** Who is at this terminal, recorded as the approver of CLI decisions. */
 export function localUser(): string {
   try {
-    return process.env.USER || os.userInfo().username;
+    return terminalEnv().user ?? os.userInfo().username;
   } catch {
     return 'cli-user';
   }
@@ -61,5 +61,5 @@ export function printable(text: string): string {
 
 /** Colour on this stream: only a terminal gets it, and NO_COLOR (https://no-color.org) turns it off. */
 export function colourOn(stream: NodeJS.WriteStream): boolean {
-  return stream.isTTY === true && !process.env.NO_COLOR;
+  return stream.isTTY === true && !terminalEnv().noColor;
 }

@@ -5,14 +5,13 @@
  * which flags the command takes: any other flag is a usage error naming the flag and the command.
  */
 import { mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
-import path from 'node:path';
 import { inspect, parseArgs } from 'node:util';
 import type { LogEntry } from '@temporalio/worker';
+import { innermostMessage, UserError } from '../client/user-error';
 import type { TeamSubmission } from '../domain/team';
 import { ConfigError, parseDuration, type Config } from '../services/config';
 import { createContext, printable, type CliContext } from './cli-context';
 import { embeddedPaths } from './embedded';
-import { innermostMessage, UserError } from './user-error';
 
 const OVERVIEW = `agent — durable agent tasks on Temporal
 
@@ -497,7 +496,7 @@ async function dispatch(command: string, key: string, args: string[], values: Va
         ...(values['max-cost'] !== undefined ? { maxCostUsd: positiveUsd(values['max-cost']) } : {}),
       };
       // The policy parser (and its shell grammar) loads after the cheap checks.
-      const { parseMode, parseTaskRules } = await import('./commands/policy');
+      const { parseMode, parseTaskRules } = await import('./arguments');
       const submission = {
         ...checked,
         workspace: values.workspace ?? process.cwd(),

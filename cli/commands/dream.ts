@@ -4,30 +4,13 @@
  * runs next; with --now it runs one consolidation of the scope and prints its report. A run already
  * in progress for the scope is joined, not duplicated.
  */
-import { MemoryInputError, scopeId, scopeKindOf, SCOPE_KINDS, type ScopeKind } from '../../services/memory/keys';
+import { TaskClient } from '../../client/task-client';
+import { ensureDreamSchedule, startDream } from '../../workers/dream-schedule';
 import { createAgentWorker, type AgentWorker } from '../../workers/worker';
 import type { dream, DreamReport } from '../../workflows/dream';
-import { localUser, type CliContext } from '../cli-context';
-import { ensureDreamSchedule, startDream } from '../../workers/dream-schedule';
+import { resolveScope } from '../arguments';
+import type { CliContext } from '../cli-context';
 import { ensureServer } from '../embedded';
-import { TaskClient } from '../task-client';
-import { UserError } from '../user-error';
-import { resolveWorkspace } from './run';
-
-/** "workspace" / "user" / "global" (relative to the workspace and the OS user), or a full scope string. */
-export async function resolveScope(text: string | undefined, workspaceArg: string | undefined): Promise<string> {
-  const value = text ?? 'workspace';
-  if ((SCOPE_KINDS as readonly string[]).includes(value)) {
-    const workspace = value === 'workspace' ? await resolveWorkspace(workspaceArg ?? process.cwd()) : '';
-    return scopeId(value as ScopeKind, { workspace, user: localUser() });
-  }
-  try {
-    scopeKindOf(value);
-  } catch (err) {
-    throw new UserError(`--scope: ${(err as MemoryInputError).message}`, 2);
-  }
-  return value;
-}
 
 function printReport(ctx: CliContext, report: DreamReport) {
   const m = report.memories;

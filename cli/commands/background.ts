@@ -1,10 +1,9 @@
 /** `agent bg start|send|pause|resume|stop|list|status`: persistent background agents. */
+import { BackgroundClient } from '../../client/background-client';
+import { UserError } from '../../client/user-error';
 import type { BackgroundStatusView } from '../../domain/background-agent';
-import { BackgroundClient } from '../background-client';
+import { parseMode, parseTaskRules, resolveWorkspace } from '../arguments';
 import { localUser, type CliContext } from '../cli-context';
-import { UserError } from '../user-error';
-import { parseMode, parseTaskRules } from './policy';
-import { resolveWorkspace } from './run';
 
 export interface BackgroundStartOptions {
   name: string;

@@ -7,11 +7,11 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { App as BoltApp, BlockAction, ButtonAction, HTTPReceiver as BoltHTTPReceiver } from '@slack/bolt';
+import type { TaskClient } from '../../client/task-client';
 import type { ApproverRule } from '../../services/approvals/approvers';
 import { quietSlackLogger, slackClientOptions, slackFailure, type SlackWebClient } from '../../services/approvals/slack-client';
 import { APPROVE_ALWAYS_ACTION, closedLine, decodeButtonValue, DENY_ACTION, outcomeLine, settledMessage } from '../../services/approvals/slack-message';
 import type { ApprovalsConfig } from '../../services/config';
-import type { TaskClient } from '../task-client';
 import { decideFromChat, type DecisionOutcome } from './decide';
 
 export const SLACK_EVENTS_PATH = '/slack/events';

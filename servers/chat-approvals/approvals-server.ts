@@ -12,10 +12,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
+import type { TaskClient } from '../../client/task-client';
+import { UserError } from '../../client/user-error';
 import { listedPrincipals } from '../../services/approvals/approvers';
 import { ReplayGuard } from '../../services/approvals/replay-guard';
 import type { Config } from '../../services/config';
-import type { TaskClient } from '../task-client';
 import { decideFromChat } from './decide';
 import { guardSlackRequest, guardWebhookRequest } from './request-guards';
 import { createSlackApp, RECEIVED_AT, SLACK_EVENTS_PATH, type DecisionEvent, type SlackApp, type TimedRequest } from './slack-app';
@@ -57,6 +58,12 @@ export function serveProblems(config: Config): string[] {
     if (!listed.has(`webhook:${id}`)) problems.push(`AGENT_APPROVAL_WEBHOOK_KEYS: key "${id}" is not in AGENT_APPROVERS (add webhook:${id}), so it could decide nothing`);
   }
   return problems;
+}
+
+/** Throws a usage error (exit 2) listing every problem when the receivers cannot be served with this config. */
+export function assertServable(config: Config): void {
+  const problems = serveProblems(config);
+  if (problems.length) throw new UserError(`cannot serve approvals:\n  - ${problems.join('\n  - ')}\n(see "Approvals from Slack and webhooks" in the README)`, 2);
 }
 
 export interface ApprovalsServerOptions {

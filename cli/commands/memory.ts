@@ -3,14 +3,13 @@
  * directly (no Temporal needed): PGlite under AGENT_HOME by default — opened here, or joined
  * through the process that has it open (a worker under `agent up`) — or the shared PostgreSQL.
  */
+import { UserError } from '../../client/user-error';
 import { MEMORY_KINDS, MemoryInputError, SCOPE_KINDS, scopeKindOf, scopesFor, type MemoryKind, type ScopeKind } from '../../services/memory/keys';
 import { MemoryService } from '../../services/memory/memory-service';
 import type { MemoryItem } from '../../services/memory/types';
 import { isConnectionLost, isMemoryUnavailable, oneLine, tellOnce } from '../../services/memory/unavailable';
+import { resolveScope, resolveWorkspace } from '../arguments';
 import { localUser, type CliContext } from '../cli-context';
-import { UserError } from '../user-error';
-import { resolveScope } from './dream';
-import { resolveWorkspace } from './run';
 
 export interface MemoryOptions {
   workspace?: string;

@@ -1,13 +1,12 @@
 /** `agent up`, `agent worker`, `agent down` and `agent fake-llm`: the long-running processes. */
 import { readFile } from 'node:fs/promises';
+import { UserError } from '../../client/user-error';
+import { assertServable, startApprovalsServer, type ApprovalsServer } from '../../servers/chat-approvals/approvals-server';
+import { startFakeLlm } from '../../servers/fake-llm/fake-llm-server';
+import { parseScript } from '../../servers/fake-llm/script';
 import { createAgentWorker } from '../../workers/worker';
-import { startApprovalsServer, type ApprovalsServer } from '../chat/approvals-server';
 import type { CliContext } from '../cli-context';
 import { embeddedPaths, ensureServer, stopEmbeddedServer } from '../embedded';
-import { startFakeLlm } from '../fake-llm/fake-llm-server';
-import { parseScript } from '../fake-llm/script';
-import { UserError } from '../user-error';
-import { assertApprovalsServable } from './approvals';
 
 /** Inbound chat approvals are configured (Slack signing secret or app token, or webhook decision keys). */
 function chatApprovalsConfigured(ctx: CliContext): boolean {
@@ -19,7 +18,7 @@ function chatApprovalsConfigured(ctx: CliContext): boolean {
 export async function upCommand(ctx: CliContext): Promise<number> {
   if (chatApprovalsConfigured(ctx)) {
     // Fail before starting anything: a half-configured receiver is a config error.
-    assertApprovalsServable(ctx);
+    assertServable(ctx.config);
   }
   const server = await ensureServer(ctx.config, { detached: false, log: ctx.out });
   if (!server) ctx.out(`using the Temporal server at ${ctx.config.temporal.address}`);

@@ -5,10 +5,10 @@
  * commands that decide it, so a CI log or a piped run never waits in silence.
  */
 import readline from 'node:readline/promises';
+import { NoWorkerAnsweredError, TaskClient } from '../client/task-client';
+import { innermostMessage, UserError } from '../client/user-error';
 import type { ApprovalRecord, ApprovalRequest, TaskStatusView, TraceEntry } from '../domain/task';
 import { colourOn, localUser, printable } from './cli-context';
-import { NoWorkerAnsweredError, TaskClient } from './task-client';
-import { innermostMessage, UserError } from './user-error';
 
 /** A person at a terminal: answers are read from `input`, the question is written to `output`. */
 export interface PromptStreams {

@@ -2,35 +2,17 @@
  * `agent policy check|list|add|remove`. `check` is the dry-run interface scripts and audits rely on:
  * it prints exactly what the gate would decide for a call, performs nothing, and exits 0.
  */
-import { MODES, type Mode } from '../../domain/policy';
-import { isToolName, TOOL_NAMES, TOOL_SPECS } from '../../domain/tool-catalog';
-import { decide } from '../../services/policy/engine';
 import os from 'node:os';
+import { UserError } from '../../client/user-error';
+import { isToolName, TOOL_NAMES, TOOL_SPECS } from '../../domain/tool-catalog';
+import { decide } from '../../services/policy/evaluate';
 import { hostsNamedIn, networkGrant } from '../../services/policy/network-policy';
 import { PolicyFileError, PolicySources } from '../../services/policy/policy-sources';
-import { analyzeShell } from '../../services/policy/shell-analyzer';
 import { parseRule, RuleSyntaxError } from '../../services/policy/rules';
+import { analyzeShell } from '../../services/policy/shell/analyze';
 import { detectSandbox } from '../../services/sandbox/bubblewrap';
+import { parseMode, parseTaskRules, resolveWorkspace } from '../arguments';
 import type { CliContext } from '../cli-context';
-import { UserError } from '../user-error';
-import { resolveWorkspace } from './run';
-
-export function parseMode(text: string | undefined): Mode {
-  if (text === undefined) return 'default';
-  if (!(MODES as readonly string[]).includes(text)) throw new UserError(`--mode must be one of ${MODES.join(', ')}, got "${text}"`, 2);
-  return text as Mode;
-}
-
-/** Validates task-level rules before they are submitted, so a typo fails here and not in the worker. */
-export function parseTaskRules(texts: string[]): string[] {
-  return texts.map((t) => {
-    try {
-      return parseRule(t, 'task').text;
-    } catch (err) {
-      throw new UserError(`--rule: ${(err as Error).message}`, 2);
-    }
-  });
-}
 
 export async function policyCheckCommand(
   ctx: CliContext,

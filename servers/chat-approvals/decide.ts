@@ -4,10 +4,10 @@
  * workflow's validator stays the authority on unknown, expired, already decided and changed
  * actions (first decision wins, durably); this module only adds who may decide.
  */
+import { type TaskClient } from '../../client/task-client';
+import { UserError } from '../../client/user-error';
 import type { ApprovalRecord, ApprovalRequest, TaskStatusView } from '../../domain/task';
 import { listedPrincipals, mayDecide, type ApproverRule, type Principal } from '../../services/approvals/approvers';
-import { type TaskClient } from '../task-client';
-import { UserError } from '../user-error';
 
 export interface ChatDecision {
   taskId: string;

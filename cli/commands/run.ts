@@ -1,16 +1,15 @@
-import { realpath, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { TaskClient } from '../../client/task-client';
+import { UserError } from '../../client/user-error';
 import type { Mode } from '../../domain/policy';
 import type { TaskStatus } from '../../domain/task';
 import type { TeamSubmission } from '../../domain/team';
 import { formatUsage } from '../../domain/usage';
 import type { LlmClient } from '../../services/llm/llm-client';
 import { createAgentWorker, type AgentWorker } from '../../workers/worker';
+import { resolveWorkspace } from '../arguments';
 import { localUser, type CliContext } from '../cli-context';
 import { ensureServer, webUiLink } from '../embedded';
 import { followTask, promptStreams } from '../follow';
-import { TaskClient } from '../task-client';
-import { UserError } from '../user-error';
 
 export interface RunOptions {
   prompt: string;
@@ -30,15 +29,6 @@ export interface RunOptions {
 
 /** Exit codes: 0 completed, 1 failed, 3 denied, 4 cancelled, 5 refused, 6 incomplete (documented in the README). */
 export const EXIT_CODES: Record<TaskStatus, number> = { completed: 0, failed: 1, denied: 3, cancelled: 4, refused: 5, incomplete: 6, running: 0, waiting_approval: 0 };
-
-export async function resolveWorkspace(dir: string): Promise<string> {
-  const workspace = path.resolve(dir);
-  const info = await stat(workspace).catch(() => null);
-  if (!info) throw new UserError(`workspace ${workspace} does not exist (create it or pass --workspace DIR)`, 2);
-  if (!info.isDirectory()) throw new UserError(`workspace ${workspace} is not a directory`, 2);
-  // The real path, as the worker sees it: rules, trust and "always" answers are keyed by it.
-  return await realpath(workspace);
-}
 
 /** Submits a task, runs a worker in this process while it waits, follows progress and prints the answer. */
 export async function runTask(ctx: CliContext, options: RunOptions): Promise<number> {
