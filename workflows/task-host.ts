@@ -7,12 +7,12 @@
  * Workflow code: deterministic, no I/O.
  */
 import * as wf from '@temporalio/workflow';
-import { statusQuery } from '../domain/messages';
+import { decideApprovalUpdate, queuedDecisionSignal, statusQuery } from '../domain/messages';
 import type { ApprovalRecord, ApprovalRequest, PlanStepView, Stage, TaskResult, TaskStatus, TaskStatusView, TokenUsage, TraceEntry, Verification } from '../domain/task';
 import type { TeamView } from '../domain/team-view';
 import { addModelUsage, emptyUsage, type ModelUsage } from '../domain/usage';
 import { createPublisher, createTrace } from './task-trace';
-import { createToolGate, type GateHost, type ToolGate } from './tool-gate';
+import { ToolGate, type GateHost } from './tool-gate';
 import type { ToolLoopOptions } from './tool-loop';
 
 export interface TaskHostOptions {
@@ -64,8 +64,8 @@ export interface TaskOutcome {
 export const firstLine = (prompt: string): string => prompt.split('\n')[0]!.slice(0, 120);
 
 /**
- * The state of a task-like workflow. Constructing it registers the trace and status queries and
- * creates the gate (which registers the approval update and the queued-decision signal), so a
+ * The state of a task-like workflow. Constructing it registers the trace and status queries,
+ * creates the gate and registers the gate's approval update and queued-decision signal, so a
  * workflow builds its host before anything else.
  */
 export class TaskHost {
@@ -90,7 +90,7 @@ export class TaskHost {
     this.summary = options.summary;
     this.trace = createTrace(options.traceEntries, () => this.stage);
     wf.setHandler(statusQuery, () => this.statusView());
-    this.gate = createToolGate({
+    this.gate = new ToolGate({
       taskId: this.taskId,
       input: options.input,
       summary: () => this.summary,
@@ -103,6 +103,11 @@ export class TaskHost {
         this.shape.onChange?.();
       },
     });
+    // Registered before the workflow first waits: an update or signal that arrived with the first
+    // activation is delivered inside setHandler, and the desk must already exist to judge it.
+    const { desk } = this.gate;
+    wf.setHandler(decideApprovalUpdate, desk.decide, { validator: desk.validate });
+    wf.setHandler(queuedDecisionSignal, desk.applyQueued);
   }
 
   readonly note = (kind: TraceEntry['kind'], message: string): void => this.trace.note(kind, message);
