@@ -8,6 +8,7 @@ import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { EpisodeRecord, Intent, TaskInput, TraceEntry } from '../domain/task';
 import { memoryRecall, memoryWrite, state } from './activity-proxies';
+import { sinceRelease2026_12_06 } from './release';
 import { failureMessage } from './tool-gate';
 
 /** Trace lines per kind of memory event, so a large recall cannot flood the trace. */
@@ -45,16 +46,17 @@ export interface MemoryWriting {
 }
 
 /**
- * Remember: records the episode (what recall and consolidation learn from), then starts the memory
- * writer on it (the model proposes, deterministic code supersedes). Resolves once the episode is
- * recorded, with the writer still running, so the caller decides whether to wait for it. `writes`,
- * asked after the record, can skip the writer (histories recorded before a task had one): then
- * null. The record's failure throws; the writer's rejects `lines`.
+ * Remember: starts the memory writer on the episode (it stores the episode, what recall and
+ * consolidation learn from; the model proposes, deterministic code supersedes). Resolves with the
+ * writer still running, so the caller decides whether to wait for it. `writes` can skip the writer
+ * (histories recorded before a task had one): then null. Older histories also record the episode
+ * in a step of its own first, whose failure throws; the writer's failure rejects `lines`.
  */
 export function remember(episode: EpisodeRecord, user: string): Promise<MemoryWriting>;
 export function remember(episode: EpisodeRecord, user: string, writes: () => boolean): Promise<MemoryWriting | null>;
 export async function remember(episode: EpisodeRecord, user: string, writes: () => boolean = () => true): Promise<MemoryWriting | null> {
-  await state.recordEpisode.executeWithOptions({ summary: 'record episode' }, [episode]);
+  // The episode now reaches the memory store through the writer alone; older histories recorded a separate write here.
+  if (!sinceRelease2026_12_06()) await state.recordEpisode.executeWithOptions({ summary: 'record episode' }, [episode]);
   if (!writes()) return null;
   const { intent, ...rest } = episode;
   const written = memoryWrite.writeMemories.executeWithOptions({ summary: 'write memories' }, [{ episode: { ...rest, goal: intent.goal }, user }]);
