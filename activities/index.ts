@@ -62,7 +62,6 @@ async function llmCall<T>(fn: (options: CallOptions) => Promise<T>): Promise<T> 
   });
 }
 
-
 export function createActivities({ model, tools, store, policy, memory, approvals = null }: ActivityServices) {
   async function loadSnapshot(workspace: string, taskRules: string[]) {
     const root = await workspaceRoot(workspace).catch(() => workspace);
@@ -116,7 +115,8 @@ export function createActivities({ model, tools, store, policy, memory, approval
       }
       try {
         if (check.kind === 'file_exists') return { passed: true, detail: `${check.path} exists (${opened.size} bytes)` };
-        if (opened.size > EVIDENCE_READ_LIMIT) return { passed: false, detail: `${check.path} is ${opened.size} bytes, over the ${EVIDENCE_READ_LIMIT}-byte limit for a contains check` };
+        if (opened.size > EVIDENCE_READ_LIMIT)
+          return { passed: false, detail: `${check.path} is ${opened.size} bytes, over the ${EVIDENCE_READ_LIMIT}-byte limit for a contains check` };
         const text = (await opened.handle.readFile()).toString('utf8');
         return text.includes(check.text)
           ? { passed: true, detail: `${check.path} contains ${JSON.stringify(check.text.slice(0, 80))}` }
@@ -158,7 +158,15 @@ export function createActivities({ model, tools, store, policy, memory, approval
       return actionHash(tool, input, root);
     },
 
-    async runTool(request: { toolUseId: string; tool: ToolName; input: Record<string, unknown>; workspace: string; user?: string; network?: NetworkGrant | null; requireSandbox?: boolean }) {
+    async runTool(request: {
+      toolUseId: string;
+      tool: ToolName;
+      input: Record<string, unknown>;
+      workspace: string;
+      user?: string;
+      network?: NetworkGrant | null;
+      requireSandbox?: boolean;
+    }) {
       return await withHeartbeat(async (ctx) => {
         const execution = ctx.info.workflowExecution;
         if (!execution) throw toFailure(new ToolInfrastructureError('runTool must be called from a workflow'));

@@ -87,7 +87,18 @@ export function createMemoryActivities(services: MemoryActivityServices, llmCall
       const propose = async (knownMemories: string) => {
         const { memories } = await llmCall((o) =>
           model.proposeMemories(
-            { taskId: episode.taskId, prompt: episode.prompt, workspace: episode.workspace, goal: episode.goal, status: episode.status, planSteps: episode.planSteps, verification: episode.verification, head: episode.transcriptHead, ...(episode.ledgerRef ? { ledgerRef: episode.ledgerRef } : {}), knownMemories },
+            {
+              taskId: episode.taskId,
+              prompt: episode.prompt,
+              workspace: episode.workspace,
+              goal: episode.goal,
+              status: episode.status,
+              planSteps: episode.planSteps,
+              verification: episode.verification,
+              head: episode.transcriptHead,
+              ...(episode.ledgerRef ? { ledgerRef: episode.ledgerRef } : {}),
+              knownMemories,
+            },
             o,
           ),
         );
@@ -116,7 +127,9 @@ export function createMemoryActivities(services: MemoryActivityServices, llmCall
      */
     async dreamBatch(input: { runId: string; scope: string; index: number; episodeIds: string[] }) {
       const memory = await openMemory();
-      return await memory.consolidateBatch(input, (batch) => llmCall((o) => model.consolidateEpisodes({ runId: `${input.runId}#${input.index}`, scope: input.scope, ...batch }, o)));
+      return await memory.consolidateBatch(input, (batch) =>
+        llmCall((o) => model.consolidateEpisodes({ runId: `${input.runId}#${input.index}`, scope: input.scope, ...batch }, o)),
+      );
     },
 
     /** Consolidation step 3: decay unused low-importance items, once per run, as of the run's start. */
@@ -161,4 +174,3 @@ function plainly<T extends Record<string, (...args: never[]) => Promise<unknown>
   ]);
   return Object.fromEntries(wrapped) as T;
 }
-

@@ -152,7 +152,10 @@ async function main() {
 
   const startTask = async () => {
     const workspace = await mkdtemp(path.join(tmp, 'ws-'));
-    const taskId = await starter.start({ prompt: 'bench approval: write x.txt', workspace, confirmResult: 'never', submittedBy: 'bench' }, { taskId: `bench-chat-${randomUUID()}` });
+    const taskId = await starter.start(
+      { prompt: 'bench approval: write x.txt', workspace, confirmResult: 'never', submittedBy: 'bench' },
+      { taskId: `bench-chat-${randomUUID()}` },
+    );
     const message = await slack.messageFor(taskId, 'apr-1', 30_000);
     // A person takes seconds to click; without this pause the decision would queue behind the workflow
     // task that records the notification activity's completion, which no real click ever meets.

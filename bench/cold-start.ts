@@ -30,7 +30,12 @@ const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Ma
 async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-cold-start-'));
   const { server, cliVersion } = await startBenchDevServer(dir);
-  const fake = await startFakeLlm(parseScript({ latencyMs: 0, scenarios: [{ match: '', stages: { intent: { input: { goal: 'answer', kind: 'question', needsWrite: false, needsShell: false, summary: 'cold start' } } } }] }));
+  const fake = await startFakeLlm(
+    parseScript({
+      latencyMs: 0,
+      scenarios: [{ match: '', stages: { intent: { input: { goal: 'answer', kind: 'question', needsWrite: false, needsShell: false, summary: 'cold start' } } } }],
+    }),
+  );
   try {
     const baseEnv = {
       PATH: process.env.PATH ?? '',
@@ -78,7 +83,10 @@ async function main() {
       results[1]!.ms.push(await timeRun(run, env, true));
       results[2]!.ms.push(await timeRun(run, { ...env, AGENT_TASK_QUEUE: `warm-${i}` }, true));
     }
-    const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
     console.log(`Time to first model call, ${RUNS} runs each (${cliVersion.split('\n')[0]}; Node ${process.version}; load average ${load})\n`);
     console.log('| start | p50 (ms) | max (ms) |\n| --- | ---: | ---: |');
     for (const r of results) console.log(`| ${r.what} | ${Math.round(percentile(r.ms, 50))} | ${Math.round(Math.max(...r.ms))} |`);

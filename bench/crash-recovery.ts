@@ -160,7 +160,9 @@ async function main() {
         for (let i = 0; i < ROUNDS; i++) {
           const workspace = await mkdtemp(path.join(tmp, 'ws-'));
           samples.push(await oneCrash(fake, env, client, workspace, prompt, takeOver));
-          log(`${prompt} take-over ${takeOver ? 'on' : 'off'} #${i + 1}: polling ${samples.at(-1)!.pollingMs.toFixed(0)} ms, next step ${samples.at(-1)!.nextStepMs.toFixed(0)} ms (load ${os.loadavg()[0]!.toFixed(2)})`);
+          log(
+            `${prompt} take-over ${takeOver ? 'on' : 'off'} #${i + 1}: polling ${samples.at(-1)!.pollingMs.toFixed(0)} ms, next step ${samples.at(-1)!.nextStepMs.toFixed(0)} ms (load ${os.loadavg()[0]!.toFixed(2)})`,
+          );
         }
         rows.push(
           `| ${prompt} | ${takeOver ? 'on' : 'off (timeouts only)'} | ${median(samples.map((s) => s.pollingMs)).toFixed(0)} | ${median(samples.map((s) => s.nextStepMs)).toFixed(0)} | ${Math.max(...samples.map((s) => s.nextStepMs)).toFixed(0)} | ${os.loadavg()[0]!.toFixed(2)} |`,

@@ -36,7 +36,10 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const SIZES = (arg('sizes') ?? '10000,100000').split(',').map(Number).sort((a, b) => a - b);
+const SIZES = (arg('sizes') ?? '10000,100000')
+  .split(',')
+  .map(Number)
+  .sort((a, b) => a - b);
 const BACKENDS = (arg('backends') ?? 'pglite,postgres').split(',') as ('pglite' | 'postgres')[];
 const SKIP_DREAM = process.argv.includes('--skip-dream');
 const ONLY_DREAM = process.argv.includes('--only-dream');
@@ -71,9 +74,13 @@ const rand = mulberry32(42);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 
 const NOUNS =
-  'api billing cache cluster config database deploy docker endpoint gateway index ingest job kafka lambda ledger login mailer metrics migration monitor network notifier oauth orders payment pipeline proxy queue redis release report router scheduler search secret service session shard storage stream tenant token upload user vault webhook worker build test lint bundle schema backup cdn dns firewall invoice logger mobile portal profile quota ranking refund region replica sandbox sdk sitemap snapshot sync template theme tracker translation'.split(' ');
+  'api billing cache cluster config database deploy docker endpoint gateway index ingest job kafka lambda ledger login mailer metrics migration monitor network notifier oauth orders payment pipeline proxy queue redis release report router scheduler search secret service session shard storage stream tenant token upload user vault webhook worker build test lint bundle schema backup cdn dns firewall invoice logger mobile portal profile quota ranking refund region replica sandbox sdk sitemap snapshot sync template theme tracker translation'.split(
+    ' ',
+  );
 const ADJ =
-  'admin analytics async audit batch central core customer daily edge external frontend global internal legacy main nightly offline partner primary public realtime regional shared staging'.split(' ');
+  'admin analytics async audit batch central core customer daily edge external frontend global internal legacy main nightly offline partner primary public realtime regional shared staging'.split(
+    ' ',
+  );
 const ATTRS = 'owner runtime version port host timeout retries command region schedule language format limit policy endpoint branch'.split(' ');
 const VERBS = 'uses runs needs calls stores writes reads keeps sends waits fails retries scales depends prefers ships requires blocks expires rotates'.split(' ');
 /** Real text is Zipfian: a few very common words and thousands of rare ones (names, versions, paths). */
@@ -134,7 +141,22 @@ async function bulkLoad(memory: MemoryService, from: number, to: number, ws: str
     const rows = batch.map((m, k) => {
       const { subject, attribute, key } = memoryKey(m.subject, m.attribute);
       const hash = createHash('sha256').update(normaliseValue(m.value)).digest('hex');
-      values.push(ids[k], m.scope, m.kind, key, subject, attribute, m.value, hash, m.confidence, m.importance, m.source, m.provenance.taskId, JSON.stringify(m.provenance), m.validFrom);
+      values.push(
+        ids[k],
+        m.scope,
+        m.kind,
+        key,
+        subject,
+        attribute,
+        m.value,
+        hash,
+        m.confidence,
+        m.importance,
+        m.source,
+        m.provenance.taskId,
+        JSON.stringify(m.provenance),
+        m.validFrom,
+      );
       const b = k * 14;
       return `(${Array.from({ length: 14 }, (_, x) => `$${b + x + 1}`).join(', ')})`;
     });
@@ -142,7 +164,10 @@ async function bulkLoad(memory: MemoryService, from: number, to: number, ws: str
       `INSERT INTO memory_items (id, scope, kind, key, subject, attribute, value, content_hash, confidence, importance, source, task_id, provenance, valid_from) VALUES ${rows.join(', ')}`,
       values,
     );
-    const vectors = await embedder.embed(batch.map((m) => embeddingText({ subject: memoryKey(m.subject, m.attribute).subject, attribute: memoryKey(m.subject, m.attribute).attribute, value: m.value })), 'document');
+    const vectors = await embedder.embed(
+      batch.map((m) => embeddingText({ subject: memoryKey(m.subject, m.attribute).subject, attribute: memoryKey(m.subject, m.attribute).attribute, value: m.value })),
+      'document',
+    );
     await memory.index.upsert(batch.map((m, k) => ({ id: ids[k]!, scope: m.scope, vector: vectors[k]! })));
     if ((start - from) % 10_000 === 0) log(`  loaded ${start + batch.length}`);
   }
@@ -154,7 +179,14 @@ const ms = (x: number) => x.toFixed(1);
 function queries(n: number, ws: string): string[] {
   return Array.from({ length: n }, (_, q) => {
     const m = synthetic(Math.floor(rand() * SIZES[0]!), ws);
-    return q % 2 === 0 ? `what is the ${m.attribute} of the ${m.subject.replace('-', ' ')}?` : m.value.split(' ').slice(2).sort(() => rand() - 0.5).slice(0, 4).join(' ');
+    return q % 2 === 0
+      ? `what is the ${m.attribute} of the ${m.subject.replace('-', ' ')}?`
+      : m.value
+          .split(' ')
+          .slice(2)
+          .sort(() => rand() - 0.5)
+          .slice(0, 4)
+          .join(' ');
   });
 }
 
@@ -175,10 +207,7 @@ async function recallAtK(memory: MemoryService, ws: string, k = 10) {
   const qs = queries(RECALL_AT_K_QUERIES, ws);
   for (const q of qs) {
     const [v] = await memory.embedder.embed([q], 'query');
-    const [approx, exact] = [
-      await memory.index.search(v!, { limit: k, scopes: SCOPES(ws) }),
-      await memory.index.search(v!, { limit: k, scopes: SCOPES(ws), exact: true }),
-    ];
+    const [approx, exact] = [await memory.index.search(v!, { limit: k, scopes: SCOPES(ws) }), await memory.index.search(v!, { limit: k, scopes: SCOPES(ws), exact: true })];
     const exactIds = new Set(exact.map((h) => h.id));
     // Ties at the cut-off: any point scoring at least the exact k-th is a correct answer.
     const kth = exact.at(-1)?.score ?? 1;
@@ -217,7 +246,9 @@ async function knowledgeUpdates(memory: MemoryService) {
     const { key } = memoryKey(subject, attribute);
     const r = await memory.recall({ query: `${subject} ${attribute}`, scopes: [scope], budgetTokens: 2_000 });
     const forKey = r.items.filter((i) => i.key === key).map((i) => i.value);
-    const neighboursIntact = await Promise.all(neighbours.map(async (n, i) => (await memory.store.current(scope, memoryKey(n.subject, n.attribute).key))?.value === `neighbour ${i} of key ${k}`));
+    const neighboursIntact = await Promise.all(
+      neighbours.map(async (n, i) => (await memory.store.current(scope, memoryKey(n.subject, n.attribute).key))?.value === `neighbour ${i} of key ${k}`),
+    );
     total++;
     if (forKey.length === 1 && forKey[0] === latest && neighboursIntact.every(Boolean)) correct++;
   }
@@ -386,7 +417,9 @@ async function main() {
       for (const backend of BACKENDS) {
         log(`${backend}: consolidation of 1,000 episodes`);
         const { seconds, report } = await consolidation(backend, tmp, backend === 'postgres' ? await postgresUrl() : null);
-        dreams.push(`| ${backend} | ${report.episodes.consolidated} | ${report.batches} | ${seconds.toFixed(1)} | ${((seconds * 1000) / Math.max(1, report.episodes.consolidated)).toFixed(1)} |`);
+        dreams.push(
+          `| ${backend} | ${report.episodes.consolidated} | ${report.batches} | ${seconds.toFixed(1)} | ${((seconds * 1000) / Math.max(1, report.episodes.consolidated)).toFixed(1)} |`,
+        );
         log(dreams.at(-1)!);
       }
       console.log('\n### Consolidation of 1,000 episodes (dream workflow on the Temporal dev server, fake LLM answering in 0 ms)\n');

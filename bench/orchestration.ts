@@ -447,7 +447,9 @@ async function approvalRoundTrip(client: TaskClient, workspace: string): Promise
 async function benchLoop(fake: FakeLlm, llm: AnthropicLlm, databaseUrl: string, schema: string, serverCpu: ServerCpu): Promise<SystemResult> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: PG_POOL_SIZE });
   onCleanup('loop pg pool', () => pool.end());
-  await pool.query(`CREATE TABLE "${schema}".steps (id bigserial PRIMARY KEY, task_id text NOT NULL, stage text NOT NULL, result jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
+  await pool.query(
+    `CREATE TABLE "${schema}".steps (id bigserial PRIMARY KEY, task_id text NOT NULL, stage text NOT NULL, result jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+  );
   const insert = `INSERT INTO "${schema}".steps (task_id, stage, result) VALUES ($1, $2, $3)`;
   return await benchSystem('(b) loop+pg', STEPS.loop, fake, serverCpu, async () => {
     const taskId = `loop-${randomUUID()}`;
@@ -527,7 +529,7 @@ function renderReport(systems: SystemResult[], approvalMs: number[], facts: stri
     '',
     `Approval round trip (a, memory on), ${approvalMs.length} sequential samples: p50 ${percentile(approvalMs, 50).toFixed(1)} ms, p99 ${percentile(approvalMs, 99).toFixed(1)} ms (sendDecision call → Update completed).`,
     '',
-    'Load average (1 / 5 / 15 min) at the start → end of each system\'s run:',
+    "Load average (1 / 5 / 15 min) at the start → end of each system's run:",
     ...systems.map((s) => `- ${s.name}: ${formatLoad(s.loadStart)} → ${formatLoad(s.loadEnd)}`),
     '',
     ...facts.map((f) => `- ${f}`),

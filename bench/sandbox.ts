@@ -72,12 +72,16 @@ async function main() {
     const r = stats(boxedRepo);
     const n = stats(boxedNet);
     const f = (ms: number) => ms.toFixed(2);
-    console.error(`${info.reason}; ${os.cpus().length} CPUs, Node ${process.version}, ${RUNS} runs each after ${WARMUP} warm-up; load average ${load.map((l) => l.toFixed(2)).join(' ')}`);
+    console.error(
+      `${info.reason}; ${os.cpus().length} CPUs, Node ${process.version}, ${RUNS} runs each after ${WARMUP} warm-up; load average ${load.map((l) => l.toFixed(2)).join(' ')}`,
+    );
     console.log('| mode | runs | p50 (ms) | p99 (ms) | mean (ms) | p50 overhead vs plain (ms) |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
     console.log(`| plain \`/bin/bash -c true\` | ${RUNS} | ${f(p.p50)} | ${f(p.p99)} | ${f(p.mean)} | |`);
     console.log(`| bubblewrap, no network, empty workspace | ${RUNS} | ${f(b.p50)} | ${f(b.p99)} | ${f(b.mean)} | **${f(b.p50 - p.p50)}** |`);
-    console.log(`| bubblewrap, no network, this repository (${found.readOnly.length + found.masked.length} protected paths) | ${RUNS} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.mean)} | **${f(r.p50 - p.p50)}** |`);
+    console.log(
+      `| bubblewrap, no network, this repository (${found.readOnly.length + found.masked.length} protected paths) | ${RUNS} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.mean)} | **${f(r.p50 - p.p50)}** |`,
+    );
     console.log(`| bubblewrap + network proxy (socat bridge) | ${RUNS} | ${f(n.p50)} | ${f(n.p99)} | ${f(n.mean)} | ${f(n.p50 - p.p50)} |`);
     console.log(`\nprotected-path walk of this repository alone: ${f(walkMs)} ms`);
     const worst = Math.max(b.p50, r.p50) - p.p50;

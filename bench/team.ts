@@ -43,7 +43,14 @@ function script(steps: number) {
           intent,
           plan: {
             input: {
-              steps: ids.map((id) => ({ id, title: `write ${id}.txt`, instructions: `Write ${id}.txt.`, dependsOn: [], evidence: [{ kind: 'file_contains', path: `${id}.txt`, text: id }], risk: 'low' })),
+              steps: ids.map((id) => ({
+                id,
+                title: `write ${id}.txt`,
+                instructions: `Write ${id}.txt.`,
+                dependsOn: [],
+                evidence: [{ kind: 'file_contains', path: `${id}.txt`, text: id }],
+                risk: 'low',
+              })),
             },
           },
           respond: { text: 'done' },
@@ -72,7 +79,15 @@ async function main() {
     for (const steps of STEP_COUNTS) {
       const fake = await startFakeLlm(script(steps));
       const config = loadConfig(
-        { TEMPORAL_ADDRESS: server.address, AGENT_TASK_QUEUE: `bench-team-${steps}`, AGENT_HOME: path.join(tmp, `home-${steps}`), ANTHROPIC_API_KEY: 'bench', ANTHROPIC_BASE_URL: fake.url, PATH: process.env.PATH, HOME: process.env.HOME },
+        {
+          TEMPORAL_ADDRESS: server.address,
+          AGENT_TASK_QUEUE: `bench-team-${steps}`,
+          AGENT_HOME: path.join(tmp, `home-${steps}`),
+          ANTHROPIC_API_KEY: 'bench',
+          ANTHROPIC_BASE_URL: fake.url,
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+        },
         tmp,
       );
       const worker = await createAgentWorker(config);

@@ -161,8 +161,12 @@ async function main() {
     await server.stop();
     await rm(tmp, { recursive: true, force: true });
   }
-  console.log(`Fake LLM with a ${WINDOW.toLocaleString('en-US')}-token window; ${cliVersion.split('\n')[0]}; ${os.cpus().length} CPUs; load average ${load.map((l) => l.toFixed(2)).join(' ')}\n`);
-  console.log('| task | status | turns | compactions | peak request | billed input (caching on) | billed input (caching off) | ratio | cache reads / input | billed per turn, first 20 → last 20 |');
+  console.log(
+    `Fake LLM with a ${WINDOW.toLocaleString('en-US')}-token window; ${cliVersion.split('\n')[0]}; ${os.cpus().length} CPUs; load average ${load.map((l) => l.toFixed(2)).join(' ')}\n`,
+  );
+  console.log(
+    '| task | status | turns | compactions | peak request | billed input (caching on) | billed input (caching off) | ratio | cache reads / input | billed per turn, first 20 → last 20 |',
+  );
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of rows) console.log(row);
 }

@@ -116,7 +116,7 @@ const FLAG_HELP: Record<Flag, [value: string, text: string]> = {
   mode: ['M', 'permission mode: default, accept-edits, plan, dont-ask (deny whatever would ask) or bypass'],
   rule: ['R', 'a task rule, e.g. "allow run_command(npm run build)" (repeatable)'],
   tool: ['NAME', 'the tool, e.g. run_command'],
-  input: ['JSON', "the tool's input, e.g. '{\"command\":\"npm test\"}'"],
+  input: ['JSON', 'the tool\'s input, e.g. \'{"command":"npm test"}\''],
   goal: ['TEXT', 'what the agent keeps doing'],
   every: ['15m|CRON', 'trigger it on this interval or cron schedule'],
   'tasks-per-day': ['N', 'at most N tasks per UTC day'],
@@ -174,7 +174,10 @@ const COMMANDS: Record<string, CommandSpec> = {
       'max-time',
       'max-replans',
     ],
-    examples: ['agent run "add a --verbose flag and update the README" --workspace ~/src/app', 'agent run "fix the lint errors" --mode dont-ask --approval-timeout 5m --json   # in CI'],
+    examples: [
+      'agent run "add a --verbose flag and update the README" --workspace ~/src/app',
+      'agent run "fix the lint errors" --mode dont-ask --approval-timeout 5m --json   # in CI',
+    ],
   },
   status: {
     usage: 'agent status <taskId> [--json]',
@@ -213,7 +216,12 @@ const COMMANDS: Record<string, CommandSpec> = {
     flags: ['tool', 'input', 'workspace', 'mode', 'rule', 'json'],
     examples: [`agent policy check --tool run_command --input '{"command":"git push"}'`],
   },
-  'policy list': { usage: 'agent policy list [--workspace DIR] [--json]', about: 'The rules that apply in a workspace, and where each comes from.', flags: ['workspace', 'json'], examples: ['agent policy list'] },
+  'policy list': {
+    usage: 'agent policy list [--workspace DIR] [--json]',
+    about: 'The rules that apply in a workspace, and where each comes from.',
+    flags: ['workspace', 'json'],
+    examples: ['agent policy list'],
+  },
   'policy add': {
     usage: 'agent policy add "<rule>" [--workspace DIR]',
     about: "Add a rule to this user's policy (for one workspace with --workspace).",
@@ -235,15 +243,45 @@ const COMMANDS: Record<string, CommandSpec> = {
   'bg start': {
     usage: 'agent bg start <name> --goal "..." [--every 15m|"<cron>"] [--workspace DIR] [--mode M] [--rule R]... [--tasks-per-day N] [--tokens-per-day N] [--max-turns N]',
     about: 'Start a background agent: it works through messages and scheduled triggers, one task at a time, within daily budgets (mode dont-ask unless --mode says otherwise).',
-    flags: ['goal', 'every', 'workspace', ['mode', 'permission mode of its tasks (default dont-ask: nobody is there to ask)'], 'rule', 'tasks-per-day', 'tokens-per-day', ['max-turns', 'model turns per task'], 'json'],
+    flags: [
+      'goal',
+      'every',
+      'workspace',
+      ['mode', 'permission mode of its tasks (default dont-ask: nobody is there to ask)'],
+      'rule',
+      'tasks-per-day',
+      'tokens-per-day',
+      ['max-turns', 'model turns per task'],
+      'json',
+    ],
     examples: ['agent bg start triage --goal "label new issues" --every 15m'],
   },
-  'bg send': { usage: 'agent bg send <name> "<message>" [--id ID] [--json]', about: 'Send a background agent a message to work on.', flags: [['id', 'a message id (a repeated id is delivered once)'], 'json'], examples: ['agent bg send triage "look at issue 42"'] },
-  'bg pause': { usage: 'agent bg pause <name> [--reason TEXT] [--json]', about: 'Pause a background agent (messages queue up).', flags: ['reason', 'json'], examples: ['agent bg pause triage --reason "release freeze"'] },
+  'bg send': {
+    usage: 'agent bg send <name> "<message>" [--id ID] [--json]',
+    about: 'Send a background agent a message to work on.',
+    flags: [['id', 'a message id (a repeated id is delivered once)'], 'json'],
+    examples: ['agent bg send triage "look at issue 42"'],
+  },
+  'bg pause': {
+    usage: 'agent bg pause <name> [--reason TEXT] [--json]',
+    about: 'Pause a background agent (messages queue up).',
+    flags: ['reason', 'json'],
+    examples: ['agent bg pause triage --reason "release freeze"'],
+  },
   'bg resume': { usage: 'agent bg resume <name> [--json]', about: 'Resume a paused background agent.', flags: ['json'], examples: ['agent bg resume triage'] },
-  'bg stop': { usage: 'agent bg stop <name> [--reason TEXT] [--json]', about: 'Stop a background agent; its running task, if any, is cancelled.', flags: ['reason', 'json'], examples: ['agent bg stop triage'] },
+  'bg stop': {
+    usage: 'agent bg stop <name> [--reason TEXT] [--json]',
+    about: 'Stop a background agent; its running task, if any, is cancelled.',
+    flags: ['reason', 'json'],
+    examples: ['agent bg stop triage'],
+  },
   'bg list': { usage: 'agent bg list [--json]', about: 'The running background agents.', flags: ['json'], examples: ['agent bg list'] },
-  'bg status': { usage: 'agent bg status <name> [--json]', about: "A background agent's state, budget use, inbox and recent runs.", flags: ['json'], examples: ['agent bg status triage'] },
+  'bg status': {
+    usage: 'agent bg status <name> [--json]',
+    about: "A background agent's state, budget use, inbox and recent runs.",
+    flags: ['json'],
+    examples: ['agent bg status triage'],
+  },
   memory: {
     usage: 'agent memory add|search|list|show|history|forget|explain|reindex ...',
     about: [
@@ -261,15 +299,31 @@ const COMMANDS: Record<string, CommandSpec> = {
     flags: ['now', 'scope', 'workspace', 'json'],
     examples: ['agent dream --now --scope user'],
   },
-  'approvals serve': { usage: 'agent approvals serve', about: 'Serve the Slack and signed-webhook approval receivers in the foreground until Ctrl-C.', flags: [], examples: ['agent approvals serve'] },
-  'approvals key': { usage: 'agent approvals key [--json]', about: "This user's approver public key, as AGENT_APPROVER_KEYS takes it on another machine.", flags: ['json'], examples: ['agent approvals key'] },
+  'approvals serve': {
+    usage: 'agent approvals serve',
+    about: 'Serve the Slack and signed-webhook approval receivers in the foreground until Ctrl-C.',
+    flags: [],
+    examples: ['agent approvals serve'],
+  },
+  'approvals key': {
+    usage: 'agent approvals key [--json]',
+    about: "This user's approver public key, as AGENT_APPROVER_KEYS takes it on another machine.",
+    flags: ['json'],
+    examples: ['agent approvals key'],
+  },
   up: {
     usage: 'agent up',
-    about: 'The embedded Temporal dev server (when none answers at TEMPORAL_ADDRESS) and a worker, in the foreground; also the chat approval receivers when they are configured. Worker logs go to AGENT_HOME/agent.log.',
+    about:
+      'The embedded Temporal dev server (when none answers at TEMPORAL_ADDRESS) and a worker, in the foreground; also the chat approval receivers when they are configured. Worker logs go to AGENT_HOME/agent.log.',
     flags: [],
     examples: ['agent up'],
   },
-  worker: { usage: 'agent worker', about: 'A worker only, in the foreground until Ctrl-C. Its logs go to AGENT_HOME/agent.log (--debug: also to the terminal).', flags: [], examples: ['agent worker'] },
+  worker: {
+    usage: 'agent worker',
+    about: 'A worker only, in the foreground until Ctrl-C. Its logs go to AGENT_HOME/agent.log (--debug: also to the terminal).',
+    flags: [],
+    examples: ['agent worker'],
+  },
   down: { usage: 'agent down', about: 'Stop the embedded dev server that `agent run` started in the background.', flags: [], examples: ['agent down'] },
   demo: {
     usage: 'agent demo [--team] [--workspace DIR] [--json]',
@@ -277,15 +331,20 @@ const COMMANDS: Record<string, CommandSpec> = {
     flags: [['team', 'run the agent-team demo'], ['workspace', 'work here (a sample notes.txt is added if missing; default: a new temporary directory)'], 'json'],
     examples: ['agent demo', 'agent demo --team'],
   },
-  'fake-llm': { usage: 'agent fake-llm [--port N] [--script FILE]', about: 'The scripted Messages API server, in the foreground (see the README).', flags: ['port', 'script'], examples: ['agent fake-llm --port 8787 --script replies.json'] },
+  'fake-llm': {
+    usage: 'agent fake-llm [--port N] [--script FILE]',
+    about: 'The scripted Messages API server, in the foreground (see the README).',
+    flags: ['port', 'script'],
+    examples: ['agent fake-llm --port 8787 --script replies.json'],
+  },
   doctor: { usage: 'agent doctor [--json]', about: 'What is configured and reachable, with the fix for each problem.', flags: ['json'], examples: ['agent doctor'] },
 };
 
 /** Commands whose first argument names a subcommand with its own entry above. */
 const GROUPS: Record<string, { about: string; subs: string[] }> = {
-  policy: { about: 'The permission policy: what a call would be decided, and this user\'s rules.', subs: ['check', 'list', 'add', 'remove'] },
+  policy: { about: "The permission policy: what a call would be decided, and this user's rules.", subs: ['check', 'list', 'add', 'remove'] },
   bg: { about: 'Background agents: persistent, triggered by messages and schedules.', subs: ['start', 'send', 'pause', 'resume', 'stop', 'list', 'status'] },
-  approvals: { about: 'Approvals from elsewhere: the chat receivers and this user\'s approver key.', subs: ['serve', 'key'] },
+  approvals: { about: "Approvals from elsewhere: the chat receivers and this user's approver key.", subs: ['serve', 'key'] },
 };
 
 /** A mistake in how the command was typed: one line, then that command's usage line. */
@@ -315,13 +374,23 @@ function resolveCommand(command: string, sub: string | undefined, forHelp: boole
     throw new UsageError(`${named} (${group.subs.join(', ')})`, groupUsage(command));
   }
   if (COMMANDS[command]) return { key: command };
-  throw new UsageError(`unknown command "${command}" (the commands: ${[...Object.keys(COMMANDS).filter((k) => !k.includes(' ')), ...Object.keys(GROUPS)].sort().join(', ')})`, 'agent <command> [options] (see `agent help`)');
+  throw new UsageError(
+    `unknown command "${command}" (the commands: ${[...Object.keys(COMMANDS).filter((k) => !k.includes(' ')), ...Object.keys(GROUPS)].sort().join(', ')})`,
+    'agent <command> [options] (see `agent help`)',
+  );
 }
 
 function helpText(target: { key: string } | { group: string }): string {
   if ('group' in target) {
     const { about, subs } = GROUPS[target.group]!;
-    return [`agent ${target.group} — ${about}`, '', 'usage:', ...subs.map((s) => `  ${COMMANDS[`${target.group} ${s}`]!.usage}`), '', `more: agent ${target.group} <command> --help`].join('\n');
+    return [
+      `agent ${target.group} — ${about}`,
+      '',
+      'usage:',
+      ...subs.map((s) => `  ${COMMANDS[`${target.group} ${s}`]!.usage}`),
+      '',
+      `more: agent ${target.group} <command> --help`,
+    ].join('\n');
   }
   const spec = COMMANDS[target.key]!;
   const rows = [...spec.flags, 'debug' as const, 'help' as const].map((f) => {
@@ -464,7 +533,10 @@ async function installWorkerLogging(config: Config, options: { debug: boolean; s
  * signal: follow.ts raises the signal itself, so the prompt is no place where Ctrl-C is lost.
  */
 function detachOnInterrupt(): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(signal, () => {
       process.stderr.write('\ninterrupted: the task keeps running in Temporal (see `agent list`, `agent status <id>`)\n');
       process.exit(code);
@@ -516,14 +588,19 @@ async function dispatch(command: string, key: string, args: string[], values: Va
       return await (await import('./commands/tasks')).listCommand(ctx, positiveInt(values.limit, 'limit', 20));
     case 'approve':
     case 'deny':
-      return await (await import('./commands/tasks')).decideCommand(ctx, need(args, 0, 'the task id', key), args[1], command === 'approve', { reason: values.reason, always: values.always });
+      return await (
+        await import('./commands/tasks')
+      ).decideCommand(ctx, need(args, 0, 'the task id', key), args[1], command === 'approve', { reason: values.reason, always: values.always });
     case 'cancel':
       return await (await import('./commands/tasks')).cancelCommand(ctx, need(args, 0, 'the task id', key));
     case 'logs':
       return await (await import('./commands/tasks')).logsCommand(ctx, need(args, 0, 'the task id', key), values.follow ?? false);
     case 'policy': {
       const sub = args[0]; // resolveCommand checked it
-      if (sub === 'check') return await (await import('./commands/policy')).policyCheckCommand(ctx, { tool: values.tool, input: values.input, workspace: values.workspace, mode: values.mode, rules: values.rule ?? [] });
+      if (sub === 'check')
+        return await (
+          await import('./commands/policy')
+        ).policyCheckCommand(ctx, { tool: values.tool, input: values.input, workspace: values.workspace, mode: values.mode, rules: values.rule ?? [] });
       if (sub === 'list') return await (await import('./commands/policy')).policyListCommand(ctx, values.workspace);
       if (sub === 'add' || sub === 'remove') return await (await import('./commands/policy')).policyEditCommand(ctx, sub, args[1], values.workspace);
       throw new UserError(`unknown policy command "${sub}" (check, list, add, remove)`, 2);
@@ -536,7 +613,9 @@ async function dispatch(command: string, key: string, args: string[], values: Va
       const name = need(args, 1, 'the background agent name', key);
       switch (sub) {
         case 'start':
-          return await (await import('./commands/background')).bgStartCommand(ctx, {
+          return await (
+            await import('./commands/background')
+          ).bgStartCommand(ctx, {
             name,
             goal: values.goal,
             every: values.every,
@@ -570,7 +649,9 @@ async function dispatch(command: string, key: string, args: string[], values: Va
     case 'fake-llm':
       return await (await import('./commands/server')).fakeLlmCommand(ctx, positiveInt(values.port, 'port', 8787), values.script);
     case 'memory':
-      return await (await import('./commands/memory')).memoryCommand(ctx, args[0], args.slice(1), {
+      return await (
+        await import('./commands/memory')
+      ).memoryCommand(ctx, args[0], args.slice(1), {
         workspace: values.workspace,
         scope: values.scope,
         kind: values.kind,

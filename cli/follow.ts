@@ -205,15 +205,19 @@ async function askInline(client: TaskClient, taskId: string, request: ApprovalRe
     const reason = choice === 'no' ? (await rl.question('  Reason (optional, told to the model): ', { signal: asking.signal })).trim() || undefined : undefined;
     watching.abort();
     try {
-      const record = await client.sendDecision(holder, {
-        requestId: request.requestId,
-        actionHash: request.actionHash,
-        approve: choice !== 'no',
-        always: choice === 'always',
-        reason,
-        decidedBy: localUser(),
-        channel: 'cli',
-      }, request);
+      const record = await client.sendDecision(
+        holder,
+        {
+          requestId: request.requestId,
+          actionHash: request.actionHash,
+          approve: choice !== 'no',
+          always: choice === 'always',
+          reason,
+          decidedBy: localUser(),
+          channel: 'cli',
+        },
+        request,
+      );
       say(`  ${printable(describeDecision(record))}\n`);
     } catch (err) {
       // Decided elsewhere at the same moment, or expired: say by whom rather than why the update failed.

@@ -86,7 +86,10 @@ export class BackgroundClient {
     if (spec) {
       const scheduleId = backgroundScheduleId(config.name);
       // A leftover schedule of an earlier agent with this name is replaced, not an error.
-      await this.client.schedule.getHandle(scheduleId).delete().catch(() => {});
+      await this.client.schedule
+        .getHandle(scheduleId)
+        .delete()
+        .catch(() => {});
       await this.client.schedule.create({
         scheduleId,
         spec,

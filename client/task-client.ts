@@ -32,7 +32,6 @@ import { innermostMessage, UserError } from './user-error';
 
 const { temporal } = proto;
 
-
 const QUERY_DEADLINE_MS = 5_000;
 /** Ids a person may choose for a task (`agent run --id`). */
 const TASK_ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -141,20 +140,22 @@ export class TaskClient {
     // 48 random bits: a collision is unlikely before tens of millions of tasks, and REJECT_DUPLICATE catches it.
     const taskId = options.taskId ?? `${TASK_ID_PREFIX}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     const summary = input.prompt.split('\n')[0]!.slice(0, 150);
-    await this.client.workflow.start(team ? AGENT_TEAM_WORKFLOW : AGENT_TASK_WORKFLOW, {
-      workflowId: taskId,
-      // A task id names one task forever, so `agent status <id>` is never ambiguous.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      taskQueue: this.config.temporal.taskQueue,
-      args: [input],
-      staticSummary: summary,
-      staticDetails: `**${team ? 'Team task' : 'Task'}**\n\n${input.prompt}\n\n**Workspace:** \`${input.workspace}\` · submitted by ${input.submittedBy}`,
-      memo: { summary },
-      requestEagerStart: this.borrowed,
-    }).catch((err: unknown) => {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new UserError(`task id ${taskId} is already taken (see \`agent status ${taskId}\`)`, 2);
-      throw err;
-    });
+    await this.client.workflow
+      .start(team ? AGENT_TEAM_WORKFLOW : AGENT_TASK_WORKFLOW, {
+        workflowId: taskId,
+        // A task id names one task forever, so `agent status <id>` is never ambiguous.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        taskQueue: this.config.temporal.taskQueue,
+        args: [input],
+        staticSummary: summary,
+        staticDetails: `**${team ? 'Team task' : 'Task'}**\n\n${input.prompt}\n\n**Workspace:** \`${input.workspace}\` · submitted by ${input.submittedBy}`,
+        memo: { summary },
+        requestEagerStart: this.borrowed,
+      })
+      .catch((err: unknown) => {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) throw new UserError(`task id ${taskId} is already taken (see \`agent status ${taskId}\`)`, 2);
+        throw err;
+      });
     return taskId;
   }
 
@@ -245,11 +246,7 @@ export class TaskClient {
    * Sends a decision. Without requestId, decides the only pending request (error if several).
    * Throws UserError when the request is unknown, expired, already decided or for another action.
    */
-  async decide(
-    taskId: string,
-    requestId: string | undefined,
-    decision: DecisionInput,
-  ): Promise<ApprovalRecord | QueuedDecision> {
+  async decide(taskId: string, requestId: string | undefined, decision: DecisionInput): Promise<ApprovalRecord | QueuedDecision> {
     let view: TaskStatusView;
     try {
       view = await this.status(taskId);
@@ -287,7 +284,13 @@ export class TaskClient {
     const pending = request === undefined ? await this.pendingRequest(taskId, parsed.data.requestId) : request;
     const signed: ApprovalDecision =
       pending && pending.requestId === parsed.data.requestId
-        ? { ...parsed.data, signature: (await this.approver()).sign({ workflowId: taskId, requestId: pending.requestId, actionHash: parsed.data.actionHash, requestedAt: pending.requestedAt }, parsed.data) }
+        ? {
+            ...parsed.data,
+            signature: (await this.approver()).sign(
+              { workflowId: taskId, requestId: pending.requestId, actionHash: parsed.data.actionHash, requestedAt: pending.requestedAt },
+              parsed.data,
+            ),
+          }
         : parsed.data;
     try {
       return await this.handle(taskId).executeUpdate(decideApprovalUpdate, { args: [signed] });
@@ -307,7 +310,10 @@ export class TaskClient {
   private async queueDecision(taskId: string, requestId: string | undefined, decision: DecisionInput): Promise<QueuedDecision> {
     const memo = (await this.describe(taskId)).memo as Record<string, unknown> | undefined;
     const recorded = memo?.[PENDING_APPROVALS_MEMO] as PendingApprovalMemo[] | undefined;
-    if (!recorded) throw new UserError(`task ${taskId} is running but no worker answered, and it records no pending requests to decide (started by an older version); start a worker with \`agent worker\` or \`agent up\``);
+    if (!recorded)
+      throw new UserError(
+        `task ${taskId} is running but no worker answered, and it records no pending requests to decide (started by an older version); start a worker with \`agent worker\` or \`agent up\``,
+      );
     const request = chooseRequest(taskId, recorded, requestId);
     if (!request) throw new UserError(`task ${taskId} has no pending approval request ${requestId}`);
     if (Date.now() >= Date.parse(request.expiresAt)) throw new UserError(`approval request ${request.requestId} expired at ${request.expiresAt}`);
@@ -391,7 +397,14 @@ export class TaskClient {
 }
 
 /** Activities past their first attempt (a model endpoint down, a flaky tool), so status says why a task is slow. */
-function retryingActivities(pending: readonly { activityType?: { name?: string | null } | null; attempt?: number | null; lastFailure?: { message?: string | null } | null; nextAttemptScheduleTime?: unknown }[]) {
+function retryingActivities(
+  pending: readonly {
+    activityType?: { name?: string | null } | null;
+    attempt?: number | null;
+    lastFailure?: { message?: string | null } | null;
+    nextAttemptScheduleTime?: unknown;
+  }[],
+) {
   return pending
     .filter((p) => (p.attempt ?? 1) > 1)
     .map((p) => ({ activity: p.activityType?.name ?? 'activity', attempt: p.attempt ?? 1, lastFailure: (p.lastFailure?.message ?? '').split('\n')[0]!.slice(0, 300) }));
@@ -429,4 +442,3 @@ function finishedView(
     error,
   };
 }
-

@@ -37,9 +37,19 @@ export const BackgroundAgentConfigSchema = z.strictObject({
   /** Cron expression or interval ("15m") of the schedule trigger, for status; the Schedule itself lives in Temporal. */
   every: z.string().max(200).optional(),
   maxTurns: z.number().int().min(1).max(200).default(25),
-  approvalTimeoutMs: z.number().int().min(1_000).max(7 * 24 * 3600_000).default(30 * 60_000),
+  approvalTimeoutMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(7 * 24 * 3600_000)
+    .default(30 * 60_000),
   /** How often an idle agent wakes to show it is alive. */
-  heartbeatMs: z.number().int().min(1_000).max(24 * 3600_000).default(15 * 60_000),
+  heartbeatMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(24 * 3600_000)
+    .default(15 * 60_000),
   /** Continue-as-new past this many history events (Temporal also suggests it near its limits). */
   continueAsNewAfterEvents: z.number().int().min(50).max(40_000).default(10_000),
   submittedBy: z.string().max(200).default('cli'),

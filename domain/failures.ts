@@ -27,9 +27,4 @@ export const FailureType = {
   ChatNotifyFailed: 'ChatNotifyFailed',
 } as const;
 
-export const NON_RETRYABLE_FAILURES = [
-  FailureType.LlmRequestRejected,
-  FailureType.LlmAuthFailed,
-  FailureType.WorkspaceUnavailable,
-  FailureType.PolicyInvalid,
-];
+export const NON_RETRYABLE_FAILURES = [FailureType.LlmRequestRejected, FailureType.LlmAuthFailed, FailureType.WorkspaceUnavailable, FailureType.PolicyInvalid];

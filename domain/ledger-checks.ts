@@ -26,7 +26,8 @@ export function checkAgainstLedger(verification: Verification, ledger: readonly 
   for (const e of blocked) {
     // A write that did not happen and was not redone later is missing from the result, whatever the model says.
     const redone = changed.some((c) => c.call === e.call || (c.tool !== 'run_command' && c.call.split(' ')[1] === e.call.split(' ')[1]));
-    if (!redone && !problems.some((p) => p.includes(e.call))) problems.push(`${e.call} did not happen (${e.status === 'not-approved' ? 'not approved' : e.status}): ${e.preview.slice(0, 160)}`);
+    if (!redone && !problems.some((p) => p.includes(e.call)))
+      problems.push(`${e.call} did not happen (${e.status === 'not-approved' ? 'not approved' : e.status}): ${e.preview.slice(0, 160)}`);
   }
   if (problems.length === 0) return verification;
   return { passed: false, evidence: verification.evidence, problems: [...problems, ...verification.problems].slice(0, 20) };

@@ -31,7 +31,15 @@ export const CheckSpecSchema = z.discriminatedUnion('type', [
   /** A package.json script exists (and, with command, is exactly that command). */
   z.strictObject({ type: z.literal('package_script'), name: z.string().min(1).max(200), command: z.string().max(1_000).optional(), path: relPath.optional() }),
   /** A JSON config file holds this value at a JSON pointer, e.g. tsconfig.json /compilerOptions/strict = true. */
-  z.strictObject({ type: z.literal('json_value'), path: relPath, pointer: z.string().max(500).regex(/^(\/[^/]*)*$/, 'must be a JSON pointer like /a/b'), value: z.unknown() }),
+  z.strictObject({
+    type: z.literal('json_value'),
+    path: relPath,
+    pointer: z
+      .string()
+      .max(500)
+      .regex(/^(\/[^/]*)*$/, 'must be a JSON pointer like /a/b'),
+    value: z.unknown(),
+  }),
 ]);
 export type CheckSpec = z.infer<typeof CheckSpecSchema>;
 

@@ -27,7 +27,9 @@ export function taskDetails(view: TaskStatusView): string {
   const lines = [`**Status:** ${view.status} · **Stage:** ${view.stage}${view.turns ? ` · turn ${view.turns}` : ''} · ${view.toolCalls} tool calls`];
   if (tokens && (tokens.input || tokens.output)) lines.push('', `**Usage:** ${formatUsage(tokens)}`);
   if (context?.window) {
-    lines.push(`**Context:** ${context.tokens.toLocaleString('en-US')} of ${context.window.toLocaleString('en-US')} tokens${context.compactions ? ` · compacted ${context.compactions}×` : ''}`);
+    lines.push(
+      `**Context:** ${context.tokens.toLocaleString('en-US')} of ${context.window.toLocaleString('en-US')} tokens${context.compactions ? ` · compacted ${context.compactions}×` : ''}`,
+    );
   }
   if (view.plan.length) {
     lines.push('', '**Plan**');

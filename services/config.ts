@@ -43,19 +43,40 @@ export const EnvSchema = z.object({
   /** The user's own agent files, which the sandbox can never read: the approver key and trusted workspace policies. Default ~/.config/durable-agent. */
   AGENT_USER_DIR: z.string().optional(),
   /** Extra public keys whose signed decisions tasks started here accept: `label=<64 hex digits>,…` (e.g. a chat receiver on another machine; `agent approvals key` prints one). */
-  AGENT_APPROVER_KEYS: z.string().default('').transform((value, ctx) => {
-    const keys: ApproverKey[] = [];
-    for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const eq = pair.lastIndexOf('=');
-      const parsed = ApproverKeySchema.safeParse({ label: pair.slice(0, eq).trim(), publicKey: pair.slice(eq + 1).trim().toLowerCase(), id: keyIdOf(pair.slice(eq + 1).trim().toLowerCase()) });
-      if (eq < 1 || !parsed.success) {
-        ctx.addIssue({ code: 'custom', message: `each entry must be <label>=<ed25519 public key as 64 hex digits> (entry ${keys.length + 1} is not; \`agent approvals key\` prints one)` });
-        return z.NEVER;
+  AGENT_APPROVER_KEYS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const keys: ApproverKey[] = [];
+      for (const pair of value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const eq = pair.lastIndexOf('=');
+        const parsed = ApproverKeySchema.safeParse({
+          label: pair.slice(0, eq).trim(),
+          publicKey: pair
+            .slice(eq + 1)
+            .trim()
+            .toLowerCase(),
+          id: keyIdOf(
+            pair
+              .slice(eq + 1)
+              .trim()
+              .toLowerCase(),
+          ),
+        });
+        if (eq < 1 || !parsed.success) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `each entry must be <label>=<ed25519 public key as 64 hex digits> (entry ${keys.length + 1} is not; \`agent approvals key\` prints one)`,
+          });
+          return z.NEVER;
+        }
+        keys.push(parsed.data);
       }
-      keys.push(parsed.data);
-    }
-    return keys;
-  }),
+      return keys;
+    }),
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   AGENT_MODEL: z.string().default('claude-sonnet-5-5'),
@@ -63,15 +84,18 @@ export const EnvSchema = z.object({
   /** The model's context window in tokens, when the built-in table does not know the model (gateways, local servers). */
   AGENT_CONTEXT_WINDOW: positiveInt.min(4_096, 'must be at least 4096 tokens').optional(),
   /** USD per million tokens: `input=3,output=15[,cacheWrite=3.75,cacheRead=0.3]`, when the built-in table does not know the model's price. */
-  AGENT_MODEL_PRICES: z.string().optional().transform((value, ctx) => {
-    if (value === undefined) return undefined;
-    try {
-      return parsePrices(value);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  AGENT_MODEL_PRICES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      try {
+        return parsePrices(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** A model call that sends nothing for this long (before its first token or between events) is abandoned and retried. */
   AGENT_MODEL_SILENCE_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(120_000),
   /** `off`: send no cache_control breakpoints (for endpoints that reject them; costs more on the Anthropic API). */
@@ -94,7 +118,10 @@ export const EnvSchema = z.object({
   /** Vectors in Qdrant instead of pgvector when set (the relational store stays in PostgreSQL/PGlite). */
   QDRANT_URL: z.string().url().optional(),
   QDRANT_API_KEY: z.string().optional(),
-  QDRANT_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'letters, digits, _ and - only').default('agent_memory'),
+  QDRANT_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'letters, digits, _ and - only')
+    .default('agent_memory'),
   /** `hashed`: offline n-gram vectors, no model download; `openai`: any OpenAI-compatible /embeddings; `voyage`: Voyage AI. */
   AGENT_EMBEDDINGS: z.enum(['hashed', 'openai', 'voyage']).default('hashed'),
   AGENT_EMBEDDINGS_URL: z.string().url().optional(),
@@ -112,41 +139,56 @@ export const EnvSchema = z.object({
   /** HTTP receiver: verifies that interactions come from Slack. Needed by `agent approvals serve`, never by the worker. */
   SLACK_SIGNING_SECRET: z.string().optional(),
   /** Socket Mode instead of the HTTP receiver (an app-level `xapp-` token with connections:write). */
-  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token (xapp-…)').optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'must be an app-level token (xapp-…)')
+    .optional(),
   /** Channel id approval requests are posted to (and the fallback when the owner cannot be sent a DM). */
-  SLACK_APPROVAL_CHANNEL: z.string().regex(/^[CGDU][A-Z0-9]{2,30}$/, 'must be a channel id such as C0123ABCD (not a #name)').optional(),
+  SLACK_APPROVAL_CHANNEL: z
+    .string()
+    .regex(/^[CGDU][A-Z0-9]{2,30}$/, 'must be a channel id such as C0123ABCD (not a #name)')
+    .optional(),
   /** `on`: tasks submitted by `slack:<user id>` get their requests as a DM to that user. */
   SLACK_APPROVAL_DM_OWNER: z.enum(['on', 'off']).default('off'),
   /** Slack Web API base URL; only tests and proxies change it. */
   SLACK_API_URL: z.string().url().optional(),
   /** Allow-list of who may decide from chat (syntax in services/approvals/approvers.ts). */
-  AGENT_APPROVERS: z.string().default('').transform((value, ctx) => {
-    try {
-      return parseApprovers(value);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  AGENT_APPROVERS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      try {
+        return parseApprovers(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** Outgoing: approval requests and outcomes are POSTed here, signed with AGENT_APPROVAL_WEBHOOK_SECRET. */
   AGENT_APPROVAL_WEBHOOK_URL: z.string().url().optional(),
   AGENT_APPROVAL_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   AGENT_APPROVAL_WEBHOOK_KEY_ID: z.string().regex(KEY_ID, 'letters, digits, _ . and - only').default('agent'),
   /** Inbound: `keyId=secret,…` that may sign decisions to POST /approvals/:taskId/:requestId. */
-  AGENT_APPROVAL_WEBHOOK_KEYS: z.string().default('').transform((value, ctx) => {
-    const keys: Record<string, string> = {};
-    for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const eq = pair.indexOf('=');
-      const id = pair.slice(0, eq);
-      if (eq < 1 || !KEY_ID.test(id) || pair.length - eq - 1 < 16) {
-        // Never echo the pair: it holds a secret.
-        ctx.addIssue({ code: 'custom', message: `each entry must be <key id>=<secret of at least 16 characters> (entry ${Object.keys(keys).length + 1} is not)` });
-        return z.NEVER;
+  AGENT_APPROVAL_WEBHOOK_KEYS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const keys: Record<string, string> = {};
+      for (const pair of value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const eq = pair.indexOf('=');
+        const id = pair.slice(0, eq);
+        if (eq < 1 || !KEY_ID.test(id) || pair.length - eq - 1 < 16) {
+          // Never echo the pair: it holds a secret.
+          ctx.addIssue({ code: 'custom', message: `each entry must be <key id>=<secret of at least 16 characters> (entry ${Object.keys(keys).length + 1} is not)` });
+          return z.NEVER;
+        }
+        keys[id] = pair.slice(eq + 1);
       }
-      keys[id] = pair.slice(eq + 1);
-    }
-    return keys;
-  }),
+      return keys;
+    }),
   AGENT_APPROVALS_HOST: z.string().default('127.0.0.1'),
   AGENT_APPROVALS_PORT: z.coerce.number().int().min(0).max(65_535).default(3100),
 });

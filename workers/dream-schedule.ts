@@ -45,7 +45,10 @@ export async function startDream(
  * Creates the nightly schedule, or updates it when the cron changed. Idempotent; safe from every
  * worker at start-up. Returns what it did.
  */
-export async function ensureDreamSchedule(client: Client, config: Config): Promise<{ scheduleId: string; cron: string | null; action: 'created' | 'updated' | 'unchanged' | 'disabled' }> {
+export async function ensureDreamSchedule(
+  client: Client,
+  config: Config,
+): Promise<{ scheduleId: string; cron: string | null; action: 'created' | 'updated' | 'unchanged' | 'disabled' }> {
   const scheduleId = dreamScheduleId(config);
   const cron = config.memory.dream.schedule;
   if (!cron) return { scheduleId, cron, action: 'disabled' };

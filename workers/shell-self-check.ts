@@ -15,7 +15,13 @@ import { contentHash } from './content-hash';
 /** Throws when a rule fails its own examples (naming the first few); otherwise resolves, from the cache when it can. */
 export async function checkShellRules(cacheDir: string): Promise<void> {
   const marker = path.join(cacheDir, `shell-rules-checked-${await contentHash(PROJECT_ROOT, ['services/policy'], 'shell self check')}`);
-  if (await stat(marker).then(() => true, () => false)) return;
+  if (
+    await stat(marker).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   const failures = await selfCheck();
   if (failures.length) throw new Error(`shell rules fail their own examples: ${failures.slice(0, 5).join('; ')}`);
   await writeFileAtomic(marker, `${new Date().toISOString()}\n`);

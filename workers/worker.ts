@@ -51,12 +51,7 @@ export function sandboxSettings(config: Config): { hidden: string[]; refuse: str
   };
   return {
     hidden: [config.home, config.userDir],
-    refuse: [
-      config.temporal.address,
-      ...hostOf(config.databaseUrl),
-      `${config.approvals.server.host}:${config.approvals.server.port}`,
-      ...hostOf(config.memory.qdrant?.url),
-    ],
+    refuse: [config.temporal.address, ...hostOf(config.databaseUrl), `${config.approvals.server.host}:${config.approvals.server.port}`, ...hostOf(config.memory.qdrant?.url)],
   };
 }
 
@@ -165,7 +160,9 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
     taskQueue: config.temporal.taskQueue,
     workflowBundle:
       overrides.workflowBundle ??
-      (config.worker.workflowBundle ? { codePath: config.worker.workflowBundle } : await cachedWorkflowBundle(WORKFLOWS_PATH, path.join(config.home, 'cache'), Runtime.instance().logger)),
+      (config.worker.workflowBundle
+        ? { codePath: config.worker.workflowBundle }
+        : await cachedWorkflowBundle(WORKFLOWS_PATH, path.join(config.home, 'cache'), Runtime.instance().logger)),
     activities: createActivities({
       model,
       tools,

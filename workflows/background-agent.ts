@@ -61,9 +61,7 @@ function freshState(): BackgroundAgentState {
 /** The prompt of the child task: the standing goal, then the item, quoted as what it is. */
 function taskPrompt(config: BackgroundAgentConfig, item: InboxItem): string {
   const head = `[Background agent "${config.name}"] Standing goal: ${config.goal}`;
-  return item.kind === 'trigger'
-    ? `${head}\n\nScheduled run (${item.text}): do what the standing goal asks now.`
-    : `${head}\n\nNew message from ${item.from}:\n${item.text}`;
+  return item.kind === 'trigger' ? `${head}\n\nScheduled run (${item.text}): do what the standing goal asks now.` : `${head}\n\nNew message from ${item.from}:\n${item.text}`;
 }
 
 /**

@@ -140,7 +140,21 @@ export class TeamScheduler {
       this.runs.set(step.id, {
         step,
         worker: null,
-        view: { id: step.id, title: step.title, dependsOn: step.dependsOn, risk: step.risk, state: 'pending', attempt, workerId: null, evidence: [], problems: [], tokens: 0, toolCalls: 0, startedAt: null, endedAt: null },
+        view: {
+          id: step.id,
+          title: step.title,
+          dependsOn: step.dependsOn,
+          risk: step.risk,
+          state: 'pending',
+          attempt,
+          workerId: null,
+          evidence: [],
+          problems: [],
+          tokens: 0,
+          toolCalls: 0,
+          startedAt: null,
+          endedAt: null,
+        },
       });
     }
   }
@@ -156,10 +170,12 @@ export class TeamScheduler {
     this.work = scope;
     // The wall-time timer lives in its own scope, cancelled when this stage ends (or with the task).
     const wallClock = new wf.CancellationScope();
-    void wallClock.run(() => wf.sleep(Math.max(1, this.options.maxWallMs - (Date.now() - this.startedAt)))).then(
-      () => this.stopWork(`max wall time (${Math.round(this.options.maxWallMs / 1000)}s) reached`),
-      () => undefined,
-    );
+    void wallClock
+      .run(() => wf.sleep(Math.max(1, this.options.maxWallMs - (Date.now() - this.startedAt))))
+      .then(
+        () => this.stopWork(`max wall time (${Math.round(this.options.maxWallMs / 1000)}s) reached`),
+        () => undefined,
+      );
     return { done: this.runWork(scope, work), wallClock };
   }
 
@@ -232,7 +248,10 @@ export class TeamScheduler {
         this.host.note('error', `budget: ${over}; no further steps start`);
         break;
       }
-      running.set(r.step.id, this.runStep(r, { ...work, rules: [...work.rules, ...this.children.grants] }).finally(() => running.delete(r.step.id)));
+      running.set(
+        r.step.id,
+        this.runStep(r, { ...work, rules: [...work.rules, ...this.children.grants] }).finally(() => running.delete(r.step.id)),
+      );
     }
     this.host.publish();
   }
@@ -310,7 +329,11 @@ export class TeamScheduler {
             requestPrefix: `${label}-`,
             goal: step.title,
             tools: work.tools,
-            dependencyResults: step.dependsOn.map((d) => ({ id: d, title: this.runs.get(d)?.step.title ?? d, text: (this.runs.get(d)?.worker?.text ?? '').slice(0, DEPENDENCY_TEXT_CHARS) })),
+            dependencyResults: step.dependsOn.map((d) => ({
+              id: d,
+              title: this.runs.get(d)?.step.title ?? d,
+              text: (this.runs.get(d)?.worker?.text ?? '').slice(0, DEPENDENCY_TEXT_CHARS),
+            })),
             maxTurns: this.options.stepMaxTurns,
             maxTokens: Math.max(0, this.options.maxTokens - this.tokensUsed()),
             ...(work.memory ? { memory: work.memory } : {}),
@@ -383,7 +406,10 @@ export class TeamScheduler {
     v.evidence = verdict.evidence;
     v.problems = [...(worker.status === 'stopped' ? [`worker stopped early: ${worker.stopReason}`] : []), ...verdict.problems];
     v.state = verdict.passed ? 'passed' : 'failed';
-    this.host.note(verdict.passed ? 'note' : 'error', `step ${step.id} ${verdict.passed ? 'verified' : 'rejected'}: ${(verdict.passed ? verdict.evidence : v.problems).join(' | ').slice(0, 300)}`);
+    this.host.note(
+      verdict.passed ? 'note' : 'error',
+      `step ${step.id} ${verdict.passed ? 'verified' : 'rejected'}: ${(verdict.passed ? verdict.evidence : v.problems).join(' | ').slice(0, 300)}`,
+    );
   }
 
   /**

@@ -58,7 +58,17 @@ export async function teamVerifier(input: TeamVerifierInput): Promise<StepVerdic
       if (verification.passed && verification.evidence.length === 0) record(false, 'judged: passed without citing any evidence');
     }
     host.end('completed');
-    return { stepId: input.step.id, passed: problems.length === 0, evidence, problems, tokens: host.tokens, toolCalls: gate.toolCalls(), approvals: gate.approvals, grants: gate.grants(), trace: host.traceTail() };
+    return {
+      stepId: input.step.id,
+      passed: problems.length === 0,
+      evidence,
+      problems,
+      tokens: host.tokens,
+      toolCalls: gate.toolCalls(),
+      approvals: gate.approvals,
+      grants: gate.grants(),
+      trace: host.traceTail(),
+    };
   } catch (err) {
     endChild(host, err);
     if (!wf.isCancellation(err)) note('error', failureMessage(err as Error));

@@ -94,11 +94,16 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
           return done('the context window (still too large after compaction)');
         }
         compactedThisTurn = true;
-        const compacted = o.countUsage(await llm.compactTranscript.executeWithOptions({ summary: `compact the transcript (turn ${turn})` }, [{ taskId: o.taskId, head, context, turn }]));
+        const compacted = o.countUsage(
+          await llm.compactTranscript.executeWithOptions({ summary: `compact the transcript (turn ${turn})` }, [{ taskId: o.taskId, head, context, turn }]),
+        );
         head = compacted.head;
         context = compacted.context;
         o.onContext?.(context);
-        o.note('llm', `compaction ${context.compactions}: ~${compacted.before.toLocaleString('en-US')} → ~${compacted.after.toLocaleString('en-US')} tokens — ${compacted.summary.replace(/\s+/g, ' ').slice(0, 200)}`);
+        o.note(
+          'llm',
+          `compaction ${context.compactions}: ~${compacted.before.toLocaleString('en-US')} → ~${compacted.after.toLocaleString('en-US')} tokens — ${compacted.summary.replace(/\s+/g, ' ').slice(0, 200)}`,
+        );
         o.publish();
         continue;
       }
@@ -115,7 +120,10 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
       return done(`turn ${turn} could not be completed`);
     }
     const outcome = step.outcome ?? (step.toolCalls.length ? 'tools' : 'final');
-    o.note('llm', `turn ${turn}: ${outcome === 'refused' ? 'refused' : step.toolCalls.length ? step.toolCalls.map((c) => c.name).join(', ') : 'final answer'}${step.text ? ` — ${step.text.slice(0, 160)}` : ''}`);
+    o.note(
+      'llm',
+      `turn ${turn}: ${outcome === 'refused' ? 'refused' : step.toolCalls.length ? step.toolCalls.map((c) => c.name).join(', ') : 'final answer'}${step.text ? ` — ${step.text.slice(0, 160)}` : ''}`,
+    );
     o.publish();
     if (outcome === 'refused') return done('the model refused to continue', { refused: true });
     if (step.toolCalls.length === 0) return done(null);

@@ -14,7 +14,9 @@ export async function approvalsKeyCommand(ctx: CliContext): Promise<number> {
   if (ctx.json) ctx.emit({ ...identity.key, file: path.join(ctx.config.userDir, APPROVER_KEY_FILE), entry });
   else {
     ctx.out(entry);
-    ctx.out(`(key ${identity.key.id} in ${path.join(ctx.config.userDir, APPROVER_KEY_FILE)}; tasks started where AGENT_APPROVER_KEYS includes this line accept decisions signed with it)`);
+    ctx.out(
+      `(key ${identity.key.id} in ${path.join(ctx.config.userDir, APPROVER_KEY_FILE)}; tasks started where AGENT_APPROVER_KEYS includes this line accept decisions signed with it)`,
+    );
   }
   return 0;
 }

@@ -21,7 +21,15 @@ export const DEMO_PROMPT = 'Count the TODO lines in notes.txt and write the coun
 export const DEMO_SCRIPT = parseScript({
   latencyMs: 150,
   stages: {
-    intent: { input: { goal: 'Count TODO lines in notes.txt and record the count in todo-count.txt', kind: 'change', needsWrite: true, needsShell: false, summary: 'Count TODOs in notes.txt' } },
+    intent: {
+      input: {
+        goal: 'Count TODO lines in notes.txt and record the count in todo-count.txt',
+        kind: 'change',
+        needsWrite: true,
+        needsShell: false,
+        summary: 'Count TODOs in notes.txt',
+      },
+    },
     plan: {
       input: {
         steps: [
@@ -70,7 +78,13 @@ export const DEMO_TEAM_SCRIPT = parseScript({
       match: 'Your step \\(check\\)',
       stages: {
         execute: [
-          { text: 'Comparing.', toolCalls: [{ name: 'read_file', input: { path: 'todo-count.txt' } }, { name: 'read_file', input: { path: 'todos.md' } }] },
+          {
+            text: 'Comparing.',
+            toolCalls: [
+              { name: 'read_file', input: { path: 'todo-count.txt' } },
+              { name: 'read_file', input: { path: 'todos.md' } },
+            ],
+          },
           { text: 'todo-count.txt says 2 and todos.md lists 2 items: they agree.' },
         ],
         verify: { input: { passed: true, evidence: ['read_file todo-count.txt showed 2; read_file todos.md showed 2 items'], problems: [] } },
@@ -79,13 +93,42 @@ export const DEMO_TEAM_SCRIPT = parseScript({
     {
       match: '',
       stages: {
-        intent: { input: { goal: 'Count and list the TODOs in notes.txt and check they agree', kind: 'change', needsWrite: true, needsShell: false, summary: 'Count and list TODOs (team)' } },
+        intent: {
+          input: {
+            goal: 'Count and list the TODOs in notes.txt and check they agree',
+            kind: 'change',
+            needsWrite: true,
+            needsShell: false,
+            summary: 'Count and list TODOs (team)',
+          },
+        },
         plan: {
           input: {
             steps: [
-              { id: 'count', title: 'Count the TODO lines', instructions: 'Count the lines of notes.txt that start with TODO and write the number to todo-count.txt.', dependsOn: [], evidence: [{ kind: 'file_contains', path: 'todo-count.txt', text: '2' }], risk: 'low' },
-              { id: 'list', title: 'List the TODOs', instructions: 'Write each TODO of notes.txt as a bullet to todos.md.', dependsOn: [], evidence: [{ kind: 'file_contains', path: 'todos.md', text: 'buy milk' }], risk: 'low' },
-              { id: 'check', title: 'Check count and list agree', instructions: 'Read todo-count.txt and todos.md and say whether they agree.', dependsOn: ['count', 'list'], evidence: [{ kind: 'judgement', criteria: 'the count equals the number of listed items' }], risk: 'low' },
+              {
+                id: 'count',
+                title: 'Count the TODO lines',
+                instructions: 'Count the lines of notes.txt that start with TODO and write the number to todo-count.txt.',
+                dependsOn: [],
+                evidence: [{ kind: 'file_contains', path: 'todo-count.txt', text: '2' }],
+                risk: 'low',
+              },
+              {
+                id: 'list',
+                title: 'List the TODOs',
+                instructions: 'Write each TODO of notes.txt as a bullet to todos.md.',
+                dependsOn: [],
+                evidence: [{ kind: 'file_contains', path: 'todos.md', text: 'buy milk' }],
+                risk: 'low',
+              },
+              {
+                id: 'check',
+                title: 'Check count and list agree',
+                instructions: 'Read todo-count.txt and todos.md and say whether they agree.',
+                dependsOn: ['count', 'list'],
+                evidence: [{ kind: 'judgement', criteria: 'the count equals the number of listed items' }],
+                risk: 'low',
+              },
             ],
           },
         },
@@ -115,7 +158,11 @@ export async function demoCommand(ctx: CliContext, workspaceArg: string | undefi
     // (`agent up`) from picking up the demo's steps and answering them with the real model.
     // No consolidation schedule for that throwaway queue.
     const { config } = ctx;
-    const demoConfig = { ...config, temporal: { ...config.temporal, taskQueue: `demo-${randomUUID().slice(0, 8)}` }, memory: { ...config.memory, dream: { ...config.memory.dream, schedule: null } } };
+    const demoConfig = {
+      ...config,
+      temporal: { ...config.temporal, taskQueue: `demo-${randomUUID().slice(0, 8)}` },
+      memory: { ...config.memory, dream: { ...config.memory.dream, schedule: null } },
+    };
     const demoCtx = { ...ctx, config: demoConfig };
     return options.team
       ? await runTask(demoCtx, { prompt: DEMO_TEAM_PROMPT, workspace, wait: true, llm, team: {} })

@@ -34,7 +34,9 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
   add({
     name: 'temporal-server',
     ok: reachable || (config.temporal.devServer === 'auto' && !!cli),
-    detail: reachable ? `${config.temporal.address} answers` : `nothing at ${config.temporal.address}${config.temporal.devServer === 'auto' ? ' (the embedded dev server starts on demand)' : ''}`,
+    detail: reachable
+      ? `${config.temporal.address} answers`
+      : `nothing at ${config.temporal.address}${config.temporal.devServer === 'auto' ? ' (the embedded dev server starts on demand)' : ''}`,
     fix: 'agent up',
   });
   if (reachable) {
@@ -43,7 +45,12 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
       try {
         const attrs = await connection.operatorService.listSearchAttributes({ namespace: config.temporal.namespace });
         const missing = Object.keys(CUSTOM_SEARCH_ATTRIBUTES).filter((n) => !(n in (attrs.customAttributes ?? {})));
-        add({ name: 'search-attributes', ok: missing.length === 0, detail: missing.length ? `missing: ${missing.join(', ')}` : 'registered', fix: 'start a worker (it registers them)' });
+        add({
+          name: 'search-attributes',
+          ok: missing.length === 0,
+          detail: missing.length ? `missing: ${missing.join(', ')}` : 'registered',
+          fix: 'start a worker (it registers them)',
+        });
         const tq = await connection.workflowService.describeTaskQueue({ namespace: config.temporal.namespace, taskQueue: { name: config.temporal.taskQueue }, taskQueueType: 1 });
         const recent = (tq.pollers ?? []).filter((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 > Date.now() - 90_000);
         add({ name: 'workers', ok: recent.length > 0, detail: `${recent.length} seen polling ${config.temporal.taskQueue} in the last 90s`, fix: 'agent worker (or agent up)' });
@@ -75,11 +82,16 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
   add({
     name: 'sandbox-network',
     ok: !!sandbox.socat,
-    detail: sandbox.socat ? `${sandbox.socat}: commands that need the network reach only allowed domains, through a proxy` : 'socat not found: commands that need the network cannot get it',
+    detail: sandbox.socat
+      ? `${sandbox.socat}: commands that need the network reach only allowed domains, through a proxy`
+      : 'socat not found: commands that need the network cannot get it',
     fix: 'apt-get install socat',
   });
   const approver = await loadApproverIdentity(config.userDir).then(
-    (identity) => ({ ok: true, detail: `key ${identity.key.id} in ${config.userDir} (tasks started here accept only decisions it signs${config.approverKeys.length ? `, and ${config.approverKeys.length} from AGENT_APPROVER_KEYS` : ''})` }),
+    (identity) => ({
+      ok: true,
+      detail: `key ${identity.key.id} in ${config.userDir} (tasks started here accept only decisions it signs${config.approverKeys.length ? `, and ${config.approverKeys.length} from AGENT_APPROVER_KEYS` : ''})`,
+    }),
     (err: Error) => ({ ok: false, detail: err.message }),
   );
   add({ name: 'approver-key', ...approver, fix: `make ${config.userDir} writable (or set AGENT_USER_DIR)` });
@@ -94,7 +106,11 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
     add({ name: 'state-store', ok: res.ok, detail: `PostgreSQL: ${res.detail}`, fix: 'check DATABASE_URL' });
   } else {
     const ok = await mkdir(config.home, { recursive: true }).then(
-      () => access(config.home, constants.W_OK).then(() => true, () => false),
+      () =>
+        access(config.home, constants.W_OK).then(
+          () => true,
+          () => false,
+        ),
       () => false,
     );
     add({ name: 'state-store', ok, detail: `files under ${config.home} (set DATABASE_URL for PostgreSQL)`, fix: `make ${config.home} writable or set AGENT_HOME` });
@@ -123,7 +139,10 @@ async function devServerSettings(config: CliContext['config']): Promise<Check | 
   return {
     name: 'dev-server',
     ok: fast && wal,
-    detail: fast && wal ? `embedded server (pid ${pid}) runs with transferProcessorMaxPollRPS=1000 and SQLite in WAL mode` : `embedded server (pid ${pid}) was started without ${[fast ? null : 'transferProcessorMaxPollRPS=1000 (a 50 ms floor under every step)', wal ? null : 'SQLite WAL mode'].filter(Boolean).join(' and ')}`,
+    detail:
+      fast && wal
+        ? `embedded server (pid ${pid}) runs with transferProcessorMaxPollRPS=1000 and SQLite in WAL mode`
+        : `embedded server (pid ${pid}) was started without ${[fast ? null : 'transferProcessorMaxPollRPS=1000 (a 50 ms floor under every step)', wal ? null : 'SQLite WAL mode'].filter(Boolean).join(' and ')}`,
     fix: 'restart it: agent down, then agent up (or any agent run)',
   };
 }

@@ -71,7 +71,8 @@ export async function memoryCommand(ctx: CliContext, sub: string | undefined, ar
   switch (sub) {
     case 'add': {
       const [keyText, value] = args;
-      if (!keyText || value === undefined) throw new UserError('usage: agent memory add <subject:attribute> "<value>" [--scope workspace|user|global] [--kind fact] [--importance 0.6] [--check JSON]', 2);
+      if (!keyText || value === undefined)
+        throw new UserError('usage: agent memory add <subject:attribute> "<value>" [--scope workspace|user|global] [--kind fact] [--importance 0.6] [--check JSON]', 2);
       const at = keyText.indexOf(':');
       if (at <= 0) throw new UserError(`"${keyText}" is not a memory key: write it as subject:attribute, e.g. deploy:target`, 2);
       const scope = (options.scope ?? 'workspace') as ScopeKind;
@@ -89,12 +90,25 @@ export async function memoryCommand(ctx: CliContext, sub: string | undefined, ar
       const workspace = await resolveWorkspace(options.workspace ?? process.cwd());
       const outcome = await withMemory(ctx, (m) =>
         m.remember(
-          { scope, subject: keyText.slice(0, at), attribute: keyText.slice(at + 1), value, kind: options.kind as MemoryKind | undefined, importance, check, source: 'cli', message: `added by ${localUser()} with agent memory add` },
+          {
+            scope,
+            subject: keyText.slice(0, at),
+            attribute: keyText.slice(at + 1),
+            value,
+            kind: options.kind as MemoryKind | undefined,
+            importance,
+            check,
+            source: 'cli',
+            message: `added by ${localUser()} with agent memory add`,
+          },
           { workspace, user: localUser() },
         ),
       );
       if (ctx.json) ctx.emit(outcome);
-      else ctx.out(`${outcome.action}: ${outcome.key} = ${JSON.stringify(outcome.value)} (${outcome.id})${outcome.replaced ? `; replaced ${JSON.stringify(outcome.replaced.value)}` : ''}`);
+      else
+        ctx.out(
+          `${outcome.action}: ${outcome.key} = ${JSON.stringify(outcome.value)} (${outcome.id})${outcome.replaced ? `; replaced ${JSON.stringify(outcome.replaced.value)}` : ''}`,
+        );
       return 0;
     }
     case 'search': {
@@ -106,7 +120,10 @@ export async function memoryCommand(ctx: CliContext, sub: string | undefined, ar
       const items = result.items.slice(0, limitOf(options.limit, 20));
       if (ctx.json) ctx.emit({ items, rejected: result.rejected, timingsMs: result.timingsMs });
       else {
-        for (const i of items) ctx.out(`${i.score.toFixed(3)}  ${i.key} = ${JSON.stringify(i.value)}  [${scopeKindOf(i.scope)} ${i.kind}; via ${i.via.join('+')}]${i.verified ? `  (${i.verified})` : ''}`);
+        for (const i of items)
+          ctx.out(
+            `${i.score.toFixed(3)}  ${i.key} = ${JSON.stringify(i.value)}  [${scopeKindOf(i.scope)} ${i.kind}; via ${i.via.join('+')}]${i.verified ? `  (${i.verified})` : ''}`,
+          );
         if (!items.length) ctx.out('no memories match');
         for (const r of result.rejected) ctx.out(`rejected  ${r.key} = ${JSON.stringify(r.value)} — ${r.rule}: ${r.reason}`);
       }
@@ -115,7 +132,9 @@ export async function memoryCommand(ctx: CliContext, sub: string | undefined, ar
     case 'list': {
       const scopes = await scopesOf(options);
       if (options.kind && !(MEMORY_KINDS as readonly string[]).includes(options.kind)) throw new UserError(`--kind must be one of ${MEMORY_KINDS.join(', ')}`, 2);
-      const items = await withMemory(ctx, (m) => m.store.list({ scopes, includeInvalid: options.all ?? false, kind: options.kind as MemoryKind | undefined, limit: limitOf(options.limit, 50) }));
+      const items = await withMemory(ctx, (m) =>
+        m.store.list({ scopes, includeInvalid: options.all ?? false, kind: options.kind as MemoryKind | undefined, limit: limitOf(options.limit, 50) }),
+      );
       if (ctx.json) ctx.emit(items);
       else if (!items.length) ctx.out('no memories (add one with `agent memory add subject:attribute "value"`)');
       else for (const i of items) ctx.out(line(i));
@@ -131,7 +150,9 @@ export async function memoryCommand(ctx: CliContext, sub: string | undefined, ar
         const { item } = found;
         ctx.out(`${item.key} = ${JSON.stringify(item.value)}`);
         ctx.out(`  id ${item.id} · ${item.scope} · ${item.kind} · ${status(item)}`);
-        ctx.out(`  valid from ${item.validFrom} · confidence ${item.confidence} · importance ${item.importance} · used ${item.useCount}×${item.lastUsedAt ? `, last ${item.lastUsedAt}` : ''}`);
+        ctx.out(
+          `  valid from ${item.validFrom} · confidence ${item.confidence} · importance ${item.importance} · used ${item.useCount}×${item.lastUsedAt ? `, last ${item.lastUsedAt}` : ''}`,
+        );
         ctx.out(`  source ${item.source} · provenance ${JSON.stringify(item.provenance)}${item.check ? ` · check ${JSON.stringify(item.check)}` : ''}`);
         if (found.chain.length > 1) {
           ctx.out('  history:');
@@ -157,7 +178,9 @@ export async function memoryCommand(ctx: CliContext, sub: string | undefined, ar
       const chain = await withMemory(ctx, (m) => m.history(key, scopes));
       if (ctx.json) ctx.emit(chain);
       else if (!chain.length) ctx.out(`no memory has the key ${key}`);
-      else for (const c of chain) ctx.out(`${c.validFrom.slice(0, 19)}  ${c.scope}  ${JSON.stringify(c.value)}  [${status(c)}]${c.provenance.taskId ? `  from ${c.provenance.taskId}` : ''}`);
+      else
+        for (const c of chain)
+          ctx.out(`${c.validFrom.slice(0, 19)}  ${c.scope}  ${JSON.stringify(c.value)}  [${status(c)}]${c.provenance.taskId ? `  from ${c.provenance.taskId}` : ''}`);
       return 0;
     }
     case 'explain': {
@@ -169,7 +192,9 @@ export async function memoryCommand(ctx: CliContext, sub: string | undefined, ar
       else {
         const r = explained.recall;
         if (r) {
-          ctx.out(`recall at ${r.recordedAt}: ${r.recalled.length} injected (${r.usedTokens}/${r.budgetTokens} tokens), ${r.rejected.length} rejected, ${r.omitted} left out for the budget`);
+          ctx.out(
+            `recall at ${r.recordedAt}: ${r.recalled.length} injected (${r.usedTokens}/${r.budgetTokens} tokens), ${r.rejected.length} rejected, ${r.omitted} left out for the budget`,
+          );
           for (const i of r.recalled as { key: string; value: string; scope: string; score: number; verified: string | null }[]) {
             ctx.out(`  injected  ${i.key} = ${JSON.stringify(i.value)} [${i.scope}] score ${i.score}${i.verified ? ` (${i.verified})` : ''}`);
           }

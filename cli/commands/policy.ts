@@ -14,10 +14,7 @@ import { detectSandbox } from '../../services/sandbox/bubblewrap';
 import { parseMode, parseTaskRules, resolveWorkspace } from '../arguments';
 import type { CliContext } from '../cli-context';
 
-export async function policyCheckCommand(
-  ctx: CliContext,
-  options: { tool?: string; input?: string; workspace?: string; mode?: string; rules: string[] },
-): Promise<number> {
+export async function policyCheckCommand(ctx: CliContext, options: { tool?: string; input?: string; workspace?: string; mode?: string; rules: string[] }): Promise<number> {
   if (!options.tool || !isToolName(options.tool)) throw new UserError(`--tool must be one of ${TOOL_NAMES.join(', ')}`, 2);
   let raw: unknown;
   try {
@@ -32,13 +29,20 @@ export async function policyCheckCommand(
   const sandbox = await detectSandbox();
   const verdict = await decide(options.tool, parsed.data as Record<string, unknown>, { workspace, mode: parseMode(options.mode), rules, sandboxAvailable: sandbox.available });
   // The same network grant the gate would attach: the domains the command's sandbox proxy would let through.
-  const network = verdict.allowNetwork && options.tool === 'run_command' ? networkGrant(rules, hostsNamedIn((await analyzeShell(String((parsed.data as { command: string }).command), { workspace, home: os.homedir() })).parts.flatMap((p) => p.argv))) : null;
+  const network =
+    verdict.allowNetwork && options.tool === 'run_command'
+      ? networkGrant(
+          rules,
+          hostsNamedIn((await analyzeShell(String((parsed.data as { command: string }).command), { workspace, home: os.homedir() })).parts.flatMap((p) => p.argv)),
+        )
+      : null;
   const out = { decision: verdict.decision, risk: verdict.risk, reasons: verdict.reasons, matchedRule: verdict.matchedRule, ...(network ? { network } : {}) };
   if (ctx.json) ctx.emit(out);
   else {
     ctx.out(`${verdict.decision}  (risk: ${verdict.risk}${verdict.matchedRule ? `; rule: ${verdict.matchedRule}` : ''})`);
     for (const r of verdict.reasons) ctx.out(`  - ${r}`);
-    if (network) ctx.out(`  network: only through the sandbox proxy, to ${network.allow.join(', ') || 'no domain'}${network.deny.length ? ` (denied: ${network.deny.join(', ')})` : ''}`);
+    if (network)
+      ctx.out(`  network: only through the sandbox proxy, to ${network.allow.join(', ') || 'no domain'}${network.deny.length ? ` (denied: ${network.deny.join(', ')})` : ''}`);
     if (!sandbox.available) ctx.out(`  (no OS sandbox on this machine: ${sandbox.reason})`);
   }
   return 0;
@@ -47,7 +51,11 @@ export async function policyCheckCommand(
 export async function policyListCommand(ctx: CliContext, workspaceArg: string | undefined): Promise<number> {
   const workspace = await resolveWorkspace(workspaceArg ?? process.cwd());
   const snapshot = await policySources(ctx).snapshot(workspace);
-  if (ctx.json) ctx.emit([...snapshot.rules.map(({ text, source }) => ({ rule: text, source })), ...snapshot.ignored.map(({ text, source }) => ({ rule: text, source, ignored: 'workspace policy not trusted' }))]);
+  if (ctx.json)
+    ctx.emit([
+      ...snapshot.rules.map(({ text, source }) => ({ rule: text, source })),
+      ...snapshot.ignored.map(({ text, source }) => ({ rule: text, source, ignored: 'workspace policy not trusted' })),
+    ]);
   else {
     for (const r of snapshot.rules) ctx.out(`${r.source.padEnd(10)} ${r.text}`);
     for (const r of snapshot.ignored) ctx.out(`${'ignored'.padEnd(10)} ${r.text}   (untrusted workspace policy)`);

@@ -34,7 +34,10 @@ export const EXIT_CODES: Record<TaskStatus, number> = { completed: 0, failed: 1,
 export async function runTask(ctx: CliContext, options: RunOptions): Promise<number> {
   const workspace = await resolveWorkspace(options.workspace);
   if (!options.llm && !ctx.config.llm.apiKey) {
-    throw new UserError('ANTHROPIC_API_KEY is not set: export it (and ANTHROPIC_BASE_URL for a compatible endpoint), or try `agent demo` for an offline run with the scripted model', 2);
+    throw new UserError(
+      'ANTHROPIC_API_KEY is not set: export it (and ANTHROPIC_BASE_URL for a compatible endpoint), or try `agent demo` for an offline run with the scripted model',
+      2,
+    );
   }
   const log = (line: string) => (ctx.json ? process.stderr.write(`${line}\n`) : ctx.out(line));
   await ensureServer(ctx.config, { detached: true, log });
@@ -70,7 +73,9 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
       else ctx.out(`submitted ${taskId} — follow with \`agent logs ${taskId} --follow\`, Web UI: ${webUiLink(ctx.config, taskId)}`);
       // Submitting succeeds with nobody to run the task: say so now rather than leave a script waiting on it.
       if ((await client.workersPolling().catch(() => null)) === 0) {
-        process.stderr.write(`warning: no worker is polling task queue "${ctx.config.temporal.taskQueue}" on ${ctx.config.temporal.address}; ${taskId} waits until one starts (\`agent worker\` or \`agent up\`)\n`);
+        process.stderr.write(
+          `warning: no worker is polling task queue "${ctx.config.temporal.taskQueue}" on ${ctx.config.temporal.address}; ${taskId} waits until one starts (\`agent worker\` or \`agent up\`)\n`,
+        );
       }
       return 0;
     }
@@ -82,7 +87,9 @@ export async function runTask(ctx: CliContext, options: RunOptions): Promise<num
     } else {
       const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
       const mark = view.status === 'completed' ? '✔' : '✖';
-      ctx.out(`\n${mark} ${view.status}${view.result ? (view.result.verified ? ' (verified)' : ' (not verified)') : ''} in ${seconds}s${view.result?.stopReason ? ` — stopped: ${view.result.stopReason}` : ''}`);
+      ctx.out(
+        `\n${mark} ${view.status}${view.result ? (view.result.verified ? ' (verified)' : ' (not verified)') : ''} in ${seconds}s${view.result?.stopReason ? ` — stopped: ${view.result.stopReason}` : ''}`,
+      );
       if (view.result?.tokens) ctx.out(`  ${formatUsage(view.result.tokens)}${view.result.compactions ? ` · context compacted ${view.result.compactions}×` : ''}`);
       if (view.result) {
         ctx.out(`\n${view.result.answer}`);

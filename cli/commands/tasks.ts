@@ -16,7 +16,9 @@ export async function statusCommand(ctx: CliContext, taskId: string): Promise<nu
   ctx.out(`Web UI: ${webUiLink(ctx.config, taskId)}`);
   if (view.team) {
     const b = view.team.budget;
-    ctx.out(`Team: steps ${b.stepsStarted}/${b.maxSteps}, tokens ${b.tokensUsed}/${b.maxTokens}, wall ${Math.round(b.elapsedMs / 1000)}s/${Math.round(b.maxWallMs / 1000)}s, re-plans ${b.replans}/${b.maxReplans}, parallel ≤ ${b.maxParallel}${b.exhausted ? `; budget exhausted: ${b.exhausted}` : ''}`);
+    ctx.out(
+      `Team: steps ${b.stepsStarted}/${b.maxSteps}, tokens ${b.tokensUsed}/${b.maxTokens}, wall ${Math.round(b.elapsedMs / 1000)}s/${Math.round(b.maxWallMs / 1000)}s, re-plans ${b.replans}/${b.maxReplans}, parallel ≤ ${b.maxParallel}${b.exhausted ? `; budget exhausted: ${b.exhausted}` : ''}`,
+    );
     for (const s of view.team.steps) {
       ctx.out(`  ${s.state.padEnd(9)} ${s.id}: ${s.title}${s.dependsOn.length ? `  (after ${s.dependsOn.join(', ')})` : ''}${s.workerId ? `  [${s.workerId}]` : ''}`);
       for (const e of s.evidence) ctx.out(`            ✔ ${e}`);
@@ -35,7 +37,10 @@ export async function statusCommand(ctx: CliContext, taskId: string): Promise<nu
   ctx.out(`Tool calls: ${view.toolCalls}${view.team ? '' : `, model turns: ${view.turns}`}`);
   for (const r of view.retrying ?? []) ctx.out(`Retrying ${r.activity} (attempt ${r.attempt}): ${r.lastFailure}`);
   if (view.tokens) ctx.out(`Usage: ${formatUsage(view.tokens)}`);
-  if (view.context?.window) ctx.out(`Context: ${view.context.tokens.toLocaleString('en-US')} of ${view.context.window.toLocaleString('en-US')} tokens${view.context.compactions ? `, compacted ${view.context.compactions}×` : ''}`);
+  if (view.context?.window)
+    ctx.out(
+      `Context: ${view.context.tokens.toLocaleString('en-US')} of ${view.context.window.toLocaleString('en-US')} tokens${view.context.compactions ? `, compacted ${view.context.compactions}×` : ''}`,
+    );
   if (view.result?.stopReason) ctx.out(`Stopped: ${view.result.stopReason}`);
   if (view.result) ctx.out(`\nResult (${view.result.verified ? 'verified' : 'not verified'}):\n${view.result.answer}`);
   if (view.error) ctx.out(`Error: ${view.error}`);

@@ -54,7 +54,8 @@ export function serveProblems(config: Config): string[] {
   const listed = listedPrincipals(approvers);
   for (const id of Object.keys(webhook.inboundKeys)) {
     // The outgoing secret lives on workers, next to the tools the model drives; it must not be able to sign decisions.
-    if (webhook.secret && webhook.inboundKeys[id] === webhook.secret) problems.push(`AGENT_APPROVAL_WEBHOOK_KEYS: key "${id}" reuses AGENT_APPROVAL_WEBHOOK_SECRET; give inbound decisions their own secret`);
+    if (webhook.secret && webhook.inboundKeys[id] === webhook.secret)
+      problems.push(`AGENT_APPROVAL_WEBHOOK_KEYS: key "${id}" reuses AGENT_APPROVAL_WEBHOOK_SECRET; give inbound decisions their own secret`);
     if (!listed.has(`webhook:${id}`)) problems.push(`AGENT_APPROVAL_WEBHOOK_KEYS: key "${id}" is not in AGENT_APPROVERS (add webhook:${id}), so it could decide nothing`);
   }
   return problems;

@@ -50,7 +50,14 @@ export async function decideFromChat(client: TaskClient, approvers: readonly App
   }
   const earlier = view.approvals.find((a) => a.requestId === d.requestId);
   if (earlier) {
-    return { ok: false, status: 409, message: `request ${d.requestId} was already ${earlier.outcome} by ${earlier.decidedBy} at ${earlier.decidedAt}`, closed: true, view, record: earlier };
+    return {
+      ok: false,
+      status: 409,
+      message: `request ${d.requestId} was already ${earlier.outcome} by ${earlier.decidedBy} at ${earlier.decidedAt}`,
+      closed: true,
+      view,
+      record: earlier,
+    };
   }
   if (view.status !== 'running' && view.status !== 'waiting_approval') {
     return { ok: false, status: 409, message: `task ${d.taskId} is ${view.status}; there is nothing to approve`, closed: true, view };
@@ -61,15 +68,19 @@ export async function decideFromChat(client: TaskClient, approvers: readonly App
     return { ok: false, status: 403, message: `you may not decide ${request.risk} actions in ${view.workspace}`, closed: false, view };
   }
   try {
-    const record = await client.sendDecision(d.taskId, {
-      requestId: d.requestId,
-      actionHash: d.actionHash,
-      approve: d.approve,
-      always: d.approve && d.always,
-      ...(d.reason ? { reason: d.reason } : {}),
-      decidedBy: d.decidedBy,
-      channel: d.channel,
-    }, request);
+    const record = await client.sendDecision(
+      d.taskId,
+      {
+        requestId: d.requestId,
+        actionHash: d.actionHash,
+        approve: d.approve,
+        always: d.approve && d.always,
+        ...(d.reason ? { reason: d.reason } : {}),
+        decidedBy: d.decidedBy,
+        channel: d.channel,
+      },
+      request,
+    );
     return { ok: true, record, request, view };
   } catch (err) {
     // The validator's reason: expired, decided a moment ago elsewhere, or a different action.

@@ -49,6 +49,7 @@ export function guardWebhookRequest(headers: IncomingHttpHeaders, rawBody: Buffe
   if (!timestamp.ok) return { ok: false, status: 401, reason: timestamp.reason };
   const signature = header(headers, SIGNATURE_HEADER);
   if (!signature || !signatureMatches(secret, timestamp.timestampSec, rawBody, signature)) return { ok: false, status: 401, reason: 'bad signature' };
-  if (!replay.admit(`webhook:${keyId}:${signature}`, timestamp.timestampSec, nowMs)) return { ok: false, status: 409, reason: 'replayed request (each signed request is accepted once)' };
+  if (!replay.admit(`webhook:${keyId}:${signature}`, timestamp.timestampSec, nowMs))
+    return { ok: false, status: 409, reason: 'replayed request (each signed request is accepted once)' };
   return { ok: true, keyId };
 }

@@ -135,7 +135,9 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       const line = outcome.record ? outcomeLine(outcome.record) : closedLine(outcome.message);
       const message = settledMessage(body.message?.blocks, line, `${value.taskId} ${value.requestId}: ${outcome.message}`);
       if (message) {
-        await client.chat.update({ channel, ts: messageTs, text: message.text, blocks: message.blocks as never }).catch((err: unknown) => log(`slack: ${slackFailure(err, 'chat.update').message}`));
+        await client.chat
+          .update({ channel, ts: messageTs, text: message.text, blocks: message.blocks as never })
+          .catch((err: unknown) => log(`slack: ${slackFailure(err, 'chat.update').message}`));
       }
     }
   });

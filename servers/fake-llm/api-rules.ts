@@ -57,7 +57,11 @@ function checkMessages(messages: MessagesRequest['messages']): ApiError | null {
 }
 
 const toolUseIds = (message: MessagesRequest['messages'][number] | undefined) =>
-  message?.role === 'assistant' ? contentBlocks(message.content).filter((b) => b.type === 'tool_use').map((b) => String(b.id)) : [];
+  message?.role === 'assistant'
+    ? contentBlocks(message.content)
+        .filter((b) => b.type === 'tool_use')
+        .map((b) => String(b.id))
+    : [];
 
 /**
  * Every tool_use of an assistant message needs its tool_result in the very next message. A final
@@ -66,7 +70,11 @@ const toolUseIds = (message: MessagesRequest['messages'][number] | undefined) =>
 function unansweredToolUses(messages: MessagesRequest['messages'], i: number): ApiError | null {
   const next = messages[i + 1];
   const answered = new Set(
-    next?.role === 'user' ? contentBlocks(next.content).filter((b) => b.type === 'tool_result').map((b) => String(b.tool_use_id)) : [],
+    next?.role === 'user'
+      ? contentBlocks(next.content)
+          .filter((b) => b.type === 'tool_result')
+          .map((b) => String(b.tool_use_id))
+      : [],
   );
   const missing = toolUseIds(messages[i]).filter((id) => !answered.has(id));
   if (missing.length === 0) return null;

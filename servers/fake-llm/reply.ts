@@ -51,8 +51,7 @@ function forceStopReason(content: OutputBlock[], stopReason: FakeStopReason): Ou
   const index = calls.at(-1) ?? content.length - 1;
   const block = content[index];
   if (!block) return content;
-  const cut: OutputBlock =
-    block.type === 'text' ? { type: 'text', text: half(block.text) } : { ...block, partialJson: half(block.partialJson ?? JSON.stringify(block.input)) };
+  const cut: OutputBlock = block.type === 'text' ? { type: 'text', text: half(block.text) } : { ...block, partialJson: half(block.partialJson ?? JSON.stringify(block.input)) };
   return [...content.slice(0, index), cut];
 }
 

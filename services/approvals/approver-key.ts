@@ -65,7 +65,8 @@ export async function loadApproverIdentity(userDir: string, label = `cli:${os.us
   } catch (err) {
     throw new ApproverKeyError(`${file} is not a private key (${(err as Error).message}); move it away and a new one is created`);
   }
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new ApproverKeyError(`${file} holds a ${privateKey.asymmetricKeyType} key, not ed25519; move it away and a new one is created`);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new ApproverKeyError(`${file} holds a ${privateKey.asymmetricKeyType} key, not ed25519; move it away and a new one is created`);
   // A key readable by others is no proof of who decided.
   await chmod(file, 0o600).catch(() => undefined);
   return identityFrom(privateKey, label);

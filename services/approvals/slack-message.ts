@@ -73,7 +73,11 @@ export function pendingMessage(ctx: MessageContext, alwaysOffered: boolean): Sla
       ...describe(ctx),
       {
         type: 'context',
-        elements: [mrkdwn(`Request \`${esc(ctx.request.requestId)}\` · action \`${ctx.request.actionHash.slice(0, 12)}\` · expires ${slackDate(ctx.request.expiresAt)} (no answer means deny)`)],
+        elements: [
+          mrkdwn(
+            `Request \`${esc(ctx.request.requestId)}\` · action \`${ctx.request.actionHash.slice(0, 12)}\` · expires ${slackDate(ctx.request.expiresAt)} (no answer means deny)`,
+          ),
+        ],
       },
       {
         type: 'actions',
@@ -137,7 +141,15 @@ function describe(ctx: MessageContext): Record<string, unknown>[] {
     { type: 'section', text: mrkdwn(actionText(ctx)) },
     {
       type: 'section',
-      text: mrkdwn(`*Why it needs approval*\n${escapeAndCut(request.reasons.slice(0, 10).map((r) => `• ${truncate(r, 300)}`).join('\n') || '• (no reason given)', 2_800)}`),
+      text: mrkdwn(
+        `*Why it needs approval*\n${escapeAndCut(
+          request.reasons
+            .slice(0, 10)
+            .map((r) => `• ${truncate(r, 300)}`)
+            .join('\n') || '• (no reason given)',
+          2_800,
+        )}`,
+      ),
     },
   ];
 }

@@ -32,8 +32,10 @@ export class SlackNotifier implements ApprovalChannel {
 
   async resolved(event: ApprovalResolvedEvent) {
     const message = resolvedMessage(event, event.record);
-    await this.client.chat.update({ channel: event.posting.slack!.channel, ts: event.posting.slack!.ts, text: message.text, blocks: message.blocks as never }).catch((err: unknown) => {
-      throw slackFailure(err, 'chat.update');
-    });
+    await this.client.chat
+      .update({ channel: event.posting.slack!.channel, ts: event.posting.slack!.ts, text: message.text, blocks: message.blocks as never })
+      .catch((err: unknown) => {
+        throw slackFailure(err, 'chat.update');
+      });
   }
 }

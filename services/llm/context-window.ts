@@ -162,7 +162,12 @@ export function messageText(message: Anthropic.MessageParam, cleared: boolean, m
     else if (block.type === 'tool_result') {
       const stored = block as StoredToolResult;
       const raw = typeof block.content === 'string' ? block.content : (block.content ?? []).map((c) => ('text' in c ? c.text : `[${c.type}]`)).join('\n');
-      const text = cleared && stored._ref ? stub(stored) : raw.length > maxResultChars ? `${raw.slice(0, maxResultChars / 2)}\n[… ${raw.length - maxResultChars} characters …]\n${raw.slice(-maxResultChars / 2)}` : raw;
+      const text =
+        cleared && stored._ref
+          ? stub(stored)
+          : raw.length > maxResultChars
+            ? `${raw.slice(0, maxResultChars / 2)}\n[… ${raw.length - maxResultChars} characters …]\n${raw.slice(-maxResultChars / 2)}`
+            : raw;
       lines.push(`TOOL RESULT${block.is_error ? ' (error)' : ''}${stored._ref ? ` [${stored._ref}]` : ''}: ${text}`);
     }
   }

@@ -53,9 +53,7 @@ export class AnthropicLlm implements LlmClient {
   private readonly client: Anthropic | null;
 
   constructor(private readonly options: AnthropicLlmOptions) {
-    this.client = options.apiKey
-      ? new Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL ?? null, maxRetries: 0, timeout: 10 * 60_000 })
-      : null;
+    this.client = options.apiKey ? new Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL ?? null, maxRetries: 0, timeout: 10 * 60_000 }) : null;
   }
 
   async complete(request: LlmRequest, { signal }: { signal?: AbortSignal } = {}) {
@@ -89,7 +87,9 @@ export class AnthropicLlm implements LlmClient {
       return await stream.finalMessage();
     } catch (err) {
       if (quiet.signal.aborted && !signal?.aborted) {
-        throw new ModelSilentError(`the model endpoint sent nothing for ${Math.round(silenceMs / 1000)}s ${heard ? 'in the middle of its answer' : 'after accepting the request'}; the call is retried`);
+        throw new ModelSilentError(
+          `the model endpoint sent nothing for ${Math.round(silenceMs / 1000)}s ${heard ? 'in the middle of its answer' : 'after accepting the request'}; the call is retried`,
+        );
       }
       throw err;
     } finally {

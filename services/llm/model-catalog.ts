@@ -74,7 +74,10 @@ export function costOf(usage: ModelUsage, prices: Prices | null): number | undef
 /** Parses AGENT_MODEL_PRICES: `input=3,output=15[,cacheWrite=3.75,cacheRead=0.3]` (USD per million tokens). Throws naming the problem. */
 export function parsePrices(text: string): Prices {
   const values: Record<string, number> = {};
-  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(input|output|cacheWrite|cacheRead)=(\d+(?:\.\d+)?)$/.exec(pair);
     if (!m) throw new Error(`"${pair}" is not name=USD-per-million-tokens (names: input, output, cacheWrite, cacheRead)`);
     values[m[1]!] = Number(m[2]);

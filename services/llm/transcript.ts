@@ -41,7 +41,7 @@ export class TranscriptStore {
   /** Loads every message up to and including `head`, oldest first, with the root's system prompt. Throws if a segment is missing. */
   async load(head: string | null): Promise<Transcript> {
     const segments: Segment[] = [];
-    for (let ref = head; ref !== null; ) {
+    for (let ref = head; ref !== null;) {
       let segment = this.cache.get(ref);
       if (!segment) {
         segment = JSON.parse(await this.store.getBlob(ref)) as Segment;

@@ -54,7 +54,7 @@ function pointerGet(doc: unknown, pointer: string): { found: boolean; value?: un
   return { found: true, value: node };
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? 'undefined');
+const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? 'undefined'));
 
 /** Runs one environment check; never throws (an unreadable file is a failed check with the reason). */
 export async function runCheck(spec: CheckSpec, workspace: string): Promise<CheckResult> {
@@ -102,13 +102,9 @@ export async function runCheck(spec: CheckSpec, workspace: string): Promise<Chec
  * Filters ranked recall candidates. Keeps the input order for survivors. `workspace` enables the
  * environment checks (without one, checkable items are kept unchecked and say so).
  */
-export async function checkRecalled(
-  ranked: MemoryItem[],
-  options: { workspace?: string },
-): Promise<{ kept: (MemoryItem & { verified: string | null })[]; rejected: Rejection[] }> {
+export async function checkRecalled(ranked: MemoryItem[], options: { workspace?: string }): Promise<{ kept: (MemoryItem & { verified: string | null })[]; rejected: Rejection[] }> {
   const rejected: Rejection[] = [];
-  const reject = (item: MemoryItem, rule: RejectionRule, reason: string) =>
-    rejected.push({ id: item.id, scope: item.scope, key: item.key, value: item.value, rule, reason });
+  const reject = (item: MemoryItem, rule: RejectionRule, reason: string) => rejected.push({ id: item.id, scope: item.scope, key: item.key, value: item.value, rule, reason });
 
   // 1. Current rows only.
   const valid: MemoryItem[] = [];
@@ -130,7 +126,11 @@ export async function checkRecalled(
     if (winner === item) unique.push(item);
     else if (contentHash(winner.value) === contentHash(item.value)) reject(item, 'duplicate', `same value as ${winner.scope} memory ${winner.id}`);
     else {
-      reject(item, 'key-conflict', `conflicts with the newer value ${JSON.stringify(winner.value.slice(0, 120))} in ${winner.scope} (valid from ${winner.validFrom}); the newest valid value wins`);
+      reject(
+        item,
+        'key-conflict',
+        `conflicts with the newer value ${JSON.stringify(winner.value.slice(0, 120))} in ${winner.scope} (valid from ${winner.validFrom}); the newest valid value wins`,
+      );
     }
   }
 

@@ -153,7 +153,10 @@ export async function breakStaleLock(file: string, seen: LockHolder): Promise<vo
     await handle.close();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const age = await stat(breaker).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await stat(breaker).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > BREAKER_STALE_MS) await rm(breaker, { force: true });
     return;
   }

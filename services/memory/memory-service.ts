@@ -300,7 +300,14 @@ export class MemoryService {
     const sourceKey = `dream:${input.runId}:${input.index}`;
     const counts = (report: WriteReport, usage: ModelUsage, rejected: number): ConsolidationCounts => {
       const count = (a: WriteOutcome['action']) => report.outcomes.filter((o) => o.action === a).length;
-      return { created: count('created'), superseded: count('superseded'), confirmed: count('confirmed'), stale: count('stale'), rejected, tokens: usage.inputTokens + usage.outputTokens };
+      return {
+        created: count('created'),
+        superseded: count('superseded'),
+        confirmed: count('confirmed'),
+        stale: count('stale'),
+        rejected,
+        tokens: usage.inputTokens + usage.outputTokens,
+      };
     };
     const done = await this.store.applied(sourceKey);
     if (done) {
@@ -318,7 +325,11 @@ export class MemoryService {
     const parsed = parseProposal({ memories: raw });
     // A consolidated fact is as old as the newest episode of the batch, never "now": replaying
     // history must not make an old value look newer than one written since.
-    const validFrom = episodes.map((e) => e.recordedAt).sort().at(-1) ?? new Date().toISOString();
+    const validFrom =
+      episodes
+        .map((e) => e.recordedAt)
+        .sort()
+        .at(-1) ?? new Date().toISOString();
     const built = toNewMemories(
       // Consolidation runs for one workspace scope: user-scoped proposals have no user to belong to.
       parsed.candidates.filter((c) => c.scope !== 'user'),

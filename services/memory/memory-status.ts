@@ -28,7 +28,8 @@ export async function memoryStatus(config: Config): Promise<MemoryStatus> {
     const { holder, wouldBe, lockFile, socketPath } = await inspectEmbeddedStore(dataDir);
     parts.push(`embedded PGlite at ${dataDir}`);
     if (wouldBe === 'owner') parts.push(`free: a process here would own it and serve it to others at ${socketPath}`);
-    else if (wouldBe === 'joined') parts.push(`held by process ${holder!.pid} (since ${holder!.since}), serving at ${describeAddress(holder!.serving!)}: a process here would join it`);
+    else if (wouldBe === 'joined')
+      parts.push(`held by process ${holder!.pid} (since ${holder!.since}), serving at ${describeAddress(holder!.serving!)}: a process here would join it`);
     else {
       return {
         ok: false,

@@ -223,10 +223,7 @@ export class MemoryStore {
    * as stale and changes nothing. With a sourceKey the batch applies at most once; a retry gets the
    * first report back. `consolidate` marks episodes consolidated in the same transaction.
    */
-  async apply(
-    memories: NewMemory[],
-    options: { sourceKey?: string; consolidate?: { episodeIds: string[]; runId: string }; meta?: unknown } = {},
-  ): Promise<WriteReport> {
+  async apply(memories: NewMemory[], options: { sourceKey?: string; consolidate?: { episodeIds: string[]; runId: string }; meta?: unknown } = {}): Promise<WriteReport> {
     const sourceKey = options.sourceKey ?? null;
     const meta = options.meta ?? null;
     return await inTransaction(this.pool, async (c) => {
@@ -240,10 +237,10 @@ export class MemoryStore {
       const outcomes: WriteOutcome[] = [];
       for (const m of memories) outcomes.push(await this.applyOne(c, m));
       if (options.consolidate?.episodeIds.length) {
-        await c.query(
-          'UPDATE memory_episodes SET consolidated_at = now(), consolidated_by = $2 WHERE task_id = ANY($1) AND consolidated_at IS NULL',
-          [options.consolidate.episodeIds, options.consolidate.runId],
-        );
+        await c.query('UPDATE memory_episodes SET consolidated_at = now(), consolidated_by = $2 WHERE task_id = ANY($1) AND consolidated_at IS NULL', [
+          options.consolidate.episodeIds,
+          options.consolidate.runId,
+        ]);
       }
       if (sourceKey) await c.query('UPDATE memory_applied SET report = $2 WHERE source_key = $1', [sourceKey, JSON.stringify(outcomes)]);
       return { sourceKey, alreadyApplied: false, outcomes, meta };
@@ -270,11 +267,7 @@ export class MemoryStore {
     const current = rows[0];
     const base = { scope: m.scope, key, value: m.value };
     if (current && current.content_hash === hash) {
-      await c.query('UPDATE memory_items SET confidence = GREATEST(confidence, $2), importance = GREATEST(importance, $3) WHERE id = $1', [
-        current.id,
-        m.confidence,
-        m.importance,
-      ]);
+      await c.query('UPDATE memory_items SET confidence = GREATEST(confidence, $2), importance = GREATEST(importance, $3) WHERE id = $1', [current.id, m.confidence, m.importance]);
       return { ...base, action: 'confirmed', id: current.id, reason: 'same value as the current memory: confirmed, not duplicated' };
     }
     if (current && Date.parse(m.validFrom) < current.valid_from.getTime()) {
@@ -521,10 +514,13 @@ export class MemoryStore {
 
   /** Starts a consolidation run, or returns the one already started under this id (a retried activity). */
   async beginDreamRun(run: { runId: string; scope: string; trigger: string; startedAt: string; episodeIds: string[] }): Promise<DreamRunRow> {
-    await this.pool.query(
-      `INSERT INTO memory_dream_runs (run_id, scope, trigger, started_at, episode_ids) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id) DO NOTHING`,
-      [run.runId, run.scope, run.trigger, run.startedAt, JSON.stringify(run.episodeIds)],
-    );
+    await this.pool.query(`INSERT INTO memory_dream_runs (run_id, scope, trigger, started_at, episode_ids) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id) DO NOTHING`, [
+      run.runId,
+      run.scope,
+      run.trigger,
+      run.startedAt,
+      JSON.stringify(run.episodeIds),
+    ]);
     return (await this.getDreamRun(run.runId))!;
   }
 
@@ -555,10 +551,7 @@ export class MemoryStore {
   async *currentItems(pageSize = 1_000): AsyncGenerator<MemoryItem[]> {
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const { rows } = await this.pool.query<ItemRow>(
-        `SELECT ${ITEM_COLUMNS} FROM memory_items WHERE invalidated_at IS NULL AND id > $1 ORDER BY id LIMIT $2`,
-        [after, pageSize],
-      );
+      const { rows } = await this.pool.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM memory_items WHERE invalidated_at IS NULL AND id > $1 ORDER BY id LIMIT $2`, [after, pageSize]);
       if (!rows.length) return;
       yield rows.map(toItem);
       after = rows[rows.length - 1]!.id;

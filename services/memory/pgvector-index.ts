@@ -44,7 +44,8 @@ export class PgVectorIndex implements VectorIndex {
        WHERE c.relname = 'memory_vectors' AND a.attname = 'embedding' AND c.relnamespace = current_schema()::regnamespace`,
     );
     if (rows[0]) {
-      if (rows[0].dims !== dims) throw new VectorIndexError(`memory_vectors holds ${rows[0].dims}-dimensional vectors, but the embedder makes ${dims}: run \`agent memory reindex\``);
+      if (rows[0].dims !== dims)
+        throw new VectorIndexError(`memory_vectors holds ${rows[0].dims}-dimensional vectors, but the embedder makes ${dims}: run \`agent memory reindex\``);
     } else {
       await inTransaction(this.pool, async (c) => {
         await c.query('SELECT pg_advisory_xact_lock(727275)');

@@ -149,7 +149,9 @@ export async function recall(deps: { store: MemoryStore; index: VectorIndex; emb
   const items: RecalledItem[] = [];
   const omitted: RecallResult['omitted'] = [];
   // The block's frame costs tokens too; items fill what is left, best first.
-  let used = estimateTokens(renderBlock([{ id: '', scope: 'global', kind: 'fact', key: '', value: '', validFrom: '', score: 0, tokens: 0, taskId: null, verified: null, via: [] }]));
+  let used = estimateTokens(
+    renderBlock([{ id: '', scope: 'global', kind: 'fact', key: '', value: '', validFrom: '', score: 0, tokens: 0, taskId: null, verified: null, via: [] }]),
+  );
   for (const item of kept) {
     const view: RecalledItem = {
       id: item.id,

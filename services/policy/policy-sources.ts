@@ -144,7 +144,8 @@ export class PolicySources {
     const wsFile = PolicySources.workspaceFile(workspace);
     const wsText = await readText(wsFile);
     const ws = WorkspacePolicyFile.safeParse(parseJson(wsText, wsFile) ?? {});
-    if (!ws.success) throw new PolicyFileError(`${wsFile}: ${ws.error.issues.map((i) => i.message).join('; ')} (the file holds only {"rules": ["allow|ask|deny tool(specifier)", …]})`);
+    if (!ws.success)
+      throw new PolicyFileError(`${wsFile}: ${ws.error.issues.map((i) => i.message).join('; ')} (the file holds only {"rules": ["allow|ask|deny tool(specifier)", …]})`);
     const workspaceRules = parseAll(ws.data.rules, 'workspace', wsFile);
     const trusted = wsText !== null && (await this.readTrust()).workspaces[workspace]?.sha256 === sha256(wsText);
     const ignored = trusted ? [] : workspaceRules.filter((r) => r.effect === 'allow');

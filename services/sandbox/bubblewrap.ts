@@ -70,11 +70,40 @@ export const SANDBOX_PROXY_PORT = 3128;
 
 /** Relative to each home: credentials, keys and histories that must stay hidden even when a bind re-exposes their parent. */
 const HOME_SECRETS = [
-  '.ssh', '.gnupg', '.aws', '.azure', '.kube', '.docker', '.config', '.local/share/keyrings', '.password-store',
-  '.netrc', '.npmrc', '.yarnrc', '.yarnrc.yml', '.pypirc', '.git-credentials', '.pgpass', '.my.cnf', '.boto', '.s3cfg',
-  '.vault-token', '.terraform.d', '.cargo/credentials', '.cargo/credentials.toml', '.claude', '.claude.json',
-  '.bash_history', '.zsh_history', '.python_history', '.node_repl_history', '.psql_history', '.mysql_history',
-  '.sqlite_history', '.lesshst', '.viminfo',
+  '.ssh',
+  '.gnupg',
+  '.aws',
+  '.azure',
+  '.kube',
+  '.docker',
+  '.config',
+  '.local/share/keyrings',
+  '.password-store',
+  '.netrc',
+  '.npmrc',
+  '.yarnrc',
+  '.yarnrc.yml',
+  '.pypirc',
+  '.git-credentials',
+  '.pgpass',
+  '.my.cnf',
+  '.boto',
+  '.s3cfg',
+  '.vault-token',
+  '.terraform.d',
+  '.cargo/credentials',
+  '.cargo/credentials.toml',
+  '.claude',
+  '.claude.json',
+  '.bash_history',
+  '.zsh_history',
+  '.python_history',
+  '.node_repl_history',
+  '.psql_history',
+  '.mysql_history',
+  '.sqlite_history',
+  '.lesshst',
+  '.viminfo',
 ];
 
 /** Host files outside the masked dirs that no build or test needs. */
@@ -111,9 +140,25 @@ async function probe(): Promise<SandboxInfo> {
       });
     });
   const strict = await tryArgs(NO_NESTED_USERNS);
-  if (strict === null) return { available: true, kind: 'bubblewrap', path: bwrap, reason: `${bwrap} works (user namespaces available, nested ones disabled)`, nestedUserNamespacesDisabled: true, socat };
+  if (strict === null)
+    return {
+      available: true,
+      kind: 'bubblewrap',
+      path: bwrap,
+      reason: `${bwrap} works (user namespaces available, nested ones disabled)`,
+      nestedUserNamespacesDisabled: true,
+      socat,
+    };
   const plain = await tryArgs([]);
-  if (plain === null) return { available: true, kind: 'bubblewrap', path: bwrap, reason: `${bwrap} works (nested user namespaces cannot be disabled here: ${strict})`, nestedUserNamespacesDisabled: false, socat };
+  if (plain === null)
+    return {
+      available: true,
+      kind: 'bubblewrap',
+      path: bwrap,
+      reason: `${bwrap} works (nested user namespaces cannot be disabled here: ${strict})`,
+      nestedUserNamespacesDisabled: false,
+      socat,
+    };
   return { available: false, kind: 'none', path: bwrap, reason: `${bwrap} cannot create a sandbox here: ${plain}`, socat };
 }
 
@@ -221,7 +266,8 @@ function proxyEnvironment(): Record<string, string> {
  */
 export function sandboxEntry(command: string, network: boolean, socat: string | null | undefined): string[] {
   if (!network) return ['/bin/bash', '-c', command];
-  if (!socat) throw new SandboxUnavailableError('the command may use the network, but socat (which bridges the sandbox to its network proxy) is not installed: apt-get install socat');
+  if (!socat)
+    throw new SandboxUnavailableError('the command may use the network, but socat (which bridges the sandbox to its network proxy) is not installed: apt-get install socat');
   const bridge = [
     `${socat} TCP-LISTEN:${SANDBOX_PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_PROXY_SOCKET} </dev/null >/dev/null 2>&1 &`,
     `for _ in $(seq 1 400); do (: </dev/tcp/127.0.0.1/${SANDBOX_PROXY_PORT}) 2>/dev/null && break; sleep 0.005; done`,
@@ -237,7 +283,9 @@ function homeDirs(): { roots: string[]; all: string[] } {
   const roots = unique([...own, '/root', '/home'].filter((d) => d !== '/' && isDir(d)));
   let underHome: string[] = [];
   try {
-    underHome = readdirSync('/home').map((n) => path.join('/home', n)).filter(isDir);
+    underHome = readdirSync('/home')
+      .map((n) => path.join('/home', n))
+      .filter(isDir);
   } catch {
     /* no /home */
   }

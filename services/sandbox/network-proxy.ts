@@ -60,12 +60,31 @@ const REFUSED_CACHE_MS = 60_000;
 
 const BLOCKED = new net.BlockList();
 for (const [prefix, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
-  ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) BLOCKED.addSubnet(prefix, bits, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  BLOCKED.addSubnet(prefix, bits, 'ipv4');
 for (const [prefix, bits] of [
-  ['::', 128], ['::1', 128], ['100::', 64], ['2001::', 23], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
-] as const) BLOCKED.addSubnet(prefix, bits, 'ipv6');
+  ['::', 128],
+  ['::1', 128],
+  ['100::', 64],
+  ['2001::', 23],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+] as const)
+  BLOCKED.addSubnet(prefix, bits, 'ipv6');
 // Documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32) are not blocked: they
 // reach nothing on the internet, and some networks put their package mirrors there.
 
@@ -105,7 +124,11 @@ export function nonPublicReason(address: string): string | null {
 
 /** Lower case, no trailing dot, no IPv6 brackets. */
 export function normalizeHost(host: string): string {
-  return host.trim().toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[(.*)\]$/, '$1');
 }
 
 /** Does `host` match a domain pattern? `*` any host; `*.example.com` any subdomain (not the apex); else exact. */
@@ -152,7 +175,8 @@ export async function judgeConnection(options: ProxyOptions, host: string, _port
   const literalWhy = literal ? nonPublicReason(host) : null;
   if (literalWhy) return { refused: literalWhy };
   const refusedEndpoints = options.refuse.map((r) => splitHostPort(r, 0)).filter((r): r is { host: string; port: number } => r !== null);
-  if (refusedEndpoints.some((r) => r.host === host)) return { refused: `${host} runs the agent's own services (orchestrator, database or approvals), which the sandbox may never reach` };
+  if (refusedEndpoints.some((r) => r.host === host))
+    return { refused: `${host} runs the agent's own services (orchestrator, database or approvals), which the sandbox may never reach` };
   const denied = options.deny.find((d) => hostMatches(d, host));
   if (denied) return { refused: `${host} is denied by rule \`deny network(${denied})\`` };
   // An IP literal counts as allowed only when a rule names it exactly: `*` means public *names*.
@@ -217,7 +241,15 @@ export async function startNetworkProxy(options: ProxyOptions): Promise<NetworkP
       }
       const headers = { ...req.headers };
       for (const name of Object.keys(headers)) if (name.startsWith('proxy-')) delete headers[name];
-      const upstream = http.request({ host: verdict.address, port, method: req.method, path: `${url.pathname}${url.search}`, headers, setHost: false, timeout: CONNECT_TIMEOUT_MS });
+      const upstream = http.request({
+        host: verdict.address,
+        port,
+        method: req.method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        setHost: false,
+        timeout: CONNECT_TIMEOUT_MS,
+      });
       upstream.on('response', (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -242,7 +274,9 @@ export async function startNetworkProxy(options: ProxyOptions): Promise<NetworkP
       }
       const verdict = await decide(target.host, target.port);
       if ('refused' in verdict) {
-        client.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nx-agent-sandbox: refused\r\n\r\nagent sandbox proxy refused ${target.host}:${target.port}: ${verdict.refused}\n`);
+        client.end(
+          `HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nx-agent-sandbox: refused\r\n\r\nagent sandbox proxy refused ${target.host}:${target.port}: ${verdict.refused}\n`,
+        );
         return;
       }
       const upstream = net.connect({ host: verdict.address, port: target.port, timeout: CONNECT_TIMEOUT_MS });
@@ -299,11 +333,7 @@ export async function startNetworkProxy(options: ProxyOptions): Promise<NetworkP
       };
       const allowed = connections.filter((c) => c.allowed);
       const refused = connections.filter((c) => !c.allowed);
-      return [
-        '[sandbox network]',
-        allowed.length ? `reached ${count(allowed).join(', ')}` : null,
-        refused.length ? `refused ${count(refused).join('; ')}` : null,
-      ]
+      return ['[sandbox network]', allowed.length ? `reached ${count(allowed).join(', ')}` : null, refused.length ? `refused ${count(refused).join('; ')}` : null]
         .filter(Boolean)
         .join(' ');
     },

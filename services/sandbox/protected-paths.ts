@@ -31,7 +31,24 @@ export interface ProtectedPaths {
 }
 
 /** Trees that hold dependencies or build output, not the user's secrets or repositories. */
-const SKIPPED_DIRS = new Set(['node_modules', '.venv', 'venv', '__pycache__', 'target', 'dist', 'build', '.next', '.cache', '.gradle', '.terraform', 'vendor', 'bower_components', '.tox', '.mypy_cache', '.pytest_cache']);
+const SKIPPED_DIRS = new Set([
+  'node_modules',
+  '.venv',
+  'venv',
+  '__pycache__',
+  'target',
+  'dist',
+  'build',
+  '.next',
+  '.cache',
+  '.gradle',
+  '.terraform',
+  'vendor',
+  'bower_components',
+  '.tox',
+  '.mypy_cache',
+  '.pytest_cache',
+]);
 const MAX_DEPTH = 12;
 const MAX_DIRS = 20_000;
 /** The policy's secret dotfiles (`.env`, `.env.*`), masked here by the kernel as the policy asks for them. */

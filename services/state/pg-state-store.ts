@@ -46,10 +46,7 @@ export class PgStateStore implements StateStore {
   }
 
   async beginEffect(key: string): Promise<EffectRecord | null> {
-    const inserted = await this.pool.query(
-      `INSERT INTO agent_effects (key, state) VALUES ($1, 'started') ON CONFLICT (key) DO NOTHING RETURNING key`,
-      [key],
-    );
+    const inserted = await this.pool.query(`INSERT INTO agent_effects (key, state) VALUES ($1, 'started') ON CONFLICT (key) DO NOTHING RETURNING key`, [key]);
     if (inserted.rowCount === 1) return null;
     const { rows } = await this.pool.query<{ state: 'started' | 'finished'; outcome: string | null; started_at: Date }>(
       'SELECT state, outcome, started_at FROM agent_effects WHERE key = $1',

@@ -73,7 +73,15 @@ export async function actionPreview(workspace: string, tool: string, input: Reco
     const oldString = String(input.oldString ?? '');
     const newString = String(input.newString ?? '');
     if (!oldString || !current.text.includes(oldString)) {
-      return { kind: 'edit', path, added: 0, removed: 0, bytes: Buffer.byteLength(current.text), diff: '(no diff: the text to replace is not in the file; the edit will fail)', truncated: false };
+      return {
+        kind: 'edit',
+        path,
+        added: 0,
+        removed: 0,
+        bytes: Buffer.byteLength(current.text),
+        diff: '(no diff: the text to replace is not in the file; the edit will fail)',
+        truncated: false,
+      };
     }
     const after = input.replaceAll === true ? current.text.split(oldString).join(newString) : current.text.replace(oldString, () => newString);
     return preview('edit', path, current.text, after);

@@ -121,9 +121,7 @@ export class BackgroundJobs {
   async status(jobId: string, taskId: string, options: { waitSeconds: number; stop: boolean; signal?: AbortSignal }): Promise<string> {
     const job = this.jobs.get(jobId);
     if (!job || job.taskId !== taskId) {
-      throw new ToolInputError(
-        `no background job ${jobId} for this task on this worker (it may have been started by a worker that has since stopped, which stops its jobs)`,
-      );
+      throw new ToolInputError(`no background job ${jobId} for this task on this worker (it may have been started by a worker that has since stopped, which stops its jobs)`);
     }
     if (options.stop && !job.end) {
       this.kill(job, 'stopped');

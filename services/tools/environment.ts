@@ -111,7 +111,20 @@ async function projectSection(root: string): Promise<string[]> {
     }
   }
   const lockfiles = ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lockb', 'poetry.lock', 'uv.lock', 'Cargo.lock', 'go.sum', 'Gemfile.lock'];
-  const markers = ['pyproject.toml', 'requirements.txt', 'setup.py', 'go.mod', 'Cargo.toml', 'Gemfile', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'Dockerfile', 'docker-compose.yml', 'tsconfig.json'];
+  const markers = [
+    'pyproject.toml',
+    'requirements.txt',
+    'setup.py',
+    'go.mod',
+    'Cargo.toml',
+    'Gemfile',
+    'pom.xml',
+    'build.gradle',
+    'build.gradle.kts',
+    'Dockerfile',
+    'docker-compose.yml',
+    'tsconfig.json',
+  ];
   const present = (await Promise.all([...markers, ...lockfiles].map(async (f) => ((await read(f)) !== null ? f : null)))).filter(Boolean);
   if (present.length) out.push(`project files: ${present.join(', ')}`);
   const makefile = (await read('Makefile')) ?? (await read('makefile'));

@@ -322,12 +322,7 @@ const RULES: PatternRule[] = [
   rule('github-token', String.raw`(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}`, String.raw`(?<![A-Za-z0-9_])github_pat_`, 270),
   rule('gitlab-token', String.raw`${TOKEN_START}glpat-[A-Za-z0-9_-]{20,255}`, String.raw`${TOKEN_START}glpat-`, 265),
   rule('slack-token', String.raw`${TOKEN_START}xox[abeprs]-[A-Za-z0-9-]{10,255}`, String.raw`${TOKEN_START}xox[abeprs]-`, 265),
-  rule(
-    'slack-webhook',
-    String.raw`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{16,255}`,
-    String.raw`https://hooks\.slack\.com/`,
-    300,
-  ),
+  rule('slack-webhook', String.raw`https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{16,255}`, String.raw`https://hooks\.slack\.com/`, 300),
   rule('aws-access-key-id', String.raw`(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])`, String.raw`(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)`, 20),
   rule(
     'aws-secret-key',
@@ -545,7 +540,7 @@ function applyMatches(view: string, from: number, cut: number, matches: Match[])
   matches.sort((a, b) => a.start - b.start || b.end - a.end || a.priority - b.priority);
   const parts: string[] = [];
   let pos = from;
-  for (let i = 0; i < matches.length; ) {
+  for (let i = 0; i < matches.length;) {
     const first = matches[i]!;
     let end = first.end;
     // Adjacent matches stay separate: merging them would depend on where a stream cut falls.

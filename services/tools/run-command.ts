@@ -180,7 +180,5 @@ export function formatCommandResult(result: CommandResult, timeoutSeconds: numbe
     : result.exitCode !== null
       ? `exit code ${result.exitCode}`
       : `killed by ${result.signal}`;
-  return [status, result.stdout && `--- stdout ---\n${result.stdout}`, result.stderr && `--- stderr ---\n${result.stderr}`, result.network]
-    .filter(Boolean)
-    .join('\n');
+  return [status, result.stdout && `--- stdout ---\n${result.stdout}`, result.stderr && `--- stderr ---\n${result.stderr}`, result.network].filter(Boolean).join('\n');
 }

@@ -71,8 +71,7 @@ export const TOOL_IMPLEMENTATIONS: ToolImplementations = {
       await readStoredOutput(services.store, request.taskId, { ...input, limit: Math.max(100, Math.min(input.limit, services.modelOutputLimit - 200)) }),
   },
   command_status: {
-    run: async ({ request, input, signal, services }) =>
-      await services.jobs.status(input.jobId, request.taskId, { waitSeconds: input.waitSeconds, stop: input.stop, signal }),
+    run: async ({ request, input, signal, services }) => await services.jobs.status(input.jobId, request.taskId, { waitSeconds: input.waitSeconds, stop: input.stop, signal }),
   },
   run_command: {
     ownTimeoutSeconds: (input) => (input.background ? 0 : input.timeoutSeconds + COMMAND_GRACE_SECONDS),

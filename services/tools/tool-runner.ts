@@ -150,7 +150,8 @@ export class ToolRunner {
     const limit = this.options.modelOutputLimit;
     // Stored whole (and bound to its task) whenever it is more than history holds inline: read_output can page it back.
     // A read_output page is itself a stored output's part: storing it again would only duplicate it.
-    const outputRef = bytes > this.options.historyInlineBytes && request && request.tool !== 'read_output' ? await storeOutput(this.store, request.taskId, request.tool, output) : undefined;
+    const outputRef =
+      bytes > this.options.historyInlineBytes && request && request.tool !== 'read_output' ? await storeOutput(this.store, request.taskId, request.tool, output) : undefined;
     const truncated = bytes > limit;
     const modelText = truncated ? capForModel(output, bytes, limit, request !== undefined && (TOOL_SPECS[request.tool] as ToolSpec).keepsTail === true, outputRef) : output;
     const inline = Buffer.byteLength(modelText) <= this.options.historyInlineBytes;

@@ -14,7 +14,14 @@ const copyScenario = (match: string) => ({
   match,
   stages: {
     intent: { input: { goal: 'copy a.txt to b.txt', kind: 'change', needsWrite: true, needsShell: false, summary: `Copy a.txt (${match})` } },
-    plan: { input: { steps: [{ title: 'Read a.txt', tool: 'read_file' }, { title: 'Write b.txt', tool: 'write_file' }] } },
+    plan: {
+      input: {
+        steps: [
+          { title: 'Read a.txt', tool: 'read_file' },
+          { title: 'Write b.txt', tool: 'write_file' },
+        ],
+      },
+    },
     execute: [
       { toolCalls: [{ name: 'read_file', input: { path: 'a.txt' } }] },
       { toolCalls: [{ name: 'write_file', input: { path: 'b.txt', content: 'alpha\n' } }] },
@@ -29,7 +36,8 @@ let fake: FakeLlm;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  fake = await startFakeLlm(parseScript({
+  fake = await startFakeLlm(
+    parseScript({
       scenarios: [
         copyScenario('approve-me'),
         copyScenario('deny-me'),
@@ -37,7 +45,8 @@ beforeAll(async () => {
         stepScenario('ct', writes('t.txt', 'team\n')),
         teamScenario('cli-team', [{ id: 'ct', evidence: [{ kind: 'file_contains', path: 't.txt', text: 'team' }] }]),
       ],
-    }));
+    }),
+  );
   env = await testEnv(fake.url);
 });
 // All tests here share one task queue: a CLI left running by a failed test must not serve the next one.
@@ -48,12 +57,16 @@ afterAll(async () => {
 });
 
 async function pendingRequest(taskId: string) {
-  return await waitFor(async () => {
-    const res = await runCli(['status', taskId, '--json'], env);
-    if (res.code !== 0) return null;
-    const view = JSON.parse(res.stdout);
-    return view.pendingApprovals.length ? view : null;
-  }, `a pending approval on ${taskId}`, 90_000);
+  return await waitFor(
+    async () => {
+      const res = await runCli(['status', taskId, '--json'], env);
+      if (res.code !== 0) return null;
+      const view = JSON.parse(res.stdout);
+      return view.pendingApprovals.length ? view : null;
+    },
+    `a pending approval on ${taskId}`,
+    90_000,
+  );
 }
 
 // Tests that start worker processes (and wait out a dead worker's heartbeat timeout) take ~30-50 s idle; they get room for a loaded machine.
@@ -111,9 +124,7 @@ describe('agent run with approvals through the CLI', { timeout: 150_000 }, () =>
     // The model heard the outcome as a tool_result error for its write_file call.
     const turn3 = fake.requests.find((r) => r.task === taskId && r.stage === 'execute' && r.turn === 2)!;
     const lastMessage = turn3.body.messages.at(-1)!;
-    expect(lastMessage.content).toEqual([
-      expect.objectContaining({ type: 'tool_result', is_error: true, content: expect.stringMatching(/the user denied it \(not today\)/) }),
-    ]);
+    expect(lastMessage.content).toEqual([expect.objectContaining({ type: 'tool_result', is_error: true, content: expect.stringMatching(/the user denied it \(not today\)/) })]);
   });
 });
 
@@ -121,7 +132,10 @@ describe('agent run --team', { timeout: 150_000 }, () => {
   it('runs the team, prints its evidence, and status shows steps and budgets', async () => {
     const workspace = await makeWorkspace();
     const taskId = `task-team-${Date.now()}`;
-    const run = await runCli(['run', 'cli-team: write t.txt', '--team', '--parallel', '2', '--max-time', '10m', '--mode', 'accept-edits', '--workspace', workspace, '--id', taskId, '--json'], env);
+    const run = await runCli(
+      ['run', 'cli-team: write t.txt', '--team', '--parallel', '2', '--max-time', '10m', '--mode', 'accept-edits', '--workspace', workspace, '--id', taskId, '--json'],
+      env,
+    );
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out).toMatchObject({ taskId, status: 'completed', result: { verified: true, evidence: ['[ct] t.txt contains "team"'] } });
@@ -137,13 +151,17 @@ describe('agent run --team', { timeout: 150_000 }, () => {
     const workspace = await makeWorkspace();
     const demo = spawnCli(['demo', '--team', '--workspace', workspace, '--json'], env);
     // The demo names its task on stderr with each request (other test files run demos on this server too).
-    const ids = await waitFor(async () => {
-      const announced = [...demo.output().stderr.matchAll(/^waiting for approval (\S+) of (\S+):/gm)];
-      if (announced.length < 2) return null;
-      const taskId = announced[0]![2]!;
-      const view = JSON.parse((await runCli(['status', taskId, '--json'], env)).stdout);
-      return view.pendingApprovals.length === 2 ? { taskId, requests: view.pendingApprovals.map((r: { requestId: string }) => r.requestId).sort() } : null;
-    }, 'both children to ask', 90_000);
+    const ids = await waitFor(
+      async () => {
+        const announced = [...demo.output().stderr.matchAll(/^waiting for approval (\S+) of (\S+):/gm)];
+        if (announced.length < 2) return null;
+        const taskId = announced[0]![2]!;
+        const view = JSON.parse((await runCli(['status', taskId, '--json'], env)).stdout);
+        return view.pendingApprovals.length === 2 ? { taskId, requests: view.pendingApprovals.map((r: { requestId: string }) => r.requestId).sort() } : null;
+      },
+      'both children to ask',
+      90_000,
+    );
     expect(ids.requests).toEqual(['count.1-apr-1', 'list.1-apr-1']);
     for (const requestId of ids.requests) {
       const res = await runCli(['approve', ids.taskId, requestId], env);
@@ -208,10 +226,14 @@ describe('stopping the follower', () => {
     // A fresh `agent worker` picks the task up and applies the queued denial: nobody decides again.
     const worker = spawnCli(['worker'], env);
     try {
-      const ended = await waitFor(async () => {
-        const view = JSON.parse((await runCli(['status', taskId, '--json'], env)).stdout);
-        return view.status === 'denied' ? view : null;
-      }, `${taskId} to end denied`, 60_000);
+      const ended = await waitFor(
+        async () => {
+          const view = JSON.parse((await runCli(['status', taskId, '--json'], env)).stdout);
+          return view.status === 'denied' ? view : null;
+        },
+        `${taskId} to end denied`,
+        60_000,
+      );
       expect(ended.result).toMatchObject({ verified: false });
       expect(ended.approvals).toEqual([expect.objectContaining({ requestId: 'apr-1', outcome: 'denied', reason: 'not now', signedBy: expect.stringMatching(/^cli:/) })]);
     } finally {

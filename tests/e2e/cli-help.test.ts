@@ -13,7 +13,19 @@ describe('agent <command> --help', () => {
     const res = await runCli(['run', '--help'], env);
     expect(res.code).toBe(0);
     expect(res.stdout.split('\n')[0]).toMatch(/^usage: agent run "<task>"/);
-    for (const flag of ['--workspace DIR', '--no-wait', '--json', '--approval-timeout 30m', '--mode M', '--rule R', '--max-turns N', '--max-cost USD', '--team', '--parallel N', '--debug']) {
+    for (const flag of [
+      '--workspace DIR',
+      '--no-wait',
+      '--json',
+      '--approval-timeout 30m',
+      '--mode M',
+      '--rule R',
+      '--max-turns N',
+      '--max-cost USD',
+      '--team',
+      '--parallel N',
+      '--debug',
+    ]) {
       expect(res.stdout).toContain(flag);
     }
     expect(res.stdout).toMatch(/examples?:\n {2}agent run "/);
@@ -73,6 +85,8 @@ describe('usage errors: one line, then the usage line of that command', () => {
     expect(res.stderr).toMatch(/^agent: unknown command "frobnicate" \(the commands: .*run.*\)\nusage: agent <command>/);
     const sub = await runCli(['bg', 'frob'], env);
     expect(sub.code).toBe(2);
-    expect(sub.stderr).toBe('agent: unknown bg command "frob" (start, send, pause, resume, stop, list, status)\nusage: agent bg start|send|pause|resume|stop|list|status ... (more: agent bg <command> --help)\n');
+    expect(sub.stderr).toBe(
+      'agent: unknown bg command "frob" (start, send, pause, resume, stop, list, status)\nusage: agent bg start|send|pause|resume|stop|list|status ... (more: agent bg <command> --help)\n',
+    );
   });
 });

@@ -31,16 +31,31 @@ beforeAll(async () => {
       scenarios: [
         scenario('sleep-long', {
           needsShell: true,
-          execute: [{ toolCalls: [{ name: 'run_command', input: { command: 'touch started.marker; sleep 300' } }] }, { text: 'The sleep was interrupted; its outcome is unknown.' }],
+          execute: [
+            { toolCalls: [{ name: 'run_command', input: { command: 'touch started.marker; sleep 300' } }] },
+            { text: 'The sleep was interrupted; its outcome is unknown.' },
+          ],
         }),
         writes('approve-elsewhere', 'b.txt', 'alpha\n'),
         writes('let-it-expire', 'b.txt', 'alpha\n', false),
         writes('no-terminal', 'c.txt', 'gamma\n'),
         writes('cancel-me', 'd.txt', 'delta\n'),
         writes('big-write', 'big.txt', BIG_FILE),
-        scenario('long-edit', { needsWrite: true, execute: [{ toolCalls: [{ name: 'edit_file', input: { path: 'long.txt', oldString: LONG_OLD, newString: LONG_NEW } }] }, { text: 'edited' }] }),
-        scenario('flaky-model', { intent: { errors: [{ status: 500, message: 'overloaded for a moment' }], input: { goal: 'answer', kind: 'question', needsWrite: false, needsShell: false, summary: 'flaky model' } }, execute: [{ text: 'All good.' }] }),
-        scenario('control-chars', { execute: [{ toolCalls: [{ name: 'read_file', input: { path: 'evil.txt' } }] }, { text: 'read it' }], respond: { text: 'The file says \u001b[31mred\u001b[0m.' } }),
+        scenario('long-edit', {
+          needsWrite: true,
+          execute: [{ toolCalls: [{ name: 'edit_file', input: { path: 'long.txt', oldString: LONG_OLD, newString: LONG_NEW } }] }, { text: 'edited' }],
+        }),
+        scenario('flaky-model', {
+          intent: {
+            errors: [{ status: 500, message: 'overloaded for a moment' }],
+            input: { goal: 'answer', kind: 'question', needsWrite: false, needsShell: false, summary: 'flaky model' },
+          },
+          execute: [{ text: 'All good.' }],
+        }),
+        scenario('control-chars', {
+          execute: [{ toolCalls: [{ name: 'read_file', input: { path: 'evil.txt' } }] }, { text: 'read it' }],
+          respond: { text: 'The file says \u001b[31mred\u001b[0m.' },
+        }),
         scenario('bg-item', { execute: [{ text: 'said hi' }] }),
       ],
     }),
@@ -76,12 +91,16 @@ function spawnInTerminal(args: string[], extraEnv: Record<string, string> = {}):
 }
 
 async function pending(taskId: string) {
-  return await waitFor(async () => {
-    const res = await runCli(['status', taskId, '--json'], env);
-    if (res.code !== 0) return null;
-    const view = JSON.parse(res.stdout);
-    return view.pendingApprovals.length ? view : null;
-  }, `a pending approval on ${taskId}`, 45_000);
+  return await waitFor(
+    async () => {
+      const res = await runCli(['status', taskId, '--json'], env);
+      if (res.code !== 0) return null;
+      const view = JSON.parse(res.stdout);
+      return view.pendingApprovals.length ? view : null;
+    },
+    `a pending approval on ${taskId}`,
+    45_000,
+  );
 }
 
 async function statusOf(taskId: string) {
@@ -110,10 +129,14 @@ describe('Ctrl-C', () => {
       expect(term.screen()).toContain('interrupted: the task keeps running in Temporal');
 
       // The other worker picks the task up; the interrupted command is reported, not run again.
-      const done = await waitFor(async () => {
-        const view = await statusOf(taskId);
-        return view.status === 'completed' ? view : null;
-      }, `${taskId} to complete on the other worker`, 90_000);
+      const done = await waitFor(
+        async () => {
+          const view = await statusOf(taskId);
+          return view.status === 'completed' ? view : null;
+        },
+        `${taskId} to complete on the other worker`,
+        90_000,
+      );
       expect(done.result.answer).toBeTruthy();
       const [toolResult] = toolResultsAt(fake.requests, taskId, 1);
       expect(toolResult).toMatchObject({ is_error: true, content: expect.stringMatching(/^OUTCOME UNKNOWN: run_command was started/) });
@@ -170,10 +193,14 @@ describe('the inline approval prompt', () => {
     try {
       await waitFor(async () => term.screen().includes('Approve? [y]es'), 'the first prompt', 90_000);
       const taskId = /▶ (task-\w+)/.exec(term.screen())![1]!;
-      const view = await waitFor(async () => {
-        const v = await statusOf(taskId);
-        return v.pendingApprovals.length === 2 ? v : null;
-      }, 'both children to ask', 60_000);
+      const view = await waitFor(
+        async () => {
+          const v = await statusOf(taskId);
+          return v.pendingApprovals.length === 2 ? v : null;
+        },
+        'both children to ask',
+        60_000,
+      );
       for (const r of view.pendingApprovals as { requestId: string }[]) {
         const res = await runCli(['approve', taskId, r.requestId], { ...env, USER: 'bob' });
         expect(res.code, res.stderr).toBe(0);
@@ -223,7 +250,9 @@ describe('without a terminal', () => {
     const res = await runCli(['run', 'nobody will run this', '--workspace', workspace, '--no-wait', '--json'], lonely);
     expect(res.code, res.stderr).toBe(0);
     const { taskId } = JSON.parse(res.stdout);
-    expect(res.stderr.trim()).toBe(`warning: no worker is polling task queue "${lonely.AGENT_TASK_QUEUE}" on ${lonely.TEMPORAL_ADDRESS}; ${taskId} waits until one starts (\`agent worker\` or \`agent up\`)`);
+    expect(res.stderr.trim()).toBe(
+      `warning: no worker is polling task queue "${lonely.AGENT_TASK_QUEUE}" on ${lonely.TEMPORAL_ADDRESS}; ${taskId} waits until one starts (\`agent worker\` or \`agent up\`)`,
+    );
     expect((await runCli(['cancel', taskId], lonely)).code).toBe(0);
   });
 });
@@ -357,10 +386,14 @@ describe('with a worker running', () => {
     expect((await runCli(['bg', 'start', name, '--goal', 'answer messages', '--workspace', workspace], env)).code).toBe(0);
     try {
       expect((await runCli(['bg', 'send', name, 'bg-item: say hi'], env)).code).toBe(0);
-      const line = await waitFor(async () => {
-        const list = await runCli(['list', '--limit', '50'], env);
-        return list.stdout.split('\n').find((l) => l.startsWith(`bg-${name}-1 `)) && list.stdout;
-      }, 'the background run in the list', 60_000);
+      const line = await waitFor(
+        async () => {
+          const list = await runCli(['list', '--limit', '50'], env);
+          return list.stdout.split('\n').find((l) => l.startsWith(`bg-${name}-1 `)) && list.stdout;
+        },
+        'the background run in the list',
+        60_000,
+      );
       const lines = line.trim().split('\n');
       expect(lines.find((l) => l.startsWith(`bg-${name}-1 `))).toMatch(new RegExp(`  ${name}: bg-item: say hi$`));
       // Every row's start time begins in the same column.

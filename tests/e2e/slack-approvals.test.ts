@@ -265,10 +265,18 @@ describe('the signed webhook', () => {
     const { taskId, workspace } = await startTask('write-b: approve by webhook');
     const requested = await sink.next((e) => e.type === 'approval.requested' && e.taskId === taskId);
     expect(requested.verified).toBe(true);
-    expect(requested.event).toMatchObject({ eventId: `${taskId}/apr-1/requested`, workspace, request: { requestId: 'apr-1', tool: 'write_file', input: { path: 'b.txt' } }, decisionPath: `/approvals/${taskId}/apr-1` });
+    expect(requested.event).toMatchObject({
+      eventId: `${taskId}/apr-1/requested`,
+      workspace,
+      request: { requestId: 'apr-1', tool: 'write_file', input: { path: 'b.txt' } },
+      decisionPath: `/approvals/${taskId}/apr-1`,
+    });
     const request = (requested.event as Extract<WebhookEvent, { type: 'approval.requested' }>).request;
 
-    const res = await post(`/approvals/${taskId}/apr-1`, decide(taskId, 'apr-1', { taskId, requestId: 'apr-1', actionHash: request.actionHash, approve: true, user: 'alice@example.com' }));
+    const res = await post(
+      `/approvals/${taskId}/apr-1`,
+      decide(taskId, 'apr-1', { taskId, requestId: 'apr-1', actionHash: request.actionHash, approve: true, user: 'alice@example.com' }),
+    );
     expect(res).toMatchObject({ status: 200, body: { ok: true, record: { outcome: 'approved', decidedBy: 'alice@example.com (key ops-bot)', channel: 'webhook' } } });
     const result = await client.result(taskId);
     expect(result.approvals).toEqual([expect.objectContaining({ outcome: 'approved', channel: 'webhook' })]);
@@ -295,8 +303,14 @@ describe('the signed webhook', () => {
     expect((await post(url, { ...signed, body: signed.body.replace('true', 'false') })).status).toBe(401);
     // A decision signed for apr-1 cannot be pointed at another request.
     expect((await post(`/approvals/${taskId}/apr-2`, decide(taskId, 'apr-1', body))).status).toBe(400);
-    expect(await post(url, decide(taskId, 'apr-1', body, { id: 'scoped-bot', secret: SCOPED_KEY }))).toMatchObject({ status: 403, body: { error: expect.stringMatching(/may not decide workspace-write/) } });
-    expect(await post(url, decide(taskId, 'apr-1', { ...body, actionHash: 'a'.repeat(64) }))).toMatchObject({ status: 409, body: { error: expect.stringMatching(/different action/) } });
+    expect(await post(url, decide(taskId, 'apr-1', body, { id: 'scoped-bot', secret: SCOPED_KEY }))).toMatchObject({
+      status: 403,
+      body: { error: expect.stringMatching(/may not decide workspace-write/) },
+    });
+    expect(await post(url, decide(taskId, 'apr-1', { ...body, actionHash: 'a'.repeat(64) }))).toMatchObject({
+      status: 409,
+      body: { error: expect.stringMatching(/different action/) },
+    });
 
     expect((await client.status(taskId)).pendingApprovals).toHaveLength(1);
     expect(await acceptedUpdates(taskId)).toHaveLength(0);
@@ -305,7 +319,10 @@ describe('the signed webhook', () => {
     expect((await post(url, genuine)).status).toBe(200);
     expect((await post(url, genuine)).status).toBe(409);
     // A new request (not a replay: another body) deciding again: first decision wins.
-    expect(await post(url, decide(taskId, 'apr-1', { ...body, reason: 'changed my mind' }))).toMatchObject({ status: 409, body: { error: expect.stringMatching(/already denied by ops-bot/) } });
+    expect(await post(url, decide(taskId, 'apr-1', { ...body, reason: 'changed my mind' }))).toMatchObject({
+      status: 409,
+      body: { error: expect.stringMatching(/already denied by ops-bot/) },
+    });
     expect(await acceptedUpdates(taskId)).toHaveLength(1);
     expect((await client.result(taskId)).approvals).toEqual([expect.objectContaining({ outcome: 'denied', reason: 'not now', decidedBy: 'ops-bot' })]);
   });

@@ -18,7 +18,14 @@ const h = useTaskHarness({
     scenario('ui-visible', {
       needsWrite: true,
       intent: { input: { goal: 'g', kind: 'change', needsWrite: true, needsShell: false, summary: 'Rename the widget config' } },
-      plan: { input: { steps: [{ title: 'Read widget.json', tool: 'read_file' }, { title: 'Write widget.yaml', tool: 'write_file' }] } },
+      plan: {
+        input: {
+          steps: [
+            { title: 'Read widget.json', tool: 'read_file' },
+            { title: 'Write widget.yaml', tool: 'write_file' },
+          ],
+        },
+      },
       execute: [
         { toolCalls: [{ name: 'read_file', input: { path: 'widget.json' } }] },
         { toolCalls: [{ name: 'write_file', input: { path: 'widget.yaml', content: 'a: 1\n' } }] },
@@ -53,7 +60,17 @@ describe('Temporal Web UI', () => {
       await page.getByRole('link', { name: taskId }).click({ timeout: 30_000 });
       await page.getByText('User Metadata').first().click({ timeout: 30_000 });
       // The UI renders user Markdown in sandboxed iframes, so read every frame.
-      const bodyText = async () => (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+      const bodyText = async () =>
+        (
+          await Promise.all(
+            page.frames().map((f) =>
+              f
+                .locator('body')
+                .innerText()
+                .catch(() => ''),
+            ),
+          )
+        ).join('\n');
       await expect.poll(bodyText, { timeout: 30_000 }).toMatch(/Current Details[\s\S]*Waiting for approval/);
       const body = await bodyText();
       expect(body).toContain('ui-visible: convert widget.json to widget.yaml'); // static summary

@@ -21,8 +21,18 @@ const h = useTaskHarness({
       needsWrite: true,
       needsShell: true,
       execute: [
-        { toolCalls: [{ name: 'read_file', input: { path: 'a.txt' } }, { name: 'list_files', input: {} }] },
-        { toolCalls: [{ name: 'write_file', input: { path: 'b.txt', content: 'b\n' } }, { name: 'read_file', input: { paht: 'bad' } }] },
+        {
+          toolCalls: [
+            { name: 'read_file', input: { path: 'a.txt' } },
+            { name: 'list_files', input: {} },
+          ],
+        },
+        {
+          toolCalls: [
+            { name: 'write_file', input: { path: 'b.txt', content: 'b\n' } },
+            { name: 'read_file', input: { paht: 'bad' } },
+          ],
+        },
         { toolCalls: [{ name: 'run_command', input: { command: 'cat b.txt > c.txt' } }] },
         { text: 'done' },
       ],

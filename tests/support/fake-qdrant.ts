@@ -112,7 +112,8 @@ export async function startFakeQdrant(): Promise<FakeQdrant> {
       }
       if (rest === '/points/query' && req.method === 'POST') {
         const query = body.query as number[];
-        if (!Array.isArray(query) || query.length !== col.size) return fail(res, 400, `Wrong input: Vector dimension error: expected dim: ${col.size}, got ${Array.isArray(query) ? query.length : 0}`);
+        if (!Array.isArray(query) || query.length !== col.size)
+          return fail(res, 400, `Wrong input: Vector dimension error: expected dim: ${col.size}, got ${Array.isArray(query) ? query.length : 0}`);
         const limit = Number(body.limit ?? 10);
         const points = [...col.points.values()]
           .filter((p) => matches(p, body.filter))

@@ -147,10 +147,17 @@ export class FakeSlack {
   /** Signs a body exactly as Slack does: v0=hex(hmac_sha256(secret, "v0:<ts>:<body>")). */
   sign(body: string, options: Pick<ClickOptions, 'timestampSec' | 'secret'> = {}): SignedRequest {
     const ts = options.timestampSec ?? Math.floor(Date.now() / 1000);
-    const signature = `v0=${createHmac('sha256', options.secret ?? this.options.signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const signature = `v0=${createHmac('sha256', options.secret ?? this.options.signingSecret)
+      .update(`v0:${ts}:${body}`)
+      .digest('hex')}`;
     return {
       body,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature, 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': signature,
+        'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+      },
     };
   }
 
@@ -199,7 +206,16 @@ export class FakeSlack {
     if (token !== this.options.botToken) return fail(token ? 'invalid_auth' : 'not_authed');
     switch (method) {
       case 'auth.test':
-        return answer({ ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: 'agent', team_id: 'T0FAKE', user_id: this.botUserId, bot_id: 'B0FAKE', is_enterprise_install: false });
+        return answer({
+          ok: true,
+          url: 'https://fake.slack.com/',
+          team: 'Fake',
+          user: 'agent',
+          team_id: 'T0FAKE',
+          user_id: this.botUserId,
+          bot_id: 'B0FAKE',
+          is_enterprise_install: false,
+        });
       case 'chat.postMessage': {
         const channel = String(params.channel ?? '');
         if (!/^[CGDU][A-Z0-9]+$/.test(channel)) return fail('channel_not_found');

@@ -46,7 +46,9 @@ describe('approval previews', () => {
     const preview = (await actionPreview(ws, 'write_file', { path: 'many.txt', content: Array.from({ length: 60 }, (_, i) => `l${i}`).join('\n') }))!;
     const request = { requestId: 'apr-1', tool: 'write_file', risk: 'workspace-write', preview } as ApprovalRequest;
     const md = pendingApprovalMarkdown(request, 'task-1');
-    expect(md).toMatch(/^\*\*Waiting for approval\*\* `apr-1`: write_file \(workspace-write\) — `agent approve task-1 apr-1`\nNew file `many\.txt`: \+60 −0\n```diff\n--- \/dev\/null/);
+    expect(md).toMatch(
+      /^\*\*Waiting for approval\*\* `apr-1`: write_file \(workspace-write\) — `agent approve task-1 apr-1`\nNew file `many\.txt`: \+60 −0\n```diff\n--- \/dev\/null/,
+    );
     expect(md).toMatch(/_\d+ more diff lines: `agent status task-1`_$/);
   });
 });

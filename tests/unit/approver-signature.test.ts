@@ -34,7 +34,10 @@ describe('approver keys and signed decisions', () => {
     const alice = await loadApproverIdentity(await mkdtemp(path.join(os.tmpdir(), 'approver-')), 'alice');
     const mallory = await loadApproverIdentity(await mkdtemp(path.join(os.tmpdir(), 'approver-')), 'mallory');
     expect(checkDecisionSignature([alice.key], request, decision)).toEqual({ ok: false, reason: 'the decision is not signed by an approver key' });
-    expect(checkDecisionSignature([alice.key], request, { ...decision, signature: mallory.sign(request, decision) })).toMatchObject({ ok: false, reason: expect.stringMatching(/not an approver key this task trusts/) });
+    expect(checkDecisionSignature([alice.key], request, { ...decision, signature: mallory.sign(request, decision) })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not an approver key this task trusts/),
+    });
     expect(checkDecisionSignature([], request, { ...decision, signature: alice.sign(request, decision) })).toMatchObject({ ok: false });
     expect(checkDecisionSignature([alice.key], request, { ...decision, signature: { keyId: alice.key.id, value: 'f'.repeat(128) } })).toMatchObject({ ok: false });
   });

@@ -126,7 +126,16 @@ describe('the Slack message', () => {
 
   it('shows a file write as its diff, cut for Slack with a pointer to the whole diff', () => {
     const diffLines = ['--- a/VERSION', '+++ b/VERSION', '@@ -1 +1 @@', '-1.4.0', '+1.5.0'];
-    const small = { ...ctx, request: { ...request, tool: 'write_file', risk: 'workspace-write' as const, input: { path: 'VERSION', content: '1.5.0\n' }, preview: { kind: 'overwrite' as const, path: 'VERSION', added: 1, removed: 1, bytes: 6, diff: diffLines.join('\n'), truncated: false } } };
+    const small = {
+      ...ctx,
+      request: {
+        ...request,
+        tool: 'write_file',
+        risk: 'workspace-write' as const,
+        input: { path: 'VERSION', content: '1.5.0\n' },
+        preview: { kind: 'overwrite' as const, path: 'VERSION', added: 1, removed: 1, bytes: 6, diff: diffLines.join('\n'), truncated: false },
+      },
+    };
     const text = JSON.stringify(pendingMessage(small, false).blocks);
     expect(text).toContain('*Action* `write_file` · *overwrite* `VERSION` · +1 −1 · risk *workspace-write*');
     expect(text).toContain('-1.4.0\\n+1.5.0');
@@ -147,7 +156,9 @@ describe('the Slack message', () => {
     expect(resolved.blocks.some((b) => b.type === 'actions')).toBe(false);
     expect(JSON.stringify(resolved.blocks)).toContain(':white_check_mark: *Approved* by <@U0ALICE> in Slack at <!date^1772366460^');
     expect(JSON.stringify(resolved.blocks)).toContain('always, for the rest of this task');
-    expect(outcomeLine(record({ outcome: 'denied', decidedBy: 'jo<e>', channel: 'cli', reason: 'not today' }))).toMatch(/^:no_entry: \*Denied\* by `jo&lt;e&gt;` via cli at .* — not today$/);
+    expect(outcomeLine(record({ outcome: 'denied', decidedBy: 'jo<e>', channel: 'cli', reason: 'not today' }))).toMatch(
+      /^:no_entry: \*Denied\* by `jo&lt;e&gt;` via cli at .* — not today$/,
+    );
     expect(outcomeLine(record({ outcome: 'expired', decidedBy: 'timeout', channel: 'timeout' }))).toMatch(/^:hourglass: \*Expired\* at .*counts as denied$/);
   });
 
@@ -178,7 +189,14 @@ describe('approval config', () => {
 
   it('parses Slack, webhook, approvers and server settings', () => {
     const { approvals } = loadConfig(base);
-    expect(approvals.slack).toEqual({ botToken: 'xoxb-1', signingSecret: 'signing-secret', appToken: undefined, channel: 'C0123ABCD', dmOwner: false, apiUrl: 'http://127.0.0.1:9/api/' });
+    expect(approvals.slack).toEqual({
+      botToken: 'xoxb-1',
+      signingSecret: 'signing-secret',
+      appToken: undefined,
+      channel: 'C0123ABCD',
+      dmOwner: false,
+      apiUrl: 'http://127.0.0.1:9/api/',
+    });
     expect(approvals.webhook).toEqual({ url: undefined, secret: undefined, keyId: 'agent', inboundKeys: { ops: 'inbound-secret-0123456789' } });
     expect(approvals.approvers.map((r) => r.principals)).toEqual([['slack:U01ALICE', 'webhook:ops']]);
     expect(approvals.server).toEqual({ host: '127.0.0.1', port: 3100 });
@@ -283,7 +301,12 @@ describe('WebhookNotifier', () => {
     expect(await new WebhookNotifier({ url, keyId: 'agent', secret: 'outgoing-secret-0123456789' }).requested(event)).toEqual({ webhook: true });
     const [{ headers, body }] = seen as [{ headers: http.IncomingHttpHeaders; body: string }];
     expect(signatureMatches('outgoing-secret-0123456789', Number(headers[TIMESTAMP_HEADER]), body, String(headers[SIGNATURE_HEADER]))).toBe(true);
-    expect(JSON.parse(body)).toMatchObject({ type: 'approval.requested', eventId: `${ctx.taskId}/apr-1/requested`, request: { actionHash: HASH }, decisionPath: `/approvals/${ctx.taskId}/apr-1` });
+    expect(JSON.parse(body)).toMatchObject({
+      type: 'approval.requested',
+      eventId: `${ctx.taskId}/apr-1/requested`,
+      request: { actionHash: HASH },
+      decisionPath: `/approvals/${ctx.taskId}/apr-1`,
+    });
   });
 
   it.each([
@@ -293,10 +316,15 @@ describe('WebhookNotifier', () => {
     [401, false],
   ])('HTTP %i is a NotifyError, retryable: %s', async (status, retryable) => {
     const { url } = await sink(status);
-    await expect(new WebhookNotifier({ url, keyId: 'agent', secret: 'outgoing-secret-0123456789' }).requested(event)).rejects.toMatchObject({ retryable, message: `the approval webhook answered HTTP ${status}` });
+    await expect(new WebhookNotifier({ url, keyId: 'agent', secret: 'outgoing-secret-0123456789' }).requested(event)).rejects.toMatchObject({
+      retryable,
+      message: `the approval webhook answered HTTP ${status}`,
+    });
   });
 
   it('an unreachable receiver is retryable', async () => {
-    await expect(new WebhookNotifier({ url: 'http://127.0.0.1:1/hook', keyId: 'agent', secret: 'outgoing-secret-0123456789' }).requested(event)).rejects.toMatchObject({ retryable: true });
+    await expect(new WebhookNotifier({ url: 'http://127.0.0.1:1/hook', keyId: 'agent', secret: 'outgoing-secret-0123456789' }).requested(event)).rejects.toMatchObject({
+      retryable: true,
+    });
   });
 });

@@ -116,8 +116,14 @@ describe('docker-compose.yml worker service', () => {
 
   it('passes only variables services/config.ts reads, including the required ones', () => {
     const known = Object.keys(EnvSchema.shape);
-    expect(Object.keys(env).filter((key) => !known.includes(key)), 'passed to the worker but read by nobody').toEqual([]);
-    expect(REQUIRED_WORKER_VARS.filter((key) => !(key in env)), 'missing from the worker').toEqual([]);
+    expect(
+      Object.keys(env).filter((key) => !known.includes(key)),
+      'passed to the worker but read by nobody',
+    ).toEqual([]);
+    expect(
+      REQUIRED_WORKER_VARS.filter((key) => !(key in env)),
+      'missing from the worker',
+    ).toEqual([]);
     expect(env.AGENT_DEV_SERVER).toBe('never');
   });
 

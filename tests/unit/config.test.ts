@@ -44,7 +44,16 @@ describe('loadConfig', () => {
       // Outside the workspace and AGENT_HOME: the approver key and trusted policies no sandbox may touch.
       userDir: path.join(os.homedir(), '.config', 'durable-agent'),
       approverKeys: [],
-      llm: { apiKey: undefined, baseURL: undefined, model: 'claude-sonnet-5-5', maxTokens: 8_192, contextWindow: undefined, prices: undefined, promptCaching: true, silenceTimeoutMs: 120_000 },
+      llm: {
+        apiKey: undefined,
+        baseURL: undefined,
+        model: 'claude-sonnet-5-5',
+        maxTokens: 8_192,
+        contextWindow: undefined,
+        prices: undefined,
+        promptCaching: true,
+        silenceTimeoutMs: 120_000,
+      },
       databaseUrl: undefined,
       approvalTimeoutMs: 30 * 60_000,
       inlineOutputLimit: 20_000,
@@ -72,7 +81,9 @@ describe('loadConfig', () => {
       { id: 'cd'.repeat(8), publicKey: 'cd'.repeat(32), label: 'ops' },
     ]);
     expect(load({ AGENT_USER_DIR: 'keys' }).userDir).toBe(path.resolve('/srv/project', 'keys'));
-    expect(() => load({ AGENT_APPROVER_KEYS: `ok=${key},broken=1234` })).toThrow(/AGENT_APPROVER_KEYS: each entry must be <label>=<ed25519 public key as 64 hex digits> \(entry 2 is not/);
+    expect(() => load({ AGENT_APPROVER_KEYS: `ok=${key},broken=1234` })).toThrow(
+      /AGENT_APPROVER_KEYS: each entry must be <label>=<ed25519 public key as 64 hex digits> \(entry 2 is not/,
+    );
   });
 
   it('reads and coerces set variables', () => {

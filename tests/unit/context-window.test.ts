@@ -40,7 +40,10 @@ describe('clearing old tool outputs', () => {
     const sent = apiMessages(messages, point);
     const results = sent.flatMap((m) => (typeof m.content === 'string' ? [] : m.content)).filter((b) => b.type === 'tool_result') as Anthropic.ToolResultBlockParam[];
     expect(results).toHaveLength(5);
-    expect(results.slice(0, 2).map((r) => r.content)).toEqual([expect.stringMatching(/^\[This earlier tool output \(8,000 bytes\) was cleared .* read_output \{"id": "sha256:a{64}"\} shows it again\.\]$/), expect.any(String)]);
+    expect(results.slice(0, 2).map((r) => r.content)).toEqual([
+      expect.stringMatching(/^\[This earlier tool output \(8,000 bytes\) was cleared .* read_output \{"id": "sha256:a{64}"\} shows it again\.\]$/),
+      expect.any(String),
+    ]);
     expect(results[1]!.content).toMatch(/^\[This earlier tool output/);
     expect(results.slice(2).every((r) => r.content === 'x'.repeat(8_000))).toBe(true);
     expect(JSON.stringify(sent)).not.toMatch(/_ref|_bytes/);
@@ -57,7 +60,10 @@ describe('clearing old tool outputs', () => {
       0,
     );
     expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-    expect(sent[1]!.content).toEqual([{ type: 'text', text: 'part one' }, { type: 'text', text: 'part two' }]);
+    expect(sent[1]!.content).toEqual([
+      { type: 'text', text: 'part one' },
+      { type: 'text', text: 'part two' },
+    ]);
   });
 });
 

@@ -26,7 +26,19 @@ beforeAll(async () => {
   fake = await startFakeLlm(
     parseScript({
       scenarios: [
-        { match: 'cut-tool', stages: { execute: { text: 'Writing.', toolCalls: [{ name: 'list_files', input: {} }, { name: 'write_file', input: fullInput }], stopReason: 'max_tokens' } } },
+        {
+          match: 'cut-tool',
+          stages: {
+            execute: {
+              text: 'Writing.',
+              toolCalls: [
+                { name: 'list_files', input: {} },
+                { name: 'write_file', input: fullInput },
+              ],
+              stopReason: 'max_tokens',
+            },
+          },
+        },
         { match: 'cut-text', stages: { execute: { text: 'abcdefghij', stopReason: 'max_tokens' } } },
         { match: 'long-answer', stages: { execute: { text: longAnswer } } },
         { match: 'long-call', stages: { execute: { toolCalls: [{ name: 'write_file', input: fullInput }] } } },
@@ -49,7 +61,11 @@ afterAll(async () => {
 
 const base = { model: 'claude-test', max_tokens: 1024 } as const;
 const last = () => fake.requests.at(-1)!;
-const rejection = (promise: Promise<unknown>) => promise.then(() => null, (e: unknown) => e as APIError);
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (e: unknown) => e as APIError,
+  );
 
 describe('prompt caching', () => {
   it('a breakpoint on a long system block writes the prefix; the same prefix again reads it (JSON and stream)', async () => {
@@ -70,8 +86,17 @@ describe('prompt caching', () => {
     // Both message_start and the final message_delta carry the four usage fields.
     const start = events.find((e) => e.type === 'message_start')!;
     const delta = events.find((e) => e.type === 'message_delta')!;
-    expect(start.type === 'message_start' && start.message.usage).toMatchObject({ cache_read_input_tokens: systemTokens, cache_creation_input_tokens: 0, input_tokens: messageTokens });
-    expect(delta.type === 'message_delta' && delta.usage).toMatchObject({ cache_read_input_tokens: systemTokens, cache_creation_input_tokens: 0, input_tokens: messageTokens, output_tokens: tok(text('ok')) });
+    expect(start.type === 'message_start' && start.message.usage).toMatchObject({
+      cache_read_input_tokens: systemTokens,
+      cache_creation_input_tokens: 0,
+      input_tokens: messageTokens,
+    });
+    expect(delta.type === 'message_delta' && delta.usage).toMatchObject({
+      cache_read_input_tokens: systemTokens,
+      cache_creation_input_tokens: 0,
+      input_tokens: messageTokens,
+      output_tokens: tok(text('ok')),
+    });
     expect(second.usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: systemTokens, input_tokens: messageTokens });
     expect(second.usage.output_tokens).toBe(tok(text('ok')));
     expect(last().usage).toEqual({ input_tokens: messageTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: systemTokens, output_tokens: tok(text('ok')) });
@@ -81,7 +106,7 @@ describe('prompt caching', () => {
     expect(other.usage).toMatchObject({ cache_creation_input_tokens: systemTokens, cache_read_input_tokens: 0 });
   });
 
-  it('a rolling breakpoint on the last block reads the previous turn\'s prefix and writes only the new part', async () => {
+  it("a rolling breakpoint on the last block reads the previous turn's prefix and writes only the new part", async () => {
     const system = longSystem('rolling');
     const task = text('Task: tidy the notes');
     const call = { type: 'tool_use' as const, id: 'toolu_r1', name: 'list_files', input: {} };
@@ -94,7 +119,15 @@ describe('prompt caching', () => {
     expect(turn1.usage).toMatchObject({ cache_creation_input_tokens: prefix1, cache_read_input_tokens: 0, input_tokens: 0 });
 
     const turn2 = await client.messages
-      .stream({ ...base, system, messages: [{ role: 'user', content: [task] }, { role: 'assistant', content: [call] }, { role: 'user', content: [cached(result)] }] })
+      .stream({
+        ...base,
+        system,
+        messages: [
+          { role: 'user', content: [task] },
+          { role: 'assistant', content: [call] },
+          { role: 'user', content: [cached(result)] },
+        ],
+      })
       .finalMessage();
     expect(turn2.usage).toMatchObject({ cache_read_input_tokens: prefix1, cache_creation_input_tokens: tok(call) + tok(result), input_tokens: 0 });
 
@@ -247,20 +280,22 @@ describe('tool protocol', () => {
 
   it('a tool_result whose id is not in the previous assistant message is a 400 with the real wording', async () => {
     const err = await rejection(
-      client.messages.stream({
-        ...base,
-        messages: [
-          { role: 'user', content: 'go' },
-          { role: 'assistant', content: [call] },
-          {
-            role: 'user',
-            content: [
-              { type: 'tool_result', tool_use_id: 'toolu_p1', content: 'ok' },
-              { type: 'tool_result', tool_use_id: 'toolu_gone', content: 'cleared' },
-            ],
-          },
-        ],
-      }).finalMessage(),
+      client.messages
+        .stream({
+          ...base,
+          messages: [
+            { role: 'user', content: 'go' },
+            { role: 'assistant', content: [call] },
+            {
+              role: 'user',
+              content: [
+                { type: 'tool_result', tool_use_id: 'toolu_p1', content: 'ok' },
+                { type: 'tool_result', tool_use_id: 'toolu_gone', content: 'cleared' },
+              ],
+            },
+          ],
+        })
+        .finalMessage(),
     );
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
     expect(err!.error).toMatchObject({
@@ -273,7 +308,7 @@ describe('tool protocol', () => {
     });
   });
 
-  it('the first message must be the user\'s; a final assistant message is a prefill and allowed', async () => {
+  it("the first message must be the user's; a final assistant message is a prefill and allowed", async () => {
     const err = await rejection(client.messages.create({ ...base, messages: [{ role: 'assistant', content: 'I start.' }] }));
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
     expect((err!.error as { error: { message: string } }).error.message).toBe('messages: first message must use the "user" role');
@@ -317,7 +352,7 @@ describe('max_tokens and stop reasons', () => {
     expect(message).toMatchObject({ stop_reason: 'max_tokens', content: [{ type: 'text', text: 'abcde' }] });
   });
 
-  it('a reply longer than the request\'s max_tokens is cut there, text and tool calls alike', async () => {
+  it("a reply longer than the request's max_tokens is cut there, text and tool calls alike", async () => {
     expect(tok(text(longAnswer))).toBeGreaterThan(100);
     for (const message of [
       await client.messages.create(ask('long-answer', { max_tokens: 40 })),
@@ -365,7 +400,11 @@ describe('max_tokens and stop reasons', () => {
 
     const counted = await client.messages.create({
       ...base,
-      messages: [{ role: 'user', content: 'by-turn' }, { role: 'assistant', content: 'a' }, { role: 'user', content: 'b' }],
+      messages: [
+        { role: 'user', content: 'by-turn' },
+        { role: 'assistant', content: 'a' },
+        { role: 'user', content: 'b' },
+      ],
     });
     expect(counted.content).toEqual([text('turn one')]);
 

@@ -54,7 +54,10 @@ describe('HTTP embedders', () => {
     const embedder = new HttpEmbedder({ flavour: 'openai', url: `${url}/`, model: 'nomic-embed-text', apiKey: 'sk-local', batchSize: 2 });
     const texts = ['alpha', 'be', 'gamma ray', 'd'];
     expect(await embedder.embed(texts, 'document')).toEqual(texts.map(vectorOf));
-    expect(received.map((r) => r.body.input)).toEqual([['alpha', 'be'], ['gamma ray', 'd']]);
+    expect(received.map((r) => r.body.input)).toEqual([
+      ['alpha', 'be'],
+      ['gamma ray', 'd'],
+    ]);
     expect(received[0]).toMatchObject({ path: '/v1/embeddings', auth: 'Bearer sk-local', body: { model: 'nomic-embed-text' } });
     expect(received[0]!.body.input_type).toBeUndefined();
     expect(embedder.id).toBe('openai:nomic-embed-text');

@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../domain/context';
 import { checkAgainstLedger, planFromLedger } from '../../domain/ledger-checks';
 
-const entry = (over: Partial<LedgerEntry>): LedgerEntry => ({ turn: 1, tool: 'write_file', call: 'write_file VERSION', status: 'ok', decision: 'approved by alice', preview: 'wrote VERSION', ...over });
+const entry = (over: Partial<LedgerEntry>): LedgerEntry => ({
+  turn: 1,
+  tool: 'write_file',
+  call: 'write_file VERSION',
+  status: 'ok',
+  decision: 'approved by alice',
+  preview: 'wrote VERSION',
+  ...over,
+});
 const passed = { passed: true, evidence: ['VERSION now says 1.5.0'], problems: [] };
 
 describe('verification against the ledger', () => {
@@ -27,7 +35,11 @@ describe('verification against the ledger', () => {
   });
 
   it('ticks a plan step only when its tool succeeded', () => {
-    const plan = [{ index: 1, title: 'Read it', state: 'pending' as const }, { index: 2, title: 'Write VERSION', state: 'done' as const }, { index: 3, title: 'Answer', state: 'pending' as const }];
+    const plan = [
+      { index: 1, title: 'Read it', state: 'pending' as const },
+      { index: 2, title: 'Write VERSION', state: 'done' as const },
+      { index: 3, title: 'Answer', state: 'pending' as const },
+    ];
     const after = planFromLedger(plan, ['read_file', 'write_file', undefined], [entry({ tool: 'read_file', call: 'read_file a' }), entry({ status: 'not-approved' })], false);
     expect(after.map((s) => s.state)).toEqual(['done', 'pending', 'pending']);
     expect(planFromLedger(plan, ['read_file', 'write_file', undefined], [entry({ tool: 'read_file' }), entry({})], true).map((s) => s.state)).toEqual(['done', 'done', 'done']);

@@ -134,7 +134,18 @@ describe('AnthropicLlm against the fake Messages API server', () => {
           { match: 'reject-me', stages: { intent: { errors: [{ status: 400, message: 'messages: bad shape' }] } } },
           { match: 'server-error', stages: { intent: { errors: [{ status: 500 }] } } },
           { match: 'slow', stages: { intent: { text: 'late', delayMs: 5_000 } } },
-          { match: '', stages: { execute: { text: longText, toolCalls: [{ name: 'write_file', input: toolInput }, { name: 'list_files', input: {} }] } } },
+          {
+            match: '',
+            stages: {
+              execute: {
+                text: longText,
+                toolCalls: [
+                  { name: 'write_file', input: toolInput },
+                  { name: 'list_files', input: {} },
+                ],
+              },
+            },
+          },
         ],
       }),
     );
@@ -197,12 +208,16 @@ describe('AnthropicLlm against the fake Messages API server', () => {
   });
 
   it('a scripted 400 classifies as non-retryable and a 500 as retryable, each sent once', async () => {
-    const rejected = await llm().complete(request('task-400', 'intent', 'reject-me')).catch((e: unknown) => e);
+    const rejected = await llm()
+      .complete(request('task-400', 'intent', 'reject-me'))
+      .catch((e: unknown) => e);
     expect(rejected).toBeInstanceOf(Anthropic.BadRequestError);
     expect((rejected as Error).message).toContain('messages: bad shape');
     expect(classifyLlmError(rejected)).toMatchObject({ type: FailureType.LlmRequestRejected, nonRetryable: true });
 
-    const unavailable = await llm().complete(request('task-500', 'intent', 'server-error')).catch((e: unknown) => e);
+    const unavailable = await llm()
+      .complete(request('task-500', 'intent', 'server-error'))
+      .catch((e: unknown) => e);
     expect(classifyLlmError(unavailable)).toMatchObject({ type: FailureType.LlmUnavailable, nonRetryable: false });
     expect(fake.requests.filter((r) => r.task === 'task-500')).toHaveLength(1);
   });
@@ -315,7 +330,13 @@ describe('TranscriptStore', () => {
 describe('renderTranscript', () => {
   const messages: Anthropic.MessageParam[] = [
     { role: 'user', content: 'Task: fix it' },
-    { role: 'assistant', content: [{ type: 'text', text: 'On it.' }, { type: 'tool_use', id: 't1', name: 'read_file', input: { path: 'a.ts' } }] },
+    {
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'On it.' },
+        { type: 'tool_use', id: 't1', name: 'read_file', input: { path: 'a.ts' } },
+      ],
+    },
     { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'no such file', is_error: true }] },
     { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't2', content: [{ type: 'text', text: 'listed' }] }] },
     { role: 'assistant', content: [{ type: 'text', text: 'THE FINAL WORD' }] },

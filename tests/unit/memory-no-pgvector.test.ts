@@ -33,7 +33,9 @@ describe('memory on PostgreSQL without pgvector', () => {
     const url = await createDatabaseWithoutPgvector();
     const memory = await open(url);
     expect(memory.index.kind).toBe('none');
-    expect(memory.notice).toMatch(/^memory: PostgreSQL at 127\.0\.0\.1:\d+\/novec_\w+ has no pgvector extension \(permission denied to create extension "vector"\), so recall uses full-text and key matches only; for vector recall install pgvector/);
+    expect(memory.notice).toMatch(
+      /^memory: PostgreSQL at 127\.0\.0\.1:\d+\/novec_\w+ has no pgvector extension \(permission denied to create extension "vector"\), so recall uses full-text and key matches only; for vector recall install pgvector/,
+    );
     expect(memory.notice).toContain('bash scripts/install-pgvector.sh');
     expect(memory.notice).not.toContain('postgresql-15-pgvector');
     expect(memory.notice).not.toContain('\n');
@@ -61,7 +63,10 @@ describe('memory on PostgreSQL without pgvector', () => {
     const url = await createDatabaseWithoutPgvector();
     const before = await open(url);
     const ctx = { workspace: await makeWorkspace(), user: 'ada' };
-    for (const [subject, value] of [['cache', 'the cache lives in .cache'], ['port', 'the api listens on 8080']] as const) {
+    for (const [subject, value] of [
+      ['cache', 'the cache lives in .cache'],
+      ['port', 'the api listens on 8080'],
+    ] as const) {
       await before.remember({ scope: 'workspace', subject, attribute: 'note', value, source: 'cli' }, ctx);
     }
     await before.close();
@@ -109,7 +114,9 @@ describe('memory that cannot be opened', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(MemoryUnavailableError);
-    expect((err as Error).message).toMatch(/^cannot reach the memory store, PostgreSQL at 127\.0\.0\.1:1\/nowhere_\d+: connect ECONNREFUSED 127\.0\.0\.1:1 — start it or fix DATABASE_URL$/);
+    expect((err as Error).message).toMatch(
+      /^cannot reach the memory store, PostgreSQL at 127\.0\.0\.1:1\/nowhere_\d+: connect ECONNREFUSED 127\.0\.0\.1:1 — start it or fix DATABASE_URL$/,
+    );
 
     const told: string[] = [];
     const lazy = lazyMemoryService(configFor(url), { tell: (line) => told.push(line) });
@@ -126,15 +133,23 @@ describe('memory that cannot be opened', () => {
       );
     const input = { taskId: 't', query: 'q', workspace: '/w', user: 'u' };
 
-    const unavailable = await failWith(new MemoryUnavailableError('the store is gone\n    at somewhere (file.ts:1:1)')).recallMemories(input).catch((e: unknown) => e);
+    const unavailable = await failWith(new MemoryUnavailableError('the store is gone\n    at somewhere (file.ts:1:1)'))
+      .recallMemories(input)
+      .catch((e: unknown) => e);
     expect(unavailable).toBeInstanceOf(ApplicationFailure);
     expect(unavailable).toMatchObject({ type: 'MemoryUnavailable', message: 'the store is gone', nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
 
     const dropped = Object.assign(new Error('connect ECONNREFUSED /home/x/.agent/memory-socket/.s.PGSQL.5432'), { code: 'ECONNREFUSED' });
-    const lost = await failWith(dropped).writeMemories({ episode: {} as never, user: 'u' }).catch((e: unknown) => e);
+    const lost = await failWith(dropped)
+      .writeMemories({ episode: {} as never, user: 'u' })
+      .catch((e: unknown) => e);
     expect(lost).toMatchObject({ type: 'MemoryConnectionLost', nonRetryable: false, category: ApplicationFailureCategory.BENIGN });
 
     const bug = new TypeError('x is not a function');
-    expect(await failWith(bug).listDreamScopes().catch((e: unknown) => e)).toBe(bug);
+    expect(
+      await failWith(bug)
+        .listDreamScopes()
+        .catch((e: unknown) => e),
+    ).toBe(bug);
   });
 });

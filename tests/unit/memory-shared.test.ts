@@ -206,7 +206,10 @@ describe('the embedded memory database shared between processes', () => {
     const home = await newHome();
     const dead = spawn('true');
     await new Promise((resolve) => dead.once('exit', resolve));
-    await writeFile(path.join(home, 'memory.lock'), JSON.stringify({ pid: dead.pid, start: '1', host: null, since: null, serving: { socket: path.join(home, 'gone', '.s.PGSQL.5432') } }));
+    await writeFile(
+      path.join(home, 'memory.lock'),
+      JSON.stringify({ pid: dead.pid, start: '1', host: null, since: null, serving: { socket: path.join(home, 'gone', '.s.PGSQL.5432') } }),
+    );
     const here = await openHere(home);
     expect(here.db.role).toBe('owner');
   });
@@ -222,7 +225,9 @@ describe('the embedded memory database shared between processes', () => {
       (err: unknown) => err,
     );
     expect(older).toBeInstanceOf(MemoryUnavailableError);
-    expect((older as Error).message).toMatch(new RegExp(`^the embedded memory database .* is held by process ${other.pid}, an older version of the agent that cannot share it: restart`));
+    expect((older as Error).message).toMatch(
+      new RegExp(`^the embedded memory database .* is held by process ${other.pid}, an older version of the agent that cannot share it: restart`),
+    );
     expect(Date.now() - started).toBeLessThan(2_000);
 
     await writeFile(

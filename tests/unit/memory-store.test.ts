@@ -105,7 +105,12 @@ describe.each<MemoryBackend>(['pglite', 'postgres', 'postgres+qdrant'])('memory 
       'prod-db:host': 'db.prod.internal',
     });
     const all = await m.store.list({ scopes: [`workspace:${ctx.workspace}`], includeInvalid: true, limit: 100 });
-    expect(all.filter((i) => i.invalidatedAt).map((i) => `${i.key}=${i.value}`).sort()).toEqual(['deploy:target=staging', 'staging-db:host=db.staging.internal']);
+    expect(
+      all
+        .filter((i) => i.invalidatedAt)
+        .map((i) => `${i.key}=${i.value}`)
+        .sort(),
+    ).toEqual(['deploy:target=staging', 'staging-db:host=db.staging.internal']);
   });
 
   it('dedupes by key and content, ignores older values, and applies a batch only once', async () => {
@@ -219,7 +224,9 @@ describe.each<MemoryBackend>(['pglite', 'postgres', 'postgres+qdrant'])('memory 
     await m.write([
       fact(ctx, 'test', 'command', 'npm test runs jest', day(0), { check: { type: 'package_script', name: 'test', command: 'jest' } }),
       fact(ctx, 'build', 'command', 'npm run build compiles with tsc', day(0), { check: { type: 'package_script', name: 'build' } }),
-      fact(ctx, 'typescript', 'strict mode', 'strict mode is off', day(0), { check: { type: 'json_value', path: 'tsconfig.json', pointer: '/compilerOptions/strict', value: false } }),
+      fact(ctx, 'typescript', 'strict mode', 'strict mode is off', day(0), {
+        check: { type: 'json_value', path: 'tsconfig.json', pointer: '/compilerOptions/strict', value: false },
+      }),
       fact(ctx, 'docs', 'location', 'docs live in docs/guide.md', day(0), { check: { type: 'file_exists', path: 'docs/guide.md' } }),
       fact(ctx, 'secrets', 'file', 'the secrets file', day(0), { check: { type: 'file_exists', path: 'link/passwd' } }),
     ]);
@@ -271,9 +278,9 @@ describe.each<MemoryBackend>(['pglite', 'postgres', 'postgres+qdrant'])('memory 
       /too long \(2001 characters; a memory holds at most 2000\)/,
     );
     await expect(m.remember({ scope: 'workspace', subject: '!!!', attribute: 'y', value: 'v', source: 'cli' }, ctx)).rejects.toThrow(MemoryInputError);
-    await expect(m.remember({ scope: 'workspace', subject: 'x', attribute: 'y', value: 'v', source: 'cli', check: { type: 'file_exists', path: '../etc/passwd' } }, ctx)).rejects.toThrow(
-      /invalid check: path: must be a path inside the workspace/,
-    );
+    await expect(
+      m.remember({ scope: 'workspace', subject: 'x', attribute: 'y', value: 'v', source: 'cli', check: { type: 'file_exists', path: '../etc/passwd' } }, ctx),
+    ).rejects.toThrow(/invalid check: path: must be a path inside the workspace/);
     expect(await m.store.list({ scopes: [`workspace:${ctx.workspace}`], limit: 10 })).toEqual([]);
   });
 
@@ -288,6 +295,8 @@ describe.each<MemoryBackend>(['pglite', 'postgres', 'postgres+qdrant'])('memory 
   });
 
   it('refuses an index built by another embedder until it is re-indexed', async () => {
-    await expect(t.reopen(new HashedEmbedder(64))).rejects.toThrow(/was built as .*hashed-ngram-v1-256\|256 but .*hashed-ngram-v1-64\|64 is configured: run `agent memory reindex`/);
+    await expect(t.reopen(new HashedEmbedder(64))).rejects.toThrow(
+      /was built as .*hashed-ngram-v1-256\|256 but .*hashed-ngram-v1-64\|64 is configured: run `agent memory reindex`/,
+    );
   });
 });

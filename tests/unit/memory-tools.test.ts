@@ -20,7 +20,9 @@ describe('remember / forget tools', () => {
     expect(await rememberTool(t.memory, { ...ctx, taskId: 'task-tool-2' }, { subject: 'Deploy', attribute: 'target', value: 'prod-eu' })).toBe(
       'Updated workspace memory deploy:target to "prod-eu" (was "staging"; the old value stays in its history).',
     );
-    expect(await rememberTool(t.memory, ctx, { subject: 'deploy', attribute: 'target', value: 'PROD-EU ' })).toBe('workspace memory deploy:target already holds this value; confirmed it.');
+    expect(await rememberTool(t.memory, ctx, { subject: 'deploy', attribute: 'target', value: 'PROD-EU ' })).toBe(
+      'workspace memory deploy:target already holds this value; confirmed it.',
+    );
     const chain = await t.memory.history('deploy:target', [`workspace:${ctx.workspace}`]);
     expect(chain.map((i) => [i.value, i.source, i.provenance.taskId])).toEqual([
       ['staging', 'tool', 'task-tool-1'],
@@ -33,7 +35,9 @@ describe('remember / forget tools', () => {
     await rememberTool(t.memory, ctx, { subject: 'cache', attribute: 'dir', value: '.cache' });
     await rememberTool(t.memory, ctx, { subject: 'cache', attribute: 'dir', value: '~/.cache', scope: 'user' });
     await rememberTool(t.memory, ctx, { subject: 'cache', attribute: 'dir-size', value: '2 GB' });
-    expect(await forgetTool(t.memory, ctx, { key: 'cache:dir', reason: 'cache moved' })).toBe('Forgot workspace memory cache:dir = ".cache"; it stays in its history with the reason.');
+    expect(await forgetTool(t.memory, ctx, { key: 'cache:dir', reason: 'cache moved' })).toBe(
+      'Forgot workspace memory cache:dir = ".cache"; it stays in its history with the reason.',
+    );
     expect((await t.memory.store.current(`user:ada`, 'cache:dir'))?.value).toBe('~/.cache');
     expect((await t.memory.store.current(`workspace:${ctx.workspace}`, 'cache:dir-size'))?.value).toBe('2 GB');
     const [retired] = await t.memory.history('cache:dir', [`workspace:${ctx.workspace}`]);

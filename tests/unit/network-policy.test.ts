@@ -38,7 +38,21 @@ describe('the proxy judges every connection', () => {
   });
 
   it('refuses loopback, private and mapped addresses whatever the rules say, and a name with any private answer (rebinding)', async () => {
-    for (const host of ['127.0.0.1', '127.1.2.3', '::1', '0.0.0.0', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:7f00:1']) {
+    for (const host of [
+      '127.0.0.1',
+      '127.1.2.3',
+      '::1',
+      '0.0.0.0',
+      '10.0.0.1',
+      '172.16.5.4',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+    ]) {
       expect(await judge(host, 80, ['*', host]), host).toEqual({ refused: expect.any(String) });
     }
     expect(await judge('localhost', 80, ['*', 'localhost'])).toEqual({ refused: expect.stringMatching(/the machine itself/) });
@@ -76,8 +90,13 @@ describe('the proxy judges every connection', () => {
 describe("a command's network grant", () => {
   it('holds the network rules, the registries by default, and the hosts the command names', () => {
     const rules = [...BUILTIN_RULES.map((r) => parseRule(r, 'builtin')), parseRule('allow network(*.corp.example)', 'user'), parseRule('deny network(pastebin.com)', 'user')];
-    const grant = networkGrant(rules, hostsNamedIn(['git', 'clone', 'https://github.com/o/r.git', '--config=http.proxy=x', 'git@gitlab.com:o/r.git', '--registry=https://npm.corp.example/']));
-    expect(grant.allow).toEqual(expect.arrayContaining(['registry.npmjs.org', 'pypi.org', 'proxy.golang.org', 'index.crates.io', '*.corp.example', 'github.com', 'gitlab.com', 'npm.corp.example']));
+    const grant = networkGrant(
+      rules,
+      hostsNamedIn(['git', 'clone', 'https://github.com/o/r.git', '--config=http.proxy=x', 'git@gitlab.com:o/r.git', '--registry=https://npm.corp.example/']),
+    );
+    expect(grant.allow).toEqual(
+      expect.arrayContaining(['registry.npmjs.org', 'pypi.org', 'proxy.golang.org', 'index.crates.io', '*.corp.example', 'github.com', 'gitlab.com', 'npm.corp.example']),
+    );
     expect(grant.deny).toEqual(['pastebin.com']);
     // A `*` rule is about tools, never about the network.
     expect(networkGrant([parseRule('allow *', 'workspace')], []).allow).toEqual([]);

@@ -235,7 +235,9 @@ describe('protected paths by any spelling', () => {
 
   it('names the protected path the engine itself guards, checked against its own list', async () => {
     const verdict = await decide('run_command', { command: 'cp x .g*/hooks/pre-commit' }, ctx('bypass'));
-    expect(verdict.reasons).toContain('writes .g*/hooks/pre-commit, which can name a protected path: .git/hooks/pre-commit is a protected path (VCS internals, .env files or agent policy)');
+    expect(verdict.reasons).toContain(
+      'writes .g*/hooks/pre-commit, which can name a protected path: .git/hooks/pre-commit is a protected path (VCS internals, .env files or agent policy)',
+    );
   });
 
   // Reads that could be .env (or credentials) ask; the same shapes over ordinary files do not.

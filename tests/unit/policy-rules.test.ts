@@ -8,7 +8,12 @@ import { BUILTIN_RULES, PolicyFileError, PolicySources } from '../../services/po
 
 describe('rule grammar', () => {
   it('parses effect, tool and specifier, normalising blanks and (*)', () => {
-    expect(parseRule('allow run_command(npm run test *)', 'user')).toMatchObject({ effect: 'allow', tool: 'run_command', specifier: 'npm run test *', text: 'allow run_command(npm run test *)' });
+    expect(parseRule('allow run_command(npm run test *)', 'user')).toMatchObject({
+      effect: 'allow',
+      tool: 'run_command',
+      specifier: 'npm run test *',
+      text: 'allow run_command(npm run test *)',
+    });
     expect(parseRule('  deny   read_file( ./secrets/** ) ', 'workspace')).toMatchObject({ effect: 'deny', specifier: './secrets/**', source: 'workspace' });
     expect(parseRule('ask write_file', 'task')).toMatchObject({ specifier: null, text: 'ask write_file' });
     expect(parseRule('deny run_command(*)', 'task')).toMatchObject({ specifier: null });
@@ -68,7 +73,7 @@ describe('policy sources', () => {
     expect(JSON.parse(await readFile(sources.userFile, 'utf8'))).toEqual({ rules: ['allow run_command(make *)'], workspaces: { [ws]: [] } });
   });
 
-  it("a workspace policy narrows at once but widens only once trusted, and a changed file needs trust again", async () => {
+  it('a workspace policy narrows at once but widens only once trusted, and a changed file needs trust again', async () => {
     const home = await mkdtemp(path.join(os.tmpdir(), 'policy-home-'));
     const ws = await mkdtemp(path.join(os.tmpdir(), 'policy-ws-'));
     const sources = new PolicySources(home, path.join(home, 'user'));
@@ -78,7 +83,11 @@ describe('policy sources', () => {
     const before = await sources.snapshot(ws);
     expect(before.rules.filter((r) => r.source === 'workspace').map((r) => r.text)).toEqual(['deny run_command(rm *)', 'ask write_file(src/**)']);
     expect(before.ignored.map((r) => r.text)).toEqual(['allow *']);
-    expect(before.notices).toEqual([expect.stringMatching(/policy\.json is not trusted, so its 1 allow rule \(`allow \*`\) was ignored; its deny and ask rules apply\. Review the file, then run `agent trust .*` to use them\./)]);
+    expect(before.notices).toEqual([
+      expect.stringMatching(
+        /policy\.json is not trusted, so its 1 allow rule \(`allow \*`\) was ignored; its deny and ask rules apply\. Review the file, then run `agent trust .*` to use them\./,
+      ),
+    ]);
     expect(await sources.trustState(ws)).toMatchObject({ exists: true, trusted: false });
 
     await sources.trust(ws);

@@ -29,8 +29,7 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 
 const jwt = () => `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub: '1234567890', name: 'Jane Doe', iat: 1_716_000_000 })}.${fake(43, ALNUM + '-_')}`;
 const pemBody = (lines: number) => Array.from({ length: lines }, () => fake(64, ALNUM + '+/')).join('\n');
-const pem = (label: string, lines = 25) =>
-  [`-----BEGIN ${label}-----`, pemBody(lines), `${fake(40, ALNUM + '+/')}==`, `-----END ${label}-----`].join('\n');
+const pem = (label: string, lines = 25) => [`-----BEGIN ${label}-----`, pemBody(lines), `${fake(40, ALNUM + '+/')}==`, `-----END ${label}-----`].join('\n');
 // Split so the file never contains a private-key header.
 const PRIVATE_KEY = 'PRIVATE' + ' KEY';
 
@@ -208,13 +207,7 @@ describe('literal secrets from the environment', () => {
   it('redacts URL-encoded forms whatever the encoder', () => {
     const secret = 'p@ss w0rd/+=&?!*(x)~';
     const r = createRedactor({ env: { DB_PASSWORD: secret } });
-    const forms = [
-      encodeURIComponent(secret),
-      encodeURIComponent(secret).toLowerCase(),
-      new URLSearchParams({ q: secret }).toString().slice(2),
-      encodeURI(secret),
-      escape(secret),
-    ];
+    const forms = [encodeURIComponent(secret), encodeURIComponent(secret).toLowerCase(), new URLSearchParams({ q: secret }).toString().slice(2), encodeURI(secret), escape(secret)];
     for (const form of forms) expect(r.redact(`GET /login?u=app&p=${form}&next=/`), form).toBe('GET /login?u=app&p=[REDACTED:env:DB_PASSWORD]&next=/');
   });
 
@@ -452,7 +445,7 @@ describe('streaming', () => {
     for (let round = 0; round < 30; round++) {
       const maxChunk = [1, 7, 64, 500, 4096, 70_000][round % 6]!;
       const chunks: string[] = [];
-      for (let pos = 0; pos < text.length; ) {
+      for (let pos = 0; pos < text.length;) {
         const size = 1 + Math.floor(random() * maxChunk);
         chunks.push(text.slice(pos, pos + size));
         pos += size;

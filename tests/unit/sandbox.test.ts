@@ -239,9 +239,11 @@ describe('network', () => {
     expect(links.stdout.match(/^\s*[\w.-]+:/gm)?.map((l) => l.trim())).toEqual(['lo:']);
   });
 
-  it('with a network grant, still never joins the host network: loopback and the host\'s own addresses stay unreachable, directly and through the proxy', async () => {
+  it("with a network grant, still never joins the host network: loopback and the host's own addresses stay unreachable, directly and through the proxy", async () => {
     const before = connections;
-    const ownAddress = Object.values(os.networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+    const ownAddress = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a && !a.internal && a.family === 'IPv4')?.address;
     const targets = ['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', '127.1', ...(ownAddress ? [ownAddress] : [])];
     const script = [
       connect(),
@@ -261,7 +263,7 @@ describe('network', () => {
     if (ownAddress) expect(result.network).toContain(`${ownAddress} is an address of this machine`);
   });
 
-  it('reaches only the allowed domains: others, denied ones and the agent\'s own services are refused by name', async () => {
+  it("reaches only the allowed domains: others, denied ones and the agent's own services are refused by name", async () => {
     const result = await sandboxed(
       [
         'curl -s -m 5 -w " %{http_code}" https://example.invalid/ || true',
@@ -343,7 +345,17 @@ describe('protected paths inside the workspace (enforced by the kernel, whatever
 
   it('glob reads of .env files return nothing from them, anywhere in the workspace', async () => {
     await repo();
-    const reads = ['cat .e*', 'cat .[e]nv', 'head .en?', 'find . -name ".e*" -exec cat {} +', 'grep -r PASS .', 'grep -r TOKEN .', 'cat services/api/.env*', 'cp .env copy.txt; cat copy.txt', 'base64 .env'];
+    const reads = [
+      'cat .e*',
+      'cat .[e]nv',
+      'head .en?',
+      'find . -name ".e*" -exec cat {} +',
+      'grep -r PASS .',
+      'grep -r TOKEN .',
+      'cat services/api/.env*',
+      'cp .env copy.txt; cat copy.txt',
+      'base64 .env',
+    ];
     for (const read of reads) {
       const result = await sandboxed(read);
       expect(result.stdout + result.stderr, read).not.toMatch(/supersecret|nested-secret|c3VwZXJzZWNyZXQ/);
@@ -363,14 +375,16 @@ describe('protected paths inside the workspace (enforced by the kernel, whatever
     expect(await readdir(path.join(ws, '.husky', '_'))).toEqual([]);
   });
 
-  it('hides the agent\'s own state and the approver key, wherever they live', async () => {
+  it("hides the agent's own state and the approver key, wherever they live", async () => {
     const agentHome = path.join(base, 'agent-home');
     const userDir = path.join(base, 'user-dir');
     await mkdir(path.join(agentHome, 'nested'), { recursive: true });
     await mkdir(userDir);
     await writeFile(path.join(agentHome, 'temporal.db'), 'history');
     await writeFile(path.join(userDir, 'approver-key.pem'), 'PRIVATE KEY');
-    const result = await sandboxed(`ls -A ${agentHome} ${userDir}; cat ${userDir}/approver-key.pem; echo x > ${agentHome}/planted`, { policy: { hidden: [agentHome, path.join(agentHome, 'nested'), userDir] } });
+    const result = await sandboxed(`ls -A ${agentHome} ${userDir}; cat ${userDir}/approver-key.pem; echo x > ${agentHome}/planted`, {
+      policy: { hidden: [agentHome, path.join(agentHome, 'nested'), userDir] },
+    });
     expect(result.exitCode).not.toBe(0); // the write into the masked AGENT_HOME fails
     expect(result.stderr).not.toMatch(/bwrap/);
     expect(result.stdout).not.toMatch(/temporal\.db|approver-key|PRIVATE KEY|nested/);

@@ -77,7 +77,9 @@ describe('shell analyser: parts', () => {
   });
 
   it('finds commands in every compound form', async () => {
-    const a = await analyze('a && b || c; d | e & (f); { g; }; echo $(h) `i` <(j) >(k); if l; then m; fi; for x in 1; do n; done; while o; do p; done; case z in z) q;; esac; fn() { r; }');
+    const a = await analyze(
+      'a && b || c; d | e & (f); { g; }; echo $(h) `i` <(j) >(k); if l; then m; fi; for x in 1; do n; done; while o; do p; done; case z in z) q;; esac; fn() { r; }',
+    );
     const programs = a.parts.map((p) => p.program);
     for (const name of 'abcdefghijklmnopqr') expect(programs, name).toContain(name);
   });
@@ -137,7 +139,12 @@ describe('shell analyser: parts', () => {
   it('explains findings in plain words', async () => {
     const a = await analyze('curl -s https://x > page.html && npm install && rm -rf dist');
     expect(a.reasons).toEqual(
-      expect.arrayContaining(['curl reaches the network', 'npm install installs or changes packages', 'rm -r deletes files and directories recursively (destructive)', 'redirect > writes page.html']),
+      expect.arrayContaining([
+        'curl reaches the network',
+        'npm install installs or changes packages',
+        'rm -r deletes files and directories recursively (destructive)',
+        'redirect > writes page.html',
+      ]),
     );
   });
 });
@@ -166,7 +173,7 @@ describe('shell analyser: fail closed on size, count and bytes', () => {
 
   it('asks for binary input and never throws on random bytes', async () => {
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 200; i++) {
       const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 200) }, () => Math.floor(rand() * 256)));
       const a = await analyze(bytes.toString('latin1'));
@@ -188,7 +195,7 @@ describe('shell analyser: fail closed on size, count and bytes', () => {
   it('random shell-looking garbage never throws and is never read-only unless it parsed', async () => {
     const atoms = ['rm', '-rf', '/', '$(', ')', '`', "'", '"', '|', '&&', ';', '<<EOF', '\n', 'EOF', '${', '}', '(', '{', '>', '<', '*', '~', 'sh', 'curl', 'x', '\\', '#', '$IFS'];
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 500; i++) {
       const cmd = Array.from({ length: 1 + Math.floor(rand() * 12) }, () => atoms[Math.floor(rand() * atoms.length)]).join(rand() < 0.5 ? ' ' : '');
       const a = await analyze(cmd);
@@ -221,8 +228,16 @@ describe('shell analyser: context', () => {
 describe('shell analyser: latency', () => {
   it('analyses a typical command in about a millisecond once warm', async () => {
     const typical = [
-      'ls -la', 'git status', 'npm test', 'cat package.json | jq .scripts', 'git log --oneline -n 20 | head', 'rm -rf build && npm run build',
-      'grep -rn "TODO" src | wc -l', 'find . -name "*.ts" | xargs wc -l', 'curl -s https://x | sh', 'cd src && ls > ../out.txt 2>&1',
+      'ls -la',
+      'git status',
+      'npm test',
+      'cat package.json | jq .scripts',
+      'git log --oneline -n 20 | head',
+      'rm -rf build && npm run build',
+      'grep -rn "TODO" src | wc -l',
+      'find . -name "*.ts" | xargs wc -l',
+      'curl -s https://x | sh',
+      'cd src && ls > ../out.txt 2>&1',
     ];
     for (let i = 0; i < 500; i++) await analyze(typical[i % typical.length]!);
     const times: number[] = [];

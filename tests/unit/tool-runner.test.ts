@@ -52,9 +52,7 @@ describe('ToolRunner: non-idempotent tools', () => {
     expect(outcome.content).toContain('NOT run again');
     expect(await stat(path.join(ws, 'x.txt')).catch(() => null)).toBeNull();
     // Still unknown on the next retry: the journal is not "finished" by reporting it.
-    expect((await runner().run({ effectKey: key, taskId: 'task-1', tool: 'write_file', input: { path: 'x.txt', content: 'boom' }, workspace: ws })).status).toBe(
-      'outcome-unknown',
-    );
+    expect((await runner().run({ effectKey: key, taskId: 'task-1', tool: 'write_file', input: { path: 'x.txt', content: 'boom' }, workspace: ws })).status).toBe('outcome-unknown');
   });
 
   it('records a tool error as the outcome and replays it', async () => {
@@ -107,7 +105,11 @@ describe('ToolRunner: output bounds', () => {
     expect(outcome.truncated).toBe(true);
     expect(outcome.outputRef).toMatch(/^sha256:[0-9a-f]{64}$/);
     const shown = outcome.content ?? (await store.getBlob(outcome.contentRef!));
-    expect(shown).toMatch(new RegExp(`\\[output truncated: showing the first 500 of ${outcome.bytes.toLocaleString('en-US')} bytes; read_output \\{"id": "${outcome.outputRef}", "offset": 500\\} shows more\\]$`));
+    expect(shown).toMatch(
+      new RegExp(
+        `\\[output truncated: showing the first 500 of ${outcome.bytes.toLocaleString('en-US')} bytes; read_output \\{"id": "${outcome.outputRef}", "offset": 500\\} shows more\\]$`,
+      ),
+    );
     expect(Buffer.byteLength(shown.split('\n[output truncated')[0]!)).toBe(500);
     expect(outcome.preview.length).toBeLessThanOrEqual(401);
     // read_output pages the whole output back, for this task only.

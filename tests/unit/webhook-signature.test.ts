@@ -93,14 +93,25 @@ describe('guardSlackRequest', () => {
   it('refuses a future-dated request that Bolt itself would accept', () => {
     const ts = NOW_SEC + 3600;
     const headers = slackHeaders(ts);
-    expect(() => verifySlackRequest({ signingSecret: SIGNING, body: body.toString(), headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': ts }, nowMilliseconds: NOW })).not.toThrow();
+    expect(() =>
+      verifySlackRequest({
+        signingSecret: SIGNING,
+        body: body.toString(),
+        headers: { 'x-slack-signature': headers['x-slack-signature'], 'x-slack-request-timestamp': ts },
+        nowMilliseconds: NOW,
+      }),
+    ).not.toThrow();
     expect(guardSlackRequest(headers, body, SIGNING, new ReplayGuard(), NOW)).toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/in the future/) });
   });
 
   it('refuses a stale request, a bad signature and a missing one', () => {
     expect(guardSlackRequest(slackHeaders(NOW_SEC - 301), body, SIGNING, new ReplayGuard(), NOW)).toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/stale/) });
     expect(guardSlackRequest(slackHeaders(NOW_SEC, 'other'), body, SIGNING, new ReplayGuard(), NOW)).toEqual({ ok: false, status: 401, reason: 'bad signature' });
-    expect(guardSlackRequest({ 'x-slack-request-timestamp': String(NOW_SEC) }, body, SIGNING, new ReplayGuard(), NOW)).toEqual({ ok: false, status: 401, reason: 'missing signature' });
+    expect(guardSlackRequest({ 'x-slack-request-timestamp': String(NOW_SEC) }, body, SIGNING, new ReplayGuard(), NOW)).toEqual({
+      ok: false,
+      status: 401,
+      reason: 'missing signature',
+    });
   });
 
   it('records a signature only once it verified, so sending it first with another body blocks nothing', () => {
@@ -128,8 +139,16 @@ describe('guardWebhookRequest', () => {
       expect(guardWebhookRequest(signedHeaders(id, SECRET, body.toString(), NOW), body, keys, guard, NOW)).toEqual({ ok: false, status: 401, reason: 'unknown key id' });
     }
     expect(guardWebhookRequest(signedHeaders('ops', 'wrong-secret', body.toString(), NOW), body, keys, guard, NOW)).toEqual({ ok: false, status: 401, reason: 'bad signature' });
-    expect(guardWebhookRequest(signedHeaders('ops', SECRET, body.toString(), NOW - 10 * 60_000), body, keys, guard, NOW)).toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/stale/) });
-    expect(guardWebhookRequest(signedHeaders('ops', SECRET, body.toString(), NOW + 10 * 60_000), body, keys, guard, NOW)).toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/future/) });
+    expect(guardWebhookRequest(signedHeaders('ops', SECRET, body.toString(), NOW - 10 * 60_000), body, keys, guard, NOW)).toMatchObject({
+      ok: false,
+      status: 401,
+      reason: expect.stringMatching(/stale/),
+    });
+    expect(guardWebhookRequest(signedHeaders('ops', SECRET, body.toString(), NOW + 10 * 60_000), body, keys, guard, NOW)).toMatchObject({
+      ok: false,
+      status: 401,
+      reason: expect.stringMatching(/future/),
+    });
     expect(guardWebhookRequest({}, body, keys, guard, NOW)).toEqual({ ok: false, status: 401, reason: 'unknown key id' });
   });
 });

@@ -18,7 +18,12 @@ const h = useTaskHarness({
       needsShell: true,
       execute: [
         { toolCalls: [{ name: 'run_command', input: { command: 'echo one >> log.txt' } }] },
-        { toolCalls: [{ name: 'run_command', input: { command: 'echo one >> log.txt' } }, { name: 'run_command', input: { command: 'echo two >> log.txt' } }] },
+        {
+          toolCalls: [
+            { name: 'run_command', input: { command: 'echo one >> log.txt' } },
+            { name: 'run_command', input: { command: 'echo two >> log.txt' } },
+          ],
+        },
         { text: 'done' },
       ],
     }),
@@ -53,7 +58,9 @@ describe('approvals', () => {
     const [toolResult] = toolResultsAt(h.fake.requests, taskId, 1);
     expect(toolResult).toMatchObject({ is_error: true, content: expect.stringMatching(/nobody approved it in time/) });
     // Deciding after expiry is rejected with the reason.
-    await expect(h.client.sendDecision(taskId, { requestId: 'apr-1', actionHash: result.approvals[0]!.actionHash, approve: true, always: false, decidedBy: 'late', channel: 'cli' })).rejects.toThrow(UserError);
+    await expect(
+      h.client.sendDecision(taskId, { requestId: 'apr-1', actionHash: result.approvals[0]!.actionHash, approve: true, always: false, decidedBy: 'late', channel: 'cli' }),
+    ).rejects.toThrow(UserError);
   });
 
   it('rejects unknown, tampered and duplicate decisions without changing anything', async () => {
@@ -63,7 +70,9 @@ describe('approvals', () => {
     const base = { approve: true, always: false, decidedBy: 'alice', channel: 'cli' as const };
 
     await expect(h.client.sendDecision(taskId, { ...base, requestId: 'apr-99', actionHash: request!.actionHash })).rejects.toThrow(/has no approval request apr-99/);
-    await expect(h.client.sendDecision(taskId, { ...base, requestId: request!.requestId, actionHash: 'f'.repeat(64) })).rejects.toThrow(/different action \(action hash mismatch\)/);
+    await expect(h.client.sendDecision(taskId, { ...base, requestId: request!.requestId, actionHash: 'f'.repeat(64) })).rejects.toThrow(
+      /different action \(action hash mismatch\)/,
+    );
     expect((await h.client.status(taskId)).pendingApprovals).toHaveLength(1);
 
     const record = await h.client.sendDecision(taskId, { ...base, requestId: request!.requestId, actionHash: request!.actionHash });

@@ -26,17 +26,19 @@ const uniqueName = (base: string) => `${base}-${randomBytes(3).toString('hex')}`
 const bg = () => new BackgroundClient(h.client.client, h.env.AGENT_TASK_QUEUE!, () => h.client.approverKeys());
 
 async function statusWhen(name: string, ok: (v: BackgroundStatusView) => boolean, what: string, timeoutMs = 60_000) {
-  return await waitFor(async () => {
-    const view = await bg().status(name);
-    return ok(view) ? view : null;
-  }, what, timeoutMs);
+  return await waitFor(
+    async () => {
+      const view = await bg().status(name);
+      return ok(view) ? view : null;
+    },
+    what,
+    timeoutMs,
+  );
 }
 
 /** The intent-stage prompts the fake model saw for one agent's child tasks. */
 function promptsFor(name: string): string[] {
-  return h.fake.requests
-    .filter((r) => r.stage === 'intent' && r.task.startsWith(`${backgroundWorkflowId(name)}-`))
-    .map((r) => JSON.stringify(r.body.messages));
+  return h.fake.requests.filter((r) => r.stage === 'intent' && r.task.startsWith(`${backgroundWorkflowId(name)}-`)).map((r) => JSON.stringify(r.body.messages));
 }
 
 describe('background agents', () => {
@@ -52,7 +54,11 @@ describe('background agents', () => {
     expect(done.handledTotal).toBe(50);
     expect(done.generation).toBeGreaterThan(0); // continue-as-new happened at least once
     const prompts = promptsFor(name);
-    for (let i = 1; i <= 50; i++) expect(prompts.filter((p) => p.includes(`message #${i}#`)), `message ${i}`).toHaveLength(1);
+    for (let i = 1; i <= 50; i++)
+      expect(
+        prompts.filter((p) => p.includes(`message #${i}#`)),
+        `message ${i}`,
+      ).toHaveLength(1);
     expect(prompts.join('\n')).not.toContain('re-sent');
     // A re-send after continue-as-new is still recognised.
     await bg().send(name, 'message #1# again', 'tester', 'm-1');
@@ -114,7 +120,9 @@ describe('background agents', () => {
       const view = await statusWhen(name2, (v) => v.handledTotal === 1, 'the message handled after restart');
       expect(view.recentRuns[0]).toMatchObject({ itemId: 'down-1', status: 'completed' });
     } finally {
-      await bg().stop(name2, 'tester').catch(() => {});
+      await bg()
+        .stop(name2, 'tester')
+        .catch(() => {});
     }
   }, 120_000);
 

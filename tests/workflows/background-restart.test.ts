@@ -51,10 +51,14 @@ describe('background agent across a server restart', () => {
     client = await TaskClient.connect(loadConfig(env), { connectTimeoutMs: 20_000 });
 
     await bg().send('survivor', 'after the restart', 'tester', 'after');
-    const view = await waitFor(async () => {
-      const v = await bg().status('survivor');
-      return v.handledTotal === 2 ? v : null;
-    }, 'the second message handled after the restart', 60_000);
+    const view = await waitFor(
+      async () => {
+        const v = await bg().status('survivor');
+        return v.handledTotal === 2 ? v : null;
+      },
+      'the second message handled after the restart',
+      60_000,
+    );
     expect(view.recentRuns.map((r) => [r.itemId, r.status])).toEqual([
       ['before', 'completed'],
       ['after', 'completed'],

@@ -12,7 +12,8 @@ import { makeWorkspace, useTaskHarness } from '../support/harness';
 import { scenario } from '../support/scripts';
 
 const WINDOW = 200_000;
-const reads = (n: number, prefix = 'src/f') => Array.from({ length: n }, (_, i) => ({ text: `part ${i + 1}`, toolCalls: [{ name: 'read_file', input: { path: `${prefix}${i + 1}.ts` } }] }));
+const reads = (n: number, prefix = 'src/f') =>
+  Array.from({ length: n }, (_, i) => ({ text: `part ${i + 1}`, toolCalls: [{ name: 'read_file', input: { path: `${prefix}${i + 1}.ts` } }] }));
 const BIG_CONTENT = 'const answer = 42;\n'.repeat(2_400); // ~45 KB: ~11k output tokens, over the default 8,192
 const h = useTaskHarness({
   contextWindow: WINDOW,

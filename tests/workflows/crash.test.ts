@@ -76,10 +76,14 @@ describe('worker SIGKILL', () => {
     const workspace = await makeWorkspace();
     const first = await startWorkerProcess();
     const taskId = await client.start({ prompt: 'crash-in-tool', workspace });
-    const [request] = await waitFor(async () => {
-      const view = await client.status(taskId);
-      return view.pendingApprovals.length ? view.pendingApprovals : null;
-    }, 'approval', 45_000);
+    const [request] = await waitFor(
+      async () => {
+        const view = await client.status(taskId);
+        return view.pendingApprovals.length ? view.pendingApprovals : null;
+      },
+      'approval',
+      45_000,
+    );
     await client.decide(taskId, request!.requestId, { approve: true, decidedBy: 'tester', channel: 'cli' });
 
     await waitFor(async () => existsSync(path.join(workspace, 'started.marker')), 'the command to start');
@@ -126,18 +130,26 @@ describe('worker SIGKILL', () => {
     const workspace = await makeWorkspace();
     const first = await startWorkerProcess();
     const taskId = await client.start({ prompt: 'crash-at-approval', workspace });
-    const pendingBefore = await waitFor(async () => {
-      const view = await client.status(taskId);
-      return view.pendingApprovals.length ? view.pendingApprovals : null;
-    }, 'approval', 45_000);
+    const pendingBefore = await waitFor(
+      async () => {
+        const view = await client.status(taskId);
+        return view.pendingApprovals.length ? view.pendingApprovals : null;
+      },
+      'approval',
+      45_000,
+    );
     first.child.kill('SIGKILL');
     await first.done;
 
     await startWorkerProcess();
-    const pendingAfter = await waitFor(async () => {
-      const view = await client.status(taskId);
-      return view.pendingApprovals.length ? view.pendingApprovals : null;
-    }, 'approval after restart', 45_000);
+    const pendingAfter = await waitFor(
+      async () => {
+        const view = await client.status(taskId);
+        return view.pendingApprovals.length ? view.pendingApprovals : null;
+      },
+      'approval after restart',
+      45_000,
+    );
     expect(pendingAfter).toEqual(pendingBefore);
     // A stray edit between request and approval must not be clobbered twice: the write runs once.
     await client.decide(taskId, undefined, { approve: true, decidedBy: 'tester', channel: 'cli' });
@@ -149,7 +161,10 @@ describe('worker SIGKILL', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await readFile(path.join(workspace, 'out.txt'), 'utf8')).toBe('changed later\n');
     for (const stage of ['intent', 'plan', 'verify', 'respond']) {
-      expect(fake.requests.filter((r) => r.task === taskId && r.stage === stage), stage).toHaveLength(1);
+      expect(
+        fake.requests.filter((r) => r.task === taskId && r.stage === stage),
+        stage,
+      ).toHaveLength(1);
     }
   });
 });

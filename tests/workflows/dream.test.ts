@@ -19,7 +19,15 @@ import { connectClient, makeWorkspace, spawnCli, startTestWorker, testEnv, waitF
 import { createTestDatabase } from '../support/memory-db';
 
 const mem = (subject: string, attribute: string, value: string, importance = 0.6) => ({ scope: 'workspace', kind: 'fact', subject, attribute, value, confidence: 0.8, importance });
-const summary = (task: string, text: string) => ({ scope: 'workspace', kind: 'episode-summary', subject: 'episode', attribute: task, value: text, confidence: 0.9, importance: 0.4 });
+const summary = (task: string, text: string) => ({
+  scope: 'workspace',
+  kind: 'episode-summary',
+  subject: 'episode',
+  attribute: task,
+  value: text,
+  confidence: 0.9,
+  importance: 0.4,
+});
 
 /** Six episodes, three batches of two; the facts change across batches, like a real project's history. */
 const EPISODES = [
@@ -33,13 +41,23 @@ const EPISODES = [
 
 const SCRIPT = {
   scenarios: [
-    { match: 'dream-ep-1', stages: { remember: { input: { memories: [mem('deploy', 'target', 'staging'), mem('lint', 'command', 'npm run lint'), summary('ep-1', 'set up deploys')] } } } },
+    {
+      match: 'dream-ep-1',
+      stages: { remember: { input: { memories: [mem('deploy', 'target', 'staging'), mem('lint', 'command', 'npm run lint'), summary('ep-1', 'set up deploys')] } } },
+    },
     {
       match: 'dream-ep-3',
       // Slow enough to kill the worker while this batch's model call is in flight.
-      stages: { remember: { delayMs: 2_500, input: { memories: [mem('deploy', 'target', 'prod-eu'), mem('db', 'host', 'db2.internal'), mem('lint', 'command', 'npm run lint')] } } },
+      stages: {
+        remember: { delayMs: 2_500, input: { memories: [mem('deploy', 'target', 'prod-eu'), mem('db', 'host', 'db2.internal'), mem('lint', 'command', 'npm run lint')] } },
+      },
     },
-    { match: 'dream-ep-5', stages: { remember: { input: { memories: [mem('release', 'procedure', 'tag, then publish from CI'), mem('lint', 'command', 'npm run lint -- --max-warnings 0'), { broken: true }] } } } },
+    {
+      match: 'dream-ep-5',
+      stages: {
+        remember: { input: { memories: [mem('release', 'procedure', 'tag, then publish from CI'), mem('lint', 'command', 'npm run lint -- --max-warnings 0'), { broken: true }] } },
+      },
+    },
     { match: 'dream-slow', stages: { remember: { delayMs: 3_000, input: { memories: [mem('slow', 'fact', 'took a while')] } } } },
   ],
 };

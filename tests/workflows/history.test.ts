@@ -11,18 +11,21 @@ const { temporal } = proto;
 const BIG = 'x'.repeat(99) + '\n';
 const TURNS = 30;
 
-const h = useTaskHarness({
-  scenarios: [
-    scenario('big-output', { execute: [{ toolCalls: [{ name: 'read_file', input: { path: 'big.txt' } }] }, { text: 'read' }] }),
-    scenario('many-turns', {
-      execute: [...Array.from({ length: TURNS }, () => ({ toolCalls: [{ name: 'read_file', input: { path: 'medium.txt' } }] })), { text: 'done' }],
-    }),
-    scenario('cancel-me', {
-      needsShell: true,
-      execute: [{ toolCalls: [{ name: 'run_command', input: { command: 'while true; do echo tick >> ticks.log; sleep 0.1; done' } }] }, { text: 'never' }],
-    }),
-  ],
-}, { AGENT_INLINE_OUTPUT_LIMIT: String(64 * 1024) });
+const h = useTaskHarness(
+  {
+    scenarios: [
+      scenario('big-output', { execute: [{ toolCalls: [{ name: 'read_file', input: { path: 'big.txt' } }] }, { text: 'read' }] }),
+      scenario('many-turns', {
+        execute: [...Array.from({ length: TURNS }, () => ({ toolCalls: [{ name: 'read_file', input: { path: 'medium.txt' } }] })), { text: 'done' }],
+      }),
+      scenario('cancel-me', {
+        needsShell: true,
+        execute: [{ toolCalls: [{ name: 'run_command', input: { command: 'while true; do echo tick >> ticks.log; sleep 0.1; done' } }] }, { text: 'never' }],
+      }),
+    ],
+  },
+  { AGENT_INLINE_OUTPUT_LIMIT: String(64 * 1024) },
+);
 
 async function historyPayloads(taskId: string) {
   const history = await h.client.handle(taskId).fetchHistory();
@@ -97,11 +100,15 @@ describe('cancel', () => {
     // The command runs in its own PID namespace, so watch its effect: once killed (the activity hears the
     // cancellation on its next heartbeat), the log stops growing for good.
     const size = async () => (await readFile(ticks, 'utf8')).length;
-    await waitFor(async () => {
-      const before = await size();
-      await new Promise((r) => setTimeout(r, 700));
-      return (await size()) === before;
-    }, 'the command to be killed', 15_000);
+    await waitFor(
+      async () => {
+        const before = await size();
+        await new Promise((r) => setTimeout(r, 700));
+        return (await size()) === before;
+      },
+      'the command to be killed',
+      15_000,
+    );
     const stopped = await size();
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await size()).toBe(stopped);

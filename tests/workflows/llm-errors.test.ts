@@ -10,15 +10,21 @@ const h = useTaskHarness({
   scenarios: [
     scenario('rate-limited', { intent: { ...intent('rate-limited'), errors: [{ status: 429, retryAfter: 2 }] }, execute: [{ text: 'ok' }] }),
     scenario('server-error', { plan: { input: { steps: [{ title: 'x' }] }, errors: [{ status: 500 }, { status: 529 }] }, execute: [{ text: 'ok' }] }),
-    scenario('down-a-while', { plan: { input: { steps: [{ title: 'x' }] }, errors: [{ status: 500, message: 'upstream down' }, { status: 500, message: 'upstream down' }, { status: 500, message: 'upstream down' }] }, execute: [{ text: 'ok' }] }),
+    scenario('down-a-while', {
+      plan: {
+        input: { steps: [{ title: 'x' }] },
+        errors: [
+          { status: 500, message: 'upstream down' },
+          { status: 500, message: 'upstream down' },
+          { status: 500, message: 'upstream down' },
+        ],
+      },
+      execute: [{ text: 'ok' }],
+    }),
     scenario('bad-request', { intent: { ...intent('bad'), errors: [{ status: 400, message: 'prompt is too long' }] }, execute: [{ text: 'ok' }] }),
     scenario('bad-intent', { intent: { input: { goal: 42 } }, execute: [{ text: 'ok' }] }),
     scenario('bad-tool-args', {
-      execute: [
-        { toolCalls: [{ name: 'read_file', input: { paht: 'a.txt' } }] },
-        { toolCalls: [{ name: 'read_file', input: { path: 'a.txt' } }] },
-        { text: 'read it' },
-      ],
+      execute: [{ toolCalls: [{ name: 'read_file', input: { paht: 'a.txt' } }] }, { toolCalls: [{ name: 'read_file', input: { path: 'a.txt' } }] }, { text: 'read it' }],
     }),
   ],
 });

@@ -32,7 +32,9 @@ beforeAll(async () => {
           ...base,
           stages: {
             ...base.stages,
-            remember: { input: { memories: [{ scope: 'workspace', kind: 'fact', subject: 'lint', attribute: 'command', value: 'npm run lint', confidence: 0.9, importance: 0.7 }] } },
+            remember: {
+              input: { memories: [{ scope: 'workspace', kind: 'fact', subject: 'lint', attribute: 'command', value: 'npm run lint', confidence: 0.9, importance: 0.7 }] },
+            },
           },
         },
       ],

@@ -51,7 +51,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-const planText = (taskId: string) => (fake.requests.filter((r: RecordedRequest) => r.task === taskId && r.stage === 'plan').at(-1)!.body.messages[0]!.content as string);
+const planText = (taskId: string) => fake.requests.filter((r: RecordedRequest) => r.task === taskId && r.stage === 'plan').at(-1)!.body.messages[0]!.content as string;
 
 async function run(prompt: string, workspace: string) {
   const taskId = await client.start({ prompt, workspace });
@@ -74,9 +74,14 @@ describe('memory on PostgreSQL without pgvector', () => {
     expect(planText(t2.taskId)).toContain('deploy:target = "deploys go to prod-eu"');
     expect(t2.trace.some((l) => /^note memory: recalled 2 /.test(l))).toBe(true);
 
-    const notices = stderr.join('').split('\n').filter((l) => l.includes('pgvector'));
+    const notices = stderr
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('pgvector'));
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatch(/^warning: memory: PostgreSQL at .* has no pgvector extension \(permission denied to create extension "vector"\), so recall uses full-text and key matches only; for vector recall install pgvector .*bash scripts\/install-pgvector\.sh/);
+    expect(notices[0]).toMatch(
+      /^warning: memory: PostgreSQL at .* has no pgvector extension \(permission denied to create extension "vector"\), so recall uses full-text and key matches only; for vector recall install pgvector .*bash scripts\/install-pgvector\.sh/,
+    );
     expect(stderr.join('')).not.toMatch(/Activity failed|\n\s+at /);
   });
 
@@ -84,6 +89,8 @@ describe('memory on PostgreSQL without pgvector', () => {
     const doctor = await runCli(['doctor', '--json'], env);
     const check = (JSON.parse(doctor.stdout) as { checks: { name: string; ok: boolean; detail: string }[] }).checks.find((c) => c.name === 'memory-store');
     expect(check).toMatchObject({ ok: true });
-    expect(check!.detail).toMatch(/^PostgreSQL at 127\.0\.0\.1:\d+\/novecwf_\w+; opens; no pgvector extension \(permission denied to create extension "vector"\): recall uses full-text and key matches only \(for vectors: install pgvector .*bash scripts\/install-pgvector\.sh.*\); 2 current memories$/);
+    expect(check!.detail).toMatch(
+      /^PostgreSQL at 127\.0\.0\.1:\d+\/novecwf_\w+; opens; no pgvector extension \(permission denied to create extension "vector"\): recall uses full-text and key matches only \(for vectors: install pgvector .*bash scripts\/install-pgvector\.sh.*\); 2 current memories$/,
+    );
   });
 });

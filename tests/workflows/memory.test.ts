@@ -52,12 +52,7 @@ beforeAll(async () => {
         withWriter('mem-malformed', { input: { memories: 'this is not a list' } }),
         withWriter('mem-partial', {
           input: {
-            memories: [
-              mem('lint', 'command', 'npm run lint'),
-              mem('huge', 'blob', 'x'.repeat(3_000)),
-              { subject: 'missing everything else' },
-              mem('deploy', 'notes', HOSTILE),
-            ],
+            memories: [mem('lint', 'command', 'npm run lint'), mem('huge', 'blob', 'x'.repeat(3_000)), { subject: 'missing everything else' }, mem('deploy', 'notes', HOSTILE)],
           },
         }),
         withWriter('mem-followup', { input: { memories: [] } }),
@@ -134,8 +129,14 @@ describe('memory in tasks', () => {
   it('a remembered fact the workspace now contradicts is rejected, traced and explained', async () => {
     const workspace = await makeWorkspace({ 'package.json': JSON.stringify({ scripts: { test: 'vitest run' } }) });
     const added = await cli([
-      'memory', 'add', 'test:command', 'the test script runs jest', '--workspace', workspace,
-      '--check', JSON.stringify({ type: 'package_script', name: 'test', command: 'jest' }),
+      'memory',
+      'add',
+      'test:command',
+      'the test script runs jest',
+      '--workspace',
+      workspace,
+      '--check',
+      JSON.stringify({ type: 'package_script', name: 'test', command: 'jest' }),
     ]);
     expect(added).toMatchObject({ action: 'created', key: 'test:command' });
     const { taskId, trace } = await run('mem-env-check: run the test command', workspace);
@@ -189,6 +190,8 @@ describe('memory in tasks', () => {
     const t3 = await run('mem-tool-after: when do we release?', workspace);
     expect(planText(t3.taskId)).not.toContain('Tuesdays');
     const history = await cli(['memory', 'history', 'release:day', '--workspace', workspace, '--scope', 'workspace']);
-    expect(history).toEqual([expect.objectContaining({ value: 'releases go out on Tuesdays', invalidatedAt: expect.any(String), provenance: expect.objectContaining({ taskId: t1.taskId }) })]);
+    expect(history).toEqual([
+      expect.objectContaining({ value: 'releases go out on Tuesdays', invalidatedAt: expect.any(String), provenance: expect.objectContaining({ taskId: t1.taskId }) }),
+    ]);
   });
 });

@@ -16,7 +16,11 @@ const h = useTaskHarness(
     scenarios: [
       scenario('huge-write', {
         needsWrite: true,
-        execute: [{ toolCalls: [{ name: 'write_file', input: { path: 'big.txt', content: HUGE } }] }, { toolCalls: [{ name: 'write_file', input: { path: 'big.txt', content: 'the first part\n' } }] }, { text: 'wrote it in parts' }],
+        execute: [
+          { toolCalls: [{ name: 'write_file', input: { path: 'big.txt', content: HUGE } }] },
+          { toolCalls: [{ name: 'write_file', input: { path: 'big.txt', content: 'the first part\n' } }] },
+          { text: 'wrote it in parts' },
+        ],
       }),
     ],
   },
@@ -30,7 +34,10 @@ describe('oversized tool calls', () => {
     const result = await h.client.result(taskId);
     expect(result.status).toBe('completed');
     const [answer] = toolResultsAt(h.fake.requests, taskId, 1);
-    expect(answer).toMatchObject({ is_error: true, content: expect.stringMatching(/^Error: the arguments of this write_file call are \d+ bytes, over the 256 KB a tool call may carry, so it was not run\. Split it/) });
+    expect(answer).toMatchObject({
+      is_error: true,
+      content: expect.stringMatching(/^Error: the arguments of this write_file call are \d+ bytes, over the 256 KB a tool call may carry, so it was not run\. Split it/),
+    });
     // Only the second, small write ran.
     expect((await stat(path.join(workspace, 'big.txt'))).size).toBe(15);
     expect(h.fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.turn === 0)).toHaveLength(1);

@@ -115,12 +115,19 @@ describe('a sandboxed command cannot reach the orchestrator', () => {
     // In bypass mode the loop runs without asking (were it asked, the careless human would say yes); then the hook write asks.
     const hookRequest = await waitFor(async () => {
       const view = await h.client.status(taskId);
-      for (const r of view.pendingApprovals.filter((p) => p.tool === 'run_command')) await h.client.decide(taskId, r.requestId, { approve: true, decidedBy: 'careless-human', channel: 'cli' });
+      for (const r of view.pendingApprovals.filter((p) => p.tool === 'run_command'))
+        await h.client.decide(taskId, r.requestId, { approve: true, decidedBy: 'careless-human', channel: 'cli' });
       return view.pendingApprovals.find((p) => p.tool === 'write_file');
     }, 'the hook write to ask');
     await waitFor(async () => (await readdir(workspace)).includes('loop-done'), 'the attack loop to finish', 60_000).catch(async (err) => {
       // On failure, the trace says where the task stood.
-      console.log(JSON.stringify((await h.client.trace(taskId)).map((e) => e.message), null, 1));
+      console.log(
+        JSON.stringify(
+          (await h.client.trace(taskId)).map((e) => e.message),
+          null,
+          1,
+        ),
+      );
       throw err;
     });
     const log = await readFile(path.join(workspace, 'loop.log'), 'utf8');
@@ -195,7 +202,9 @@ describe('approvals only from approvers', () => {
     const denial = { ...base, approve: false };
     await expect(handle.executeUpdate(decideApprovalUpdate, { args: [{ ...base, signature: user.sign(signed, denial) }] })).rejects.toThrow();
     // 4. Past the recorded cap, forgeries are refused without touching history.
-    await expect(handle.executeUpdate(decideApprovalUpdate, { args: [base] }).catch((err: Error) => Promise.reject(new Error(innermostMessage(err))))).rejects.toThrow(/not signed/);
+    await expect(handle.executeUpdate(decideApprovalUpdate, { args: [base] }).catch((err: Error) => Promise.reject(new Error(innermostMessage(err))))).rejects.toThrow(
+      /not signed/,
+    );
     const trace = (await h.client.trace(taskId)).map((e) => e.message);
     const rejections = trace.filter((m) => m.includes('was REJECTED'));
     expect(rejections).toHaveLength(3);
@@ -212,7 +221,10 @@ describe('approvals only from approvers', () => {
   it('a queued decision (the signal sent while no worker runs) passes the same checks: forged, stale and changed ones change nothing', async () => {
     const { taskId, request, handle, base } = await writeWaitingForApproval();
     const user = await h.client.approver();
-    const signedFor = (d: typeof base) => ({ ...d, signature: user.sign({ workflowId: taskId, requestId: d.requestId, actionHash: d.actionHash, requestedAt: request.requestedAt }, d) });
+    const signedFor = (d: typeof base) => ({
+      ...d,
+      signature: user.sign({ workflowId: taskId, requestId: d.requestId, actionHash: d.actionHash, requestedAt: request.requestedAt }, d),
+    });
     await handle.signal(queuedDecisionSignal, base);
     await handle.signal(queuedDecisionSignal, signedFor({ ...base, actionHash: 'f'.repeat(64) }));
     await handle.signal(queuedDecisionSignal, signedFor({ ...base, requestId: 'apr-9' }));

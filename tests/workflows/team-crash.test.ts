@@ -21,10 +21,7 @@ beforeAll(async () => {
     parseScript({
       scenarios: [
         // The first model turn of step ka is slow, so the worker can be killed while the child is mid-step.
-        stepScenario('ka', [
-          { toolCalls: [{ name: 'write_file', input: { path: 'k.txt', content: 'kept\n' } }], delayMs: 4_000 },
-          { text: 'wrote k.txt' },
-        ]),
+        stepScenario('ka', [{ toolCalls: [{ name: 'write_file', input: { path: 'k.txt', content: 'kept\n' } }], delayMs: 4_000 }, { text: 'wrote k.txt' }]),
         stepScenario('kb', [{ toolCalls: [{ name: 'write_file', input: { path: 'kb.txt', content: 'bee\n' } }] }, { text: 'wrote kb.txt' }]),
         teamScenario('crash-team', [
           { id: 'ka', evidence: [{ kind: 'file_contains', path: 'k.txt', text: 'kept' }] },

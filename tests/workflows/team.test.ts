@@ -27,8 +27,14 @@ const h = useTaskHarness({
     ]),
 
     // shared file: sa and sb are independent but both change shared.txt, so they take turns
-    stepScenario('sa', [{ toolCalls: [{ name: 'edit_file', input: { path: 'shared.txt', oldString: 'one', newString: 'ONE' } }], delayMs: 600 }, { text: 'edited one', delayMs: 600 }]),
-    stepScenario('sb', [{ toolCalls: [{ name: 'edit_file', input: { path: 'shared.txt', oldString: 'two', newString: 'TWO' } }], delayMs: 600 }, { text: 'edited two', delayMs: 600 }]),
+    stepScenario('sa', [
+      { toolCalls: [{ name: 'edit_file', input: { path: 'shared.txt', oldString: 'one', newString: 'ONE' } }], delayMs: 600 },
+      { text: 'edited one', delayMs: 600 },
+    ]),
+    stepScenario('sb', [
+      { toolCalls: [{ name: 'edit_file', input: { path: 'shared.txt', oldString: 'two', newString: 'TWO' } }], delayMs: 600 },
+      { text: 'edited two', delayMs: 600 },
+    ]),
     teamScenario('shared-team', [
       { id: 'sa', writes: ['shared.txt'], evidence: [{ kind: 'file_contains', path: 'shared.txt', text: 'ONE' }] },
       { id: 'sb', writes: ['./shared.txt'], evidence: [{ kind: 'file_contains', path: 'shared.txt', text: 'TWO' }] },
@@ -47,7 +53,19 @@ const h = useTaskHarness({
 
     // approvals: a worker's write asks; the verifier's check command runs through the same gate
     stepScenario('aw', writes('approved.txt', 'yes\n')),
-    teamScenario('approval-team', [{ id: 'aw', evidence: [{ kind: 'file_contains', path: 'approved.txt', text: 'yes' }, { kind: 'command', command: 'grep -q yes approved.txt' }] }], { needsShell: true }),
+    teamScenario(
+      'approval-team',
+      [
+        {
+          id: 'aw',
+          evidence: [
+            { kind: 'file_contains', path: 'approved.txt', text: 'yes' },
+            { kind: 'command', command: 'grep -q yes approved.txt' },
+          ],
+        },
+      ],
+      { needsShell: true },
+    ),
 
     // one gate: the task's deny rule binds the child
     stepScenario('gx', [{ toolCalls: [{ name: 'run_command', input: { command: 'echo pwned > pwned.txt' } }] }, { text: 'tried' }]),
@@ -131,7 +149,9 @@ describe('agent team', () => {
     expect(result.team!.steps.map((s) => [s.id, s.state])).toEqual([['rb', 'passed']]);
     expect(await readFile(path.join(workspace, 'out.txt'), 'utf8')).toBe('good\n');
     const trace = (result.trace ?? []).map((e) => e.message);
-    expect(trace).toEqual(expect.arrayContaining([expect.stringMatching(/^step ra rejected: out\.txt does not contain "good"/), expect.stringMatching(/^re-plan 1: 1 steps — rb/)]));
+    expect(trace).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^step ra rejected: out\.txt does not contain "good"/), expect.stringMatching(/^re-plan 1: 1 steps — rb/)]),
+    );
     // The planner heard what was rejected and why.
     const replan = h.fake.requests.find((r) => r.task === taskId && r.stage === 'plan' && JSON.stringify(r.body).includes('Re-plan'));
     expect(JSON.stringify(replan!.body)).toMatch(/ra: step ra — out\.txt does not contain/);
@@ -151,10 +171,14 @@ describe('agent team', () => {
   it("a child's risky call raises an approval on the parent's status, blocks until decided, and is decided through the parent", async () => {
     const workspace = await makeWorkspace();
     const taskId = await h.client.start({ prompt: 'approval-team', workspace }, { team: {} });
-    const view = await waitFor(async () => {
-      const v = await h.client.status(taskId);
-      return v.pendingApprovals.length ? v : null;
-    }, 'the child approval on the parent', 45_000);
+    const view = await waitFor(
+      async () => {
+        const v = await h.client.status(taskId);
+        return v.pendingApprovals.length ? v : null;
+      },
+      'the child approval on the parent',
+      45_000,
+    );
     expect(view.status).toBe('waiting_approval');
     expect(view.pendingApprovals[0]).toMatchObject({ requestId: 'aw.1-apr-1', tool: 'write_file', taskId: `${taskId}.aw.1` });
     expect(view.team!.steps[0]).toMatchObject({ id: 'aw', state: 'running' });

@@ -34,7 +34,9 @@ const h = useTaskHarness({
 
 function sleepers(): string[] {
   try {
-    return execFileSync('pgrep', ['-f', `^sleep ${SLEEP_SECONDS}$`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    return execFileSync('pgrep', ['-f', `^sleep ${SLEEP_SECONDS}$`], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }

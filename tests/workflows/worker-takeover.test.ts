@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 describe('worker take-over', () => {
-  it('a new worker fails the killed worker\'s model call at once, and it runs again there', { timeout: 240_000 }, async () => {
+  it("a new worker fails the killed worker's model call at once, and it runs again there", { timeout: 240_000 }, async () => {
     const first = await startWorkerProcess();
     const taskId = await client.start({ prompt: 'slow-model', workspace: await makeWorkspace() });
     const executeCalls = () => fake.requests.filter((r) => r.task === taskId && r.stage === 'execute').length;
@@ -65,10 +65,14 @@ describe('worker take-over', () => {
 
     await startWorkerProcess();
     // The model call's heartbeat timeout is 30 s; the take-over does not wait for it.
-    const retried = await waitFor(async () => {
-      const call = await pendingModelCall(taskId);
-      return call && (call.attempt ?? 0) >= 2 && executeCalls() >= 2 ? call : null;
-    }, 'the model call to run again', 120_000);
+    const retried = await waitFor(
+      async () => {
+        const call = await pendingModelCall(taskId);
+        return call && (call.attempt ?? 0) >= 2 && executeCalls() >= 2 ? call : null;
+      },
+      'the model call to run again',
+      120_000,
+    );
     expect(retried.lastFailure?.applicationFailureInfo?.type).toBe(WORKER_DIED);
     expect(retried.lastFailure?.message).toMatch(/was killed/);
     // The dead worker's record is gone; the live one's remains.
