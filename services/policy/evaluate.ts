@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Mode, PolicyVerdict } from '../../domain/policy';
 import { TOOL_SPECS, type RiskClass, type ToolName } from '../../domain/tool-catalog';
 import { isInside } from '../paths';
-import { protectedReason } from './protected-paths';
+import { protectedReason } from './protected-reason';
 import { matchesCommand, matchesPath, type Effect, type Rule } from './rules';
 import type { ShellAnalysis } from './shell/analysis';
 import { resolveTarget, type PolicyTarget } from './target';

@@ -17,7 +17,7 @@ import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { isInside } from '../paths';
-import { SECRET_DOTFILES } from '../policy/protected-paths';
+import { SECRET_DOTFILES } from '../../domain/protected-paths';
 
 export interface ProtectedPaths {
   /** Directories and files that stay visible but read-only. */

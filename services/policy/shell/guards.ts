@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { isInside } from '../../paths';
-import { CREDENTIAL_PATHS, PERSISTENCE_FILES, PROTECTED_IN_WORKSPACE, RC_FILES, SECRET_BASENAMES, SECRET_DOTFILES } from '../protected-paths';
+import { CREDENTIAL_PATHS, PERSISTENCE_FILES, PROTECTED_IN_WORKSPACE, RC_FILES, SECRET_BASENAMES, SECRET_DOTFILES } from '../../../domain/protected-paths';
 import type { ShellContext } from './analysis';
 import { normalize } from './args';
 import { ANY_TOK, expandGlobBraces, intersect, litPrefix, splitGlob, tokenize, type Tok } from './glob-intersect';

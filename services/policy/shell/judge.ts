@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { RiskClass } from '../../../domain/tool-catalog';
 import { isInside } from '../../paths';
-import { PERSISTENCE_FILES, RC_FILES, SYSTEM_DIRS } from '../protected-paths';
+import { PERSISTENCE_FILES, RC_FILES, SYSTEM_DIRS } from '../../../domain/protected-paths';
 import { readOperands } from '../programs/file-readers';
 import { listedNames } from '../programs/find-xargs';
 import { isFetcher, ruleFor, SHELL_NAMES, wrapperFor } from '../programs/registry';

@@ -1,13 +1,9 @@
 /**
- * The paths the policy guards, in one place: the shell analyser's deny and ask checks and the
- * evaluation chain's protected step both read these tables, so a path cannot be guarded for one
- * tool and forgotten for another. (The kernel enforces the workspace part separately, in
- * services/sandbox/protected-paths.ts, because a parser never sees every spelling.)
+ * The paths guarded before any tool touches them, in one place: the shell analyser's deny and ask
+ * checks, the evaluation chain's protected step (services/policy) and the sandbox, which masks the
+ * secret dotfiles by the kernel (services/sandbox), all read these tables, so a path cannot be
+ * guarded for one tool and forgotten for another. Data only: home-relative unless absolute.
  */
-import os from 'node:os';
-import path from 'node:path';
-import { isInside } from '../paths';
-import { matchesPath } from './rules';
 
 /** Directories whose recursive deletion or chmod is never a reasonable agent action. */
 export const SYSTEM_DIRS = [
@@ -144,21 +140,3 @@ export const SECRET_DOTFILES = ['.env', '.env.*'];
 /** Basename patterns of secret-bearing files anywhere. */
 export const SECRET_BASENAMES =
   /^(\.env(\..+)?|id_(rsa|dsa|ecdsa|ed25519)(\.pub)?|.*\.(pem|key|p12|pfx|jks|keystore)|credentials(\.json)?|\.htpasswd|secrets?\.(ya?ml|json|toml))$/;
-
-/**
- * Paths that always need a human, even under a broad allow. Inside the workspace: PROTECTED_IN_WORKSPACE
- * (VCS internals, .env files, the policy itself). Outside it: credentials and shell start-up files.
- * Home-relative unless absolute.
- */
-const PROTECTED_OUTSIDE = [...CREDENTIAL_PATHS, ...RC_FILES];
-
-/** Why an absolute path needs a person before any tool touches it, or null when it does not. Never throws. */
-export function protectedReason(target: string, workspace: string, home = os.homedir()): string | null {
-  for (const glob of PROTECTED_IN_WORKSPACE)
-    if (matchesPath(glob, target, workspace, home)) return `${path.relative(workspace, target) || target} is a protected path (VCS internals, .env files or agent policy)`;
-  for (const entry of PROTECTED_OUTSIDE) {
-    const base = path.isAbsolute(entry) ? entry : path.join(home, entry);
-    if (target === base || isInside(base, target)) return `${target} is a protected path (credentials or shell start-up files)`;
-  }
-  return null;
-}
