@@ -77,7 +77,7 @@ const STAGES = ['intent', 'plan', 'execute', 'verify', 'respond'] as const;
 type BenchStage = (typeof STAGES)[number];
 
 /** Steps per task used to turn task wall time into per-step overhead (stated in the footnote). */
-const STEPS = { temporal: 6, reference: 5, loop: 5, langgraph: 5 } as const;
+const STEPS = { temporal: 5, reference: 5, loop: 5, langgraph: 5 } as const;
 
 // ---------------------------------------------------------------------------------------------
 // The fake model's script: the five-stage task, and a task whose execute stage asks to write a file.
@@ -520,7 +520,7 @@ function renderReport(systems: SystemResult[], approvalMs: number[], facts: stri
   return [
     ...rows,
     '',
-    `Per-step = task wall time (submit → result) ÷ steps: ${STEPS.temporal} for (a) (5 LLM activities + the recordEpisode local activity), ${STEPS.reference} activities for (r), ${STEPS.loop} stages for (b) and (c). ` +
+    `Per-step = task wall time (submit → result) ÷ steps: ${STEPS.temporal} for (a) (the 5 model stages; with memory on, recall and the memory writer are overhead on them), ${STEPS.reference} activities for (r), ${STEPS.loop} stages for (b) and (c). ` +
       `Fake LLM at 0 ms latency, in this process. (b) and (c) use a ${PG_POOL_SIZE}-connection pool; (c) runs with durability "sync".`,
     '',
     `CPU ms/task = CPU time over the level ÷ tasks, from /proc (${CLOCK_TICKS} ticks/s). client+worker: this process — client, worker (with memory on, also the embedded PGlite thread) ` +
