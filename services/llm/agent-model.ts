@@ -249,19 +249,18 @@ export class AgentModel {
         note = `context: cleared older tool outputs (~${before.toLocaleString('en-US')} → ~${estimate.toLocaleString('en-US')} of ${state.window.toLocaleString('en-US')} tokens)`;
       }
     }
-    const none: Usage = { inputTokens: 0, outputTokens: 0 };
-    if (estimate > COMPACT_AT * state.window) {
-      return {
-        head,
-        text: '',
-        toolCalls: [],
-        stopReason: null,
-        usage: none,
-        outcome: 'compact',
-        context: state,
-        note: `context: ~${estimate.toLocaleString('en-US')} of ${state.window.toLocaleString('en-US')} tokens, compacting`,
-      };
-    }
+    // Nothing was sent: the loop compacts the transcript and calls again.
+    const compact = (why: string): ExecuteStepResult => ({
+      head,
+      text: '',
+      toolCalls: [],
+      stopReason: null,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      outcome: 'compact',
+      context: state,
+      note: `context: ${why}, compacting`,
+    });
+    if (estimate > COMPACT_AT * state.window) return compact(`~${estimate.toLocaleString('en-US')} of ${state.window.toLocaleString('en-US')} tokens`);
     const maxTokens = state.maxTokens ?? this.options.maxTokens;
     const sent = apiMessages(messages, state.clearedBefore);
     let message: Anthropic.Message;
@@ -282,17 +281,7 @@ export class AgentModel {
       );
     } catch (err) {
       // Our estimate was low: the API says the prompt does not fit. Compact and try again.
-      if (isContextOverflow(err))
-        return {
-          head,
-          text: '',
-          toolCalls: [],
-          stopReason: null,
-          usage: none,
-          outcome: 'compact',
-          context: state,
-          note: `context: the model refused the request as too long (${(err as Error).message.slice(0, 120)}), compacting`,
-        };
+      if (isContextOverflow(err)) return compact(`the model refused the request as too long (${(err as Error).message.slice(0, 120)})`);
       throw err;
     }
     const usage = this.usageOf(message);

@@ -117,6 +117,22 @@ export function spawnCli(args: string[], env: Record<string, string>): { child: 
   return { child, done, output: () => ({ stdout, stderr }) };
 }
 
+/**
+ * An `agent worker` process, once it polls: a loaded machine takes many seconds to start one, and
+ * that is not what the tests that start one time. Throws with its stderr if it exits first.
+ */
+export async function spawnPollingWorker(env: Record<string, string>): Promise<ReturnType<typeof spawnCli>> {
+  const worker = spawnCli(['worker'], env);
+  try {
+    await waitFor(async () => worker.output().stdout.includes('worker polling task queue') || worker.child.exitCode !== null, 'the worker to poll', 120_000);
+  } catch (err) {
+    worker.child.kill('SIGKILL');
+    throw err;
+  }
+  if (worker.child.exitCode !== null) throw new Error(`agent worker exited ${worker.child.exitCode}: ${worker.output().stderr}`);
+  return worker;
+}
+
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return await spawnCli(args, env).done;
 }

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
 import { parseScript } from '../../servers/fake-llm/script';
 import type { TaskClient } from '../../client/task-client';
-import { connectClient, makeWorkspace, spawnCli, testEnv, waitFor } from '../support/harness';
+import { connectClient, makeWorkspace, spawnCli, spawnPollingWorker, testEnv, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
 
 let fake: FakeLlm;
@@ -17,12 +17,10 @@ let env: Record<string, string>;
 let client: TaskClient;
 const workers: ReturnType<typeof spawnCli>[] = [];
 
-/** An `agent worker` process, once it polls: a loaded machine takes many seconds to start one, and that is not what these tests time. */
+/** A worker process of this file's environment, stopped after each test. */
 async function startWorkerProcess() {
-  const worker = spawnCli(['worker'], env);
+  const worker = await spawnPollingWorker(env);
   workers.push(worker);
-  await waitFor(async () => worker.output().stdout.includes('worker polling task queue') || worker.child.exitCode !== null, 'the worker to poll', 120_000);
-  if (worker.child.exitCode !== null) throw new Error(`agent worker exited ${worker.child.exitCode}: ${worker.output().stderr}`);
   return worker;
 }
 

@@ -11,7 +11,7 @@ import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-serv
 import { parseScript } from '../../servers/fake-llm/script';
 import type { TaskClient } from '../../client/task-client';
 import { WORKER_DIED } from '../../workers/orphan-recovery';
-import { connectClient, makeWorkspace, spawnCli, testEnv, waitFor } from '../support/harness';
+import { connectClient, makeWorkspace, spawnCli, spawnPollingWorker, testEnv, waitFor } from '../support/harness';
 import { scenario } from '../support/scripts';
 
 let fake: FakeLlm;
@@ -20,11 +20,10 @@ let client: TaskClient;
 let raw: Client;
 const workers: ReturnType<typeof spawnCli>[] = [];
 
+/** A worker process of this file's environment, stopped after each test. */
 async function startWorkerProcess() {
-  const worker = spawnCli(['worker'], env);
+  const worker = await spawnPollingWorker(env);
   workers.push(worker);
-  await waitFor(async () => worker.output().stdout.includes('worker polling task queue') || worker.child.exitCode !== null, 'the worker to poll', 120_000);
-  if (worker.child.exitCode !== null) throw new Error(`agent worker exited ${worker.child.exitCode}: ${worker.output().stderr}`);
   return worker;
 }
 

@@ -318,6 +318,12 @@ function jqOperands(args: readonly Arg[]): Arg[] {
   return out;
 }
 
+/** The options of a reading program that take a value (file-valued ones included): one table for every rule that parses its arguments. */
+export function valuedOptions(program: string): string[] {
+  const reader = READERS[program];
+  return [...(reader?.valued ?? []), ...(reader?.files ?? [])];
+}
+
 /** The words of `argv` (program first) that name files whose contents the program prints, copies or sends. */
 export function readOperands(argv: readonly Arg[]): Arg[] {
   const name = argv[0]?.value ?? '';

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { firstValue, has, literalArg, parseArgs, VERSION_FLAGS } from '../shell/args';
 import type { Arg, ProgramFamily } from '../shell/rule';
 import { ex } from './example';
+import { valuedOptions } from './file-readers';
 
 /** File names `curl -O` / `wget` give their downloads: the last path segment of each static URL. */
 function urlBasenames(args: readonly Arg[]): string[] {
@@ -217,35 +218,7 @@ export const networkPrograms: ProgramFamily = {
       programs: ['scp', 'rsync', 'rclone', 'sshfs'],
       judge(argv, j) {
         const name = argv[0]!.value!;
-        const p = parseArgs(argv.slice(1), [
-          '-e',
-          '--rsh',
-          '-P',
-          '-i',
-          '-o',
-          '-F',
-          '-l',
-          '-c',
-          '-J',
-          '-S',
-          '--exclude',
-          '--include',
-          '--filter',
-          '-f',
-          '--files-from',
-          '--config',
-          '--port',
-          '--bwlimit',
-          '--log-file',
-          '--partial-dir',
-          '--temp-dir',
-          '-T',
-          '--backup-dir',
-          '--chmod',
-          '--chown',
-          '--password-file',
-          '--rsync-path',
-        ]);
+        const p = parseArgs(argv.slice(1), [...valuedOptions('scp'), ...valuedOptions('rsync')]);
         const remote = (a: Arg) => a.value === null || /^[^/]*:/.test(a.value);
         const dest = p.positionals[p.positionals.length - 1];
         if (name === 'rclone') return j.risk('network', 'rclone copies to or from cloud storage');
