@@ -434,7 +434,16 @@ export class MemoryStore {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (task_id) DO UPDATE SET prompt = EXCLUDED.prompt, status = EXCLUDED.status, summary = EXCLUDED.summary,
          transcript_head = EXCLUDED.transcript_head, data = EXCLUDED.data`,
-      [e.taskId, e.scope, e.prompt, e.status, e.summary, e.transcriptHead, JSON.stringify(e.data), e.recordedAt],
+      [
+        e.taskId,
+        e.scope,
+        withoutNul(e.prompt),
+        e.status,
+        withoutNul(e.summary),
+        e.transcriptHead,
+        JSON.stringify(e.data, (_key, value: unknown) => (typeof value === 'string' ? withoutNul(value) : value)),
+        e.recordedAt,
+      ],
     );
   }
 
@@ -569,4 +578,9 @@ function dreamRow(r: Record<string, unknown>): DreamRunRow {
     finishedAt: iso(r.finished_at as Date | null),
     report: r.report,
   };
+}
+
+/** PostgreSQL text and jsonb cannot hold U+0000, which a prompt or a tool's output may: it is kept visible as U+FFFD. */
+function withoutNul(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
 }

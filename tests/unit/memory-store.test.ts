@@ -165,6 +165,27 @@ describe.each<MemoryBackend>(['pglite', 'postgres', 'postgres+qdrant'])('memory 
     expect(await m.store.pendingEpisodeIds(first.scope, 10)).toEqual([taskId]);
   });
 
+  it('an episode holding NUL characters is stored (PostgreSQL text cannot hold them), with each shown as U+FFFD', async () => {
+    const ctx = await newCtx();
+    const taskId = `episode-nul-${randomUUID()}`;
+    const episode = {
+      taskId,
+      prompt: 'read bin\u0000ary',
+      workspace: ctx.workspace,
+      goal: 'g\u0000',
+      planSteps: ['step \u0000 one'],
+      verification: { passed: false, evidence: [], problems: ['output had \u0000'] },
+      transcriptHead: null,
+      status: 'failed',
+      toolCalls: 1,
+      recordedAt: day(6),
+    };
+    await m.writeTaskMemories({ episode, user: ctx.user }, async () => []);
+    const [stored] = await m.store.getEpisodes([taskId]);
+    expect(stored).toMatchObject({ prompt: 'read bin\uFFFDary', data: { planSteps: ['step \uFFFD one'], verification: { problems: ['output had \uFFFD'] } } });
+    expect(stored!.summary).toContain('Goal: g\uFFFD');
+  });
+
   it('concurrent writers of one key leave exactly one current value, the newest, and an unbroken chain', async () => {
     const ctx = await newCtx();
     const reports = await Promise.all(Array.from({ length: 8 }, (_, i) => m.write([fact(ctx, 'node', 'version', `v${20 + i}`, day(i))])));
