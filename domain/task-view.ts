@@ -6,7 +6,7 @@
 import { pendingApprovalMarkdown } from './approval-view';
 import type { ApprovalRequest, PlanStepView, TaskStatus, TaskStatusView, Verification } from './task';
 import type { TeamStepView, TeamView } from './team-view';
-import { formatUsage } from './usage';
+import { formatUsage, groupThousands } from './usage';
 
 /** Each pending request with how to decide it (`agent approve <decideOn> ...`), a paragraph each. */
 function waitingLines(pending: readonly ApprovalRequest[], decideOn: string): string[] {
@@ -27,9 +27,7 @@ export function taskDetails(view: TaskStatusView): string {
   const lines = [`**Status:** ${view.status} · **Stage:** ${view.stage}${view.turns ? ` · turn ${view.turns}` : ''} · ${view.toolCalls} tool calls`];
   if (tokens && (tokens.input || tokens.output)) lines.push('', `**Usage:** ${formatUsage(tokens)}`);
   if (context?.window) {
-    lines.push(
-      `**Context:** ${context.tokens.toLocaleString('en-US')} of ${context.window.toLocaleString('en-US')} tokens${context.compactions ? ` · compacted ${context.compactions}×` : ''}`,
-    );
+    lines.push(`**Context:** ${groupThousands(context.tokens)} of ${groupThousands(context.window)} tokens${context.compactions ? ` · compacted ${context.compactions}×` : ''}`);
   }
   if (view.plan.length) {
     lines.push('', '**Plan**');

@@ -69,10 +69,19 @@ export function roundUsd(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
 }
 
+/**
+ * 1234567 → "1,234,567" (rounded to a whole number). What toLocaleString('en-US') prints for a count,
+ * without building an Intl formatter on every call: the workflow sandbox renders these on every stage.
+ */
+export function groupThousands(x: number): string {
+  const digits = String(Math.round(Math.abs(x)));
+  return `${x < 0 ? '-' : ''}${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}`;
+}
+
 /** One line for people: `41,210 tokens (input 1,200 · cache write 3,000 · cache read 36,000 · output 1,010) · $0.0421`. */
 export function formatUsage(usage: TokenUsage | undefined): string {
   if (!usage) return '0 tokens';
-  const n = (x: number | undefined) => (x ?? 0).toLocaleString('en-US');
+  const n = (x: number | undefined) => groupThousands(x ?? 0);
   const parts = [`input ${n(usage.input)}`];
   if (usage.cacheWrite || usage.cacheRead) parts.push(`cache write ${n(usage.cacheWrite)}`, `cache read ${n(usage.cacheRead)}`);
   parts.push(`output ${n(usage.output)}`);

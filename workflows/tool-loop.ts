@@ -10,7 +10,7 @@ import type { ExecuteStepInput, ToolResultForModel } from '../domain/model-contr
 import { initialContext, type ContextState } from '../domain/context';
 import type { TraceEntry } from '../domain/task';
 import type { ToolName } from '../domain/tool-catalog';
-import type { ModelUsage } from '../domain/usage';
+import { groupThousands, type ModelUsage } from '../domain/usage';
 import type { ToolGate } from './tool-gate';
 import { llm } from './activity-proxies';
 import { sinceRelease2026_12 } from './release';
@@ -102,7 +102,7 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
         o.onContext?.(context);
         o.note(
           'llm',
-          `compaction ${context.compactions}: ~${compacted.before.toLocaleString('en-US')} → ~${compacted.after.toLocaleString('en-US')} tokens — ${compacted.summary.replace(/\s+/g, ' ').slice(0, 200)}`,
+          `compaction ${context.compactions}: ~${groupThousands(compacted.before)} → ~${groupThousands(compacted.after)} tokens — ${compacted.summary.replace(/\s+/g, ' ').slice(0, 200)}`,
         );
         o.publish();
         continue;

@@ -1,6 +1,6 @@
 /** Usage counted honestly: four token kinds, processed tokens for budgets, cost from the price table. */
 import { describe, expect, it } from 'vitest';
-import { addModelUsage, emptyUsage, formatUsage, processedTokens, sumUsage } from '../../domain/usage';
+import { addModelUsage, emptyUsage, formatUsage, groupThousands, processedTokens, sumUsage } from '../../domain/usage';
 import { loadConfig } from '../../services/config';
 import { costOf, modelInfo, parsePrices } from '../../services/llm/model-catalog';
 
@@ -35,5 +35,12 @@ describe('usage', () => {
     expect(modelInfo('x', { contextWindow: config.llm.contextWindow, prices: config.llm.prices }).contextWindow).toBe(32_768);
     expect(() => loadConfig({ AGENT_MODEL_PRICES: 'input=3' }, '/srv')).toThrow(/AGENT_MODEL_PRICES: give at least input=… and output=…/);
     expect(() => parsePrices('input=3,output=x')).toThrow(/"output=x" is not name=USD-per-million-tokens/);
+  });
+});
+
+describe('groupThousands', () => {
+  it('prints counts as toLocaleString("en-US") does', () => {
+    for (const x of [0, 7, 999, 1_000, 12_345, 999_999, 1_000_000, 1_234_567_890, -4_321, 41_210.4])
+      expect(groupThousands(x), String(x)).toBe(Math.round(x).toLocaleString('en-US'));
   });
 });
