@@ -73,9 +73,25 @@ export function createActivities({ model, tools, store, policy, memory, approval
     }
   }
 
+  const memoryActivities = createMemoryActivities({ ...memory, model }, llmCall);
   return {
     ...createApprovalNotifyActivities(approvals),
-    ...createMemoryActivities({ ...memory, model }, llmCall),
+    ...memoryActivities,
+    /**
+     * What a task needs before it plans, in one local activity: its policy snapshot and what memory
+     * recalls for it, side by side. A broken policy fails it (fail closed: the task must not run with
+     * fewer rules); memory that cannot answer only says why, and the task goes on without it.
+     */
+    async prepareTask(input: { workspace: string; taskRules: string[]; recall: Parameters<typeof memoryActivities.recallMemories>[0] }) {
+      const [policy, recall] = await Promise.all([
+        loadSnapshot(input.workspace, input.taskRules),
+        memoryActivities.recallMemories(input.recall).then(
+          (result) => ({ ok: true as const, result }),
+          (err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }),
+        ),
+      ]);
+      return { policy, recall };
+    },
     async parseIntent(ctx: TaskContext) {
       return await llmCall((o) => model.parseIntent(ctx, o));
     },

@@ -58,6 +58,12 @@ export const state = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: 
  */
 export const memoryRecall = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['MemoryUnavailable'] } });
 
+/**
+ * A task's preparation: its policy snapshot (files on this worker) and memory recall, one local
+ * activity. Recall failures come back as data, so only a policy that cannot be read fails it.
+ */
+export const prepare = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 5 } });
+
 /** The memory writer calls the model: heartbeat like every model call, but few attempts — the task's answer waits on it. */
 export const memoryWrite = wf.proxyActivities<Activities>({
   startToCloseTimeout: '5m',

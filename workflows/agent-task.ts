@@ -11,8 +11,8 @@ import { checkAgainstLedger, planFromLedger } from '../domain/ledger-checks';
 import type { EpisodeRecord, Plan, PlanStepView, TaskInput, TaskResult, TokenUsage, Verification } from '../domain/task';
 import { taskDetails, taskOutcomeNote } from '../domain/task-view';
 import { llm } from './activity-proxies';
-import { recallMemory, remember, traceMemoryWrite } from './memory-steps';
-import { sinceRelease2026_12 } from './release';
+import { prepareTask, recallMemory, remember, traceMemoryWrite } from './memory-steps';
+import { sinceRelease2026_12, sinceRelease2026_12_06 } from './release';
 import { confirmResult, enterConfirm, parseIntent, recordFailure, respond, route } from './stages';
 import { firstLine, TaskHost } from './task-host';
 import { runToolLoop } from './tool-loop';
@@ -36,15 +36,17 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     // 1. Intent
     const intent = await parseIntent(host, ctx);
 
-    // 2. Plan, after recalling what earlier tasks established (validated; rejections are traced)
+    // 2. Plan, after recalling what earlier tasks established (validated; rejections are traced),
+    // with the policy snapshot loaded in the same step
     host.enter('plan');
-    const memory = wf.patched('agent-memory-recall') ? await recallMemory(taskId, input, intent, host.note) : undefined;
+    const prepared = sinceRelease2026_12_06() ? await prepareTask(taskId, input, intent, host.note) : null;
+    const memory = prepared ? prepared.memory : wf.patched('agent-memory-recall') ? await recallMemory(taskId, input, intent, host.note) : undefined;
     const planned = host.countUsage(await llm.makePlan.executeWithOptions({ summary: 'make plan' }, memory ? [ctx, intent, memory] : [ctx, intent])).plan;
     const planSteps = plan.start(planned);
     host.note('llm', `plan: ${planned.steps.length} steps`);
 
     // 3. Route
-    const { tools } = await route(host, input, intent, planned, 'tools offered');
+    const { tools } = await route(host, input, intent, planned, 'tools offered', prepared?.rules);
 
     // 4. Execute: the tool loop
     host.enter('execute');

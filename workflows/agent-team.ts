@@ -13,7 +13,8 @@ import type { EpisodeRecord, TaskResult } from '../domain/task';
 import { teamChildProgressSignal, type TeamInput } from '../domain/team';
 import { llm } from './activity-proxies';
 import { memoryAgent } from './memory-agent';
-import { recallMemory, traceMemoryWrite } from './memory-steps';
+import { prepareTask, recallMemory, traceMemoryWrite } from './memory-steps';
+import { sinceRelease2026_12_06 } from './release';
 import { confirmResult, enterConfirm, parseIntent, recordFailure, respond, route } from './stages';
 import { CHILD_OPTIONS, TeamScheduler } from './team-scheduler';
 
@@ -28,15 +29,16 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
     // 1. Intent
     const intent = await parseIntent(host, ctx);
 
-    // 2. Plan: recall, then the planner
+    // 2. Plan: recall (with the policy snapshot), then the planner
     host.enter('plan');
-    const memory = await recallMemory(host.taskId, input, intent, host.note);
+    const prepared = sinceRelease2026_12_06() ? await prepareTask(host.taskId, input, intent, host.note) : null;
+    const memory = prepared ? prepared.memory : await recallMemory(host.taskId, input, intent, host.note);
     const { plan } = host.countUsage(await llm.planTeam.executeWithOptions({ summary: 'plan the team' }, [ctx, intent, memory ? { memory } : {}]));
     team.addPlan(plan.steps);
     host.note('llm', `team plan: ${plan.steps.length} steps — ${plan.steps.map((s) => `${s.id}${s.dependsOn.length ? ` (after ${s.dependsOn.join(', ')})` : ''}`).join(', ')}`);
 
     // 3. Route: one policy snapshot for every child
-    const { tools, rules } = await route(host, input, intent, { steps: plan.steps.map((s) => ({ title: s.title })) }, 'tools offered to workers');
+    const { tools, rules } = await route(host, input, intent, { steps: plan.steps.map((s) => ({ title: s.title })) }, 'tools offered to workers', prepared?.rules);
 
     // 4-5. Execute and verify, step by step as dependencies allow, inside the wall-time budget
     host.enter('execute');

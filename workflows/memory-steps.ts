@@ -6,8 +6,9 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { RuleRecord } from '../domain/policy';
 import type { EpisodeRecord, Intent, TaskInput, TraceEntry } from '../domain/task';
-import { memoryRecall, memoryWrite, state } from './activity-proxies';
+import { memoryRecall, memoryWrite, prepare, state } from './activity-proxies';
 import { sinceRelease2026_12_06 } from './release';
 import { failureMessage } from './tool-gate';
 
@@ -19,25 +20,50 @@ type Note = (kind: TraceEntry['kind'], message: string) => void;
 /** Recall for planning: the validated memory block, or undefined. Traces what was recalled and rejected; only cancellation throws. */
 export async function recallMemory(taskId: string, input: Pick<TaskInput, 'prompt' | 'workspace' | 'submittedBy'>, intent: Intent, note: Note): Promise<string | undefined> {
   try {
-    const r = await memoryRecall.recallMemories.executeWithOptions({ summary: 'recall memory' }, [
-      { taskId, query: `${input.prompt}\n${intent.goal}`, workspace: input.workspace, user: input.submittedBy },
-    ]);
-    if (!r.enabled) return undefined;
-    note(
-      'note',
-      `memory: recalled ${r.items.length} (${r.usedTokens}/${r.budgetTokens} tokens, ${r.ms} ms)` +
-        `${r.rejected.length ? `, rejected ${r.rejected.length}` : ''}${r.omitted ? `, ${r.omitted} left out for the budget` : ''}`,
-    );
-    for (const i of r.items.slice(0, MEMORY_TRACE_LINES)) {
-      note('note', `memory recalled: ${i.key} = ${JSON.stringify(i.value)} [${i.scope}]${i.verified ? ` (${i.verified})` : ''}`);
-    }
-    for (const x of r.rejected.slice(0, MEMORY_TRACE_LINES)) note('note', `memory rejected: ${x.key} = ${JSON.stringify(x.value)} [${x.scope}] — ${x.rule}: ${x.reason}`);
-    return r.block || undefined;
+    return traceRecall(await memoryRecall.recallMemories.executeWithOptions({ summary: 'recall memory' }, [recallRequest(taskId, input, intent)]), note);
   } catch (err) {
     if (wf.isCancellation(err)) throw err;
     note('error', `memory recall failed, continuing without memory: ${failureMessage(err as Error)}`);
     return undefined;
   }
+}
+
+/**
+ * Before planning: the policy snapshot every tool call of the task is judged by, and what memory
+ * recalls, from one local activity. Traces the policy's notices and the recall; a recall failure
+ * is traced and the task goes on without memory; a policy that cannot be read throws.
+ */
+export async function prepareTask(
+  taskId: string,
+  input: Pick<TaskInput, 'prompt' | 'workspace' | 'submittedBy' | 'rules'>,
+  intent: Intent,
+  note: Note,
+): Promise<{ memory: string | undefined; rules: RuleRecord[] }> {
+  const { policy, recall } = await prepare.prepareTask.executeWithOptions({ summary: 'load policy, recall memory' }, [
+    { workspace: input.workspace, taskRules: input.rules, recall: recallRequest(taskId, input, intent) },
+  ]);
+  for (const notice of policy.notices) note('note', notice);
+  if (!recall.ok) note('error', `memory recall failed, continuing without memory: ${recall.error}`);
+  return { memory: recall.ok ? traceRecall(recall.result, note) : undefined, rules: policy.rules };
+}
+
+function recallRequest(taskId: string, input: Pick<TaskInput, 'prompt' | 'workspace' | 'submittedBy'>, intent: Intent) {
+  return { taskId, query: `${input.prompt}\n${intent.goal}`, workspace: input.workspace, user: input.submittedBy };
+}
+
+/** Traces a recall (what came back, what was rejected, what the budget left out) and returns its block. */
+function traceRecall(r: Awaited<ReturnType<Activities['recallMemories']>>, note: Note): string | undefined {
+  if (!r.enabled) return undefined;
+  note(
+    'note',
+    `memory: recalled ${r.items.length} (${r.usedTokens}/${r.budgetTokens} tokens, ${r.ms} ms)` +
+      `${r.rejected.length ? `, rejected ${r.rejected.length}` : ''}${r.omitted ? `, ${r.omitted} left out for the budget` : ''}`,
+  );
+  for (const i of r.items.slice(0, MEMORY_TRACE_LINES)) {
+    note('note', `memory recalled: ${i.key} = ${JSON.stringify(i.value)} [${i.scope}]${i.verified ? ` (${i.verified})` : ''}`);
+  }
+  for (const x of r.rejected.slice(0, MEMORY_TRACE_LINES)) note('note', `memory rejected: ${x.key} = ${JSON.stringify(x.value)} [${x.scope}] — ${x.rule}: ${x.reason}`);
+  return r.block || undefined;
 }
 
 /** The memory writer while it runs: its report lines once it is done. */

@@ -27,6 +27,7 @@ export async function parseIntent(host: TaskHost, ctx: TaskContext): Promise<Int
 /**
  * Route: the tools the intent and plan call for, and the policy snapshot every tool call of the
  * task is judged by (the gate's; a team passes it to its children). `offered` starts the trace line.
+ * The snapshot taken with recall before planning is `prepared`; older histories took it here.
  */
 export async function route(
   host: TaskHost,
@@ -34,10 +35,11 @@ export async function route(
   intent: Intent,
   plan: Plan,
   offered: string,
+  prepared?: RuleRecord[],
 ): Promise<{ tools: ToolName[]; rules: RuleRecord[] }> {
   host.enter('route');
   const tools = routeTools(intent, plan);
-  const rules = await snapshotPolicy(input.workspace, input.rules, host.note);
+  const rules = prepared ?? (await snapshotPolicy(input.workspace, input.rules, host.note));
   host.gate.setPolicy(rules);
   host.note('note', `${offered}: ${tools.join(', ')}; mode ${input.mode}; ${rules.length} policy rules`);
   return { tools, rules };
