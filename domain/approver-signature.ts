@@ -15,19 +15,23 @@ import { z } from 'zod';
 import { canonicalJson } from './canonical-json';
 
 /** A public key a task trusts: 32 bytes as hex; its id is the first 16 hex digits. */
-export const ApproverKeySchema = z.strictObject({
-  id: z.string().regex(/^[0-9a-f]{16}$/, 'a key id is 16 hex digits'),
-  publicKey: z.string().regex(/^[0-9a-f]{64}$/, 'an ed25519 public key is 64 hex digits'),
-  /** Who holds it, for people reading the trace: `cli:alice@laptop`, `chat-receiver`. */
-  label: z.string().min(1).max(200),
-});
+export const ApproverKeySchema = z.lazy(() =>
+  z.strictObject({
+    id: z.string().regex(/^[0-9a-f]{16}$/, 'a key id is 16 hex digits'),
+    publicKey: z.string().regex(/^[0-9a-f]{64}$/, 'an ed25519 public key is 64 hex digits'),
+    /** Who holds it, for people reading the trace: `cli:alice@laptop`, `chat-receiver`. */
+    label: z.string().min(1).max(200),
+  }),
+);
 export type ApproverKey = z.infer<typeof ApproverKeySchema>;
 
-export const DecisionSignatureSchema = z.strictObject({
-  keyId: z.string().regex(/^[0-9a-f]{16}$/),
-  /** 64 bytes as hex. */
-  value: z.string().regex(/^[0-9a-f]{128}$/),
-});
+export const DecisionSignatureSchema = z.lazy(() =>
+  z.strictObject({
+    keyId: z.string().regex(/^[0-9a-f]{16}$/),
+    /** 64 bytes as hex. */
+    value: z.string().regex(/^[0-9a-f]{128}$/),
+  }),
+);
 export type DecisionSignature = z.infer<typeof DecisionSignatureSchema>;
 
 /** What a signature covers besides the decision itself: the request as the workflow raised it. */

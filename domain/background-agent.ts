@@ -16,46 +16,50 @@ export const BACKGROUND_ID_PREFIX = 'bg-';
 export const backgroundWorkflowId = (name: string) => `${BACKGROUND_ID_PREFIX}${name}`;
 export const backgroundScheduleId = (name: string) => `${BACKGROUND_ID_PREFIX}${name}-schedule`;
 
-export const BackgroundNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'a background agent name is 1–48 characters: lowercase letters, digits and dashes, starting with a letter or digit');
+export const BackgroundNameSchema = z.lazy(() =>
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'a background agent name is 1–48 characters: lowercase letters, digits and dashes, starting with a letter or digit'),
+);
 
-export const BudgetSchema = z.strictObject({
-  tasksPerDay: z.number().int().min(1).max(100_000).default(100),
-  tokensPerDay: z.number().int().min(1_000).max(1_000_000_000).default(2_000_000),
-});
+export const BudgetSchema = z.lazy(() =>
+  z.strictObject({
+    tasksPerDay: z.number().int().min(1).max(100_000).default(100),
+    tokensPerDay: z.number().int().min(1_000).max(1_000_000_000).default(2_000_000),
+  }),
+);
 export type Budget = z.infer<typeof BudgetSchema>;
 
-export const BackgroundAgentConfigSchema = z.strictObject({
-  name: BackgroundNameSchema,
-  goal: z.string().trim().min(1, 'the goal is empty').max(10_000),
-  workspace: z.string().min(1),
-  /** Unattended by default: what would ask a human is denied (see domain/policy.ts). */
-  mode: z.enum(MODES).default('dont-ask'),
-  rules: z.array(z.string().max(1_000)).max(100).default([]),
-  budget: BudgetSchema.prefault({}),
-  /** Cron expression or interval ("15m") of the schedule trigger, for status; the Schedule itself lives in Temporal. */
-  every: z.string().max(200).optional(),
-  maxTurns: z.number().int().min(1).max(200).default(25),
-  approvalTimeoutMs: z
-    .number()
-    .int()
-    .min(1_000)
-    .max(7 * 24 * 3600_000)
-    .default(30 * 60_000),
-  /** How often an idle agent wakes to show it is alive. */
-  heartbeatMs: z
-    .number()
-    .int()
-    .min(1_000)
-    .max(24 * 3600_000)
-    .default(15 * 60_000),
-  /** Continue-as-new past this many history events (Temporal also suggests it near its limits). */
-  continueAsNewAfterEvents: z.number().int().min(50).max(40_000).default(10_000),
-  submittedBy: z.string().max(200).default('cli'),
-  /** Whose signed decisions the agent's tasks accept (approvals raised by its child tasks). */
-  approverKeys: z.array(ApproverKeySchema).max(20).default([]),
-});
+export const BackgroundAgentConfigSchema = z.lazy(() =>
+  z.strictObject({
+    name: BackgroundNameSchema,
+    goal: z.string().trim().min(1, 'the goal is empty').max(10_000),
+    workspace: z.string().min(1),
+    /** Unattended by default: what would ask a human is denied (see domain/policy.ts). */
+    mode: z.enum(MODES).default('dont-ask'),
+    rules: z.array(z.string().max(1_000)).max(100).default([]),
+    budget: BudgetSchema.prefault({}),
+    /** Cron expression or interval ("15m") of the schedule trigger, for status; the Schedule itself lives in Temporal. */
+    every: z.string().max(200).optional(),
+    maxTurns: z.number().int().min(1).max(200).default(25),
+    approvalTimeoutMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 3600_000)
+      .default(30 * 60_000),
+    /** How often an idle agent wakes to show it is alive. */
+    heartbeatMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(24 * 3600_000)
+      .default(15 * 60_000),
+    /** Continue-as-new past this many history events (Temporal also suggests it near its limits). */
+    continueAsNewAfterEvents: z.number().int().min(50).max(40_000).default(10_000),
+    submittedBy: z.string().max(200).default('cli'),
+    /** Whose signed decisions the agent's tasks accept (approvals raised by its child tasks). */
+    approverKeys: z.array(ApproverKeySchema).max(20).default([]),
+  }),
+);
 export type BackgroundAgentConfig = z.infer<typeof BackgroundAgentConfigSchema>;
 export type BackgroundAgentSubmission = z.input<typeof BackgroundAgentConfigSchema>;
 

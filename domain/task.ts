@@ -4,6 +4,7 @@
  * the workflow only ever sees the inferred, JSON-safe types.
  */
 import { z } from 'zod';
+import { once } from './lazy-schema';
 import { ApproverKeySchema, DecisionSignatureSchema } from './approver-signature';
 import { MODES } from './policy';
 import type { TeamView } from './team-view';
@@ -22,61 +23,71 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const CONFIRM_RESULT_MODES = ['never', 'unverified', 'always'] as const;
 
-export const TaskInputSchema = z.strictObject({
-  prompt: z.string().trim().min(1, 'the task text is empty').max(20_000),
-  /** Absolute path; every file tool is confined to it. */
-  workspace: z.string().min(1),
-  approvalTimeoutMs: z
-    .number()
-    .int()
-    .min(1_000)
-    .max(7 * 24 * 3600_000)
-    .default(30 * 60_000),
-  /** Model turns of the tool loop; running out ends the task `incomplete`, with what was done verified and answered. */
-  maxTurns: z.number().int().min(1).max(500).default(100),
-  /** Stop the tool loop once the model spend reaches this many USD (from the model's price table); verify and respond still run. */
-  maxCostUsd: z.number().positive().max(100_000).optional(),
-  /** When the finished result itself needs a human OK: never, only if verification failed, or always. */
-  confirmResult: z.enum(CONFIRM_RESULT_MODES).default('unverified'),
-  submittedBy: z.string().max(200).default('cli'),
-  /** Permission mode for the whole task (see domain/policy.ts). */
-  mode: z.enum(MODES).default('default'),
-  /** Task-level rules, e.g. `allow run_command(npm run build)`; they rank above user and workspace rules in the audit trail. */
-  rules: z.array(z.string().max(1_000)).max(100).default([]),
-  /** Public keys whose signed decisions this task accepts (the submitter's, trusted chat receivers'); none: nobody can approve. */
-  approverKeys: z.array(ApproverKeySchema).max(20).default([]),
-});
+/** The task input's object schema, for schemas that extend it (domain/team.ts). */
+export const taskInputObject = once(() =>
+  z.strictObject({
+    prompt: z.string().trim().min(1, 'the task text is empty').max(20_000),
+    /** Absolute path; every file tool is confined to it. */
+    workspace: z.string().min(1),
+    approvalTimeoutMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 24 * 3600_000)
+      .default(30 * 60_000),
+    /** Model turns of the tool loop; running out ends the task `incomplete`, with what was done verified and answered. */
+    maxTurns: z.number().int().min(1).max(500).default(100),
+    /** Stop the tool loop once the model spend reaches this many USD (from the model's price table); verify and respond still run. */
+    maxCostUsd: z.number().positive().max(100_000).optional(),
+    /** When the finished result itself needs a human OK: never, only if verification failed, or always. */
+    confirmResult: z.enum(CONFIRM_RESULT_MODES).default('unverified'),
+    submittedBy: z.string().max(200).default('cli'),
+    /** Permission mode for the whole task (see domain/policy.ts). */
+    mode: z.enum(MODES).default('default'),
+    /** Task-level rules, e.g. `allow run_command(npm run build)`; they rank above user and workspace rules in the audit trail. */
+    rules: z.array(z.string().max(1_000)).max(100).default([]),
+    /** Public keys whose signed decisions this task accepts (the submitter's, trusted chat receivers'); none: nobody can approve. */
+    approverKeys: z.array(ApproverKeySchema).max(20).default([]),
+  }),
+);
+export const TaskInputSchema = z.lazy(taskInputObject);
 export type TaskInput = z.infer<typeof TaskInputSchema>;
 export type TaskSubmission = z.input<typeof TaskInputSchema>;
 
-export const IntentSchema = z.strictObject({
-  goal: z.string().min(1).max(2_000),
-  kind: z.enum(['question', 'change', 'command', 'other']),
-  needsWrite: z.boolean(),
-  needsShell: z.boolean(),
-  /** One line for the Web UI and `agent list`. */
-  summary: z.string().min(1).max(120),
-});
+export const IntentSchema = z.lazy(() =>
+  z.strictObject({
+    goal: z.string().min(1).max(2_000),
+    kind: z.enum(['question', 'change', 'command', 'other']),
+    needsWrite: z.boolean(),
+    needsShell: z.boolean(),
+    /** One line for the Web UI and `agent list`. */
+    summary: z.string().min(1).max(120),
+  }),
+);
 export type Intent = z.infer<typeof IntentSchema>;
 
-export const PlanSchema = z.strictObject({
-  steps: z
-    .array(
-      z.strictObject({
-        title: z.string().min(1).max(300),
-        tool: z.string().max(64).optional(),
-      }),
-    )
-    .min(1)
-    .max(30),
-});
+export const PlanSchema = z.lazy(() =>
+  z.strictObject({
+    steps: z
+      .array(
+        z.strictObject({
+          title: z.string().min(1).max(300),
+          tool: z.string().max(64).optional(),
+        }),
+      )
+      .min(1)
+      .max(30),
+  }),
+);
 export type Plan = z.infer<typeof PlanSchema>;
 
-export const VerificationSchema = z.strictObject({
-  passed: z.boolean(),
-  evidence: z.array(z.string().max(1_000)).max(20),
-  problems: z.array(z.string().max(1_000)).max(20),
-});
+export const VerificationSchema = z.lazy(() =>
+  z.strictObject({
+    passed: z.boolean(),
+    evidence: z.array(z.string().max(1_000)).max(20),
+    problems: z.array(z.string().max(1_000)).max(20),
+  }),
+);
 export type Verification = z.infer<typeof VerificationSchema>;
 
 export const RiskSchema = z.enum([...RISK_CLASSES, 'unverified-result']);
@@ -132,18 +143,20 @@ export const pendingApprovalMemo = (r: ApprovalRequest): PendingApprovalMemo => 
   ...(r.taskId ? { taskId: r.taskId } : {}),
 });
 
-export const ApprovalDecisionSchema = z.strictObject({
-  requestId: z.string().min(1),
-  actionHash: z.string().regex(/^[0-9a-f]{64}$/, 'actionHash must be a sha256 hex digest'),
-  approve: z.boolean(),
-  /** Approve this action and the same kind of action for the rest of this task. */
-  always: z.boolean().default(false),
-  reason: z.string().max(2_000).optional(),
-  decidedBy: z.string().min(1).max(200),
-  channel: z.enum(['cli', 'slack', 'webhook', 'api']),
-  /** The approver's signature over this decision and the request (domain/approver-signature.ts). */
-  signature: DecisionSignatureSchema.optional(),
-});
+export const ApprovalDecisionSchema = z.lazy(() =>
+  z.strictObject({
+    requestId: z.string().min(1),
+    actionHash: z.string().regex(/^[0-9a-f]{64}$/, 'actionHash must be a sha256 hex digest'),
+    approve: z.boolean(),
+    /** Approve this action and the same kind of action for the rest of this task. */
+    always: z.boolean().default(false),
+    reason: z.string().max(2_000).optional(),
+    decidedBy: z.string().min(1).max(200),
+    channel: z.enum(['cli', 'slack', 'webhook', 'api']),
+    /** The approver's signature over this decision and the request (domain/approver-signature.ts). */
+    signature: DecisionSignatureSchema.optional(),
+  }),
+);
 export type ApprovalDecision = z.infer<typeof ApprovalDecisionSchema>;
 
 export interface ApprovalRecord {

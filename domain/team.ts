@@ -5,41 +5,46 @@
  */
 import { defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
+import { once } from './lazy-schema';
 import type { Mode, RuleRecord } from './policy';
 import type { ApproverKey } from './approver-signature';
-import { TaskInputSchema, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from './task';
+import { taskInputObject, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from './task';
 import type { TokenUsage } from './usage';
 import type { ToolName } from './tool-catalog';
 import { TEAM_RISKS } from './team-view';
 
 export const AGENT_TEAM_WORKFLOW = 'agentTeam';
 
-const StepId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,23}$/, 'a step id is 1-24 lowercase letters, digits or dashes');
+const StepId = once(() => z.string().regex(/^[a-z0-9][a-z0-9-]{0,23}$/, 'a step id is 1-24 lowercase letters, digits or dashes'));
 
 /** What shows a step worked. Files and commands are checked mechanically; judgement is the verifier model's call. */
-export const EvidenceCheckSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('file_exists'), path: z.string().min(1).max(500) }),
-  z.strictObject({ kind: z.literal('file_contains'), path: z.string().min(1).max(500), text: z.string().min(1).max(2_000) }),
-  /** Passes when the command exits 0; it runs through the same permission gate as any tool call. */
-  z.strictObject({ kind: z.literal('command'), command: z.string().min(1).max(2_000) }),
-  z.strictObject({ kind: z.literal('judgement'), criteria: z.string().min(1).max(2_000) }),
-]);
+export const EvidenceCheckSchema = z.lazy(() =>
+  z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('file_exists'), path: z.string().min(1).max(500) }),
+    z.strictObject({ kind: z.literal('file_contains'), path: z.string().min(1).max(500), text: z.string().min(1).max(2_000) }),
+    /** Passes when the command exits 0; it runs through the same permission gate as any tool call. */
+    z.strictObject({ kind: z.literal('command'), command: z.string().min(1).max(2_000) }),
+    z.strictObject({ kind: z.literal('judgement'), criteria: z.string().min(1).max(2_000) }),
+  ]),
+);
 export type EvidenceCheck = z.infer<typeof EvidenceCheckSchema>;
 
-export const TeamStepSchema = z.strictObject({
-  id: StepId,
-  title: z.string().min(1).max(300),
-  /** What the worker is told to do; it also sees the task and the results of the steps it depends on. */
-  instructions: z.string().min(1).max(4_000),
-  dependsOn: z.array(StepId).max(20).default([]),
-  /** Workspace files the step will create or change: steps that share one never run at the same time. */
-  writes: z.array(z.string().min(1).max(500)).max(50).default([]),
-  evidence: z.array(EvidenceCheckSchema).min(1).max(10),
-  risk: z.enum(TEAM_RISKS),
-});
+export const TeamStepSchema = z.lazy(() =>
+  z.strictObject({
+    id: StepId(),
+    title: z.string().min(1).max(300),
+    /** What the worker is told to do; it also sees the task and the results of the steps it depends on. */
+    instructions: z.string().min(1).max(4_000),
+    dependsOn: z.array(StepId()).max(20).default([]),
+    /** Workspace files the step will create or change: steps that share one never run at the same time. */
+    writes: z.array(z.string().min(1).max(500)).max(50).default([]),
+    evidence: z.array(EvidenceCheckSchema).min(1).max(10),
+    risk: z.enum(TEAM_RISKS),
+  }),
+);
 export type TeamStep = z.infer<typeof TeamStepSchema>;
 
-export const TeamPlanSchema = z.strictObject({ steps: z.array(TeamStepSchema).min(1).max(20) });
+export const TeamPlanSchema = z.lazy(() => z.strictObject({ steps: z.array(TeamStepSchema).min(1).max(20) }));
 export type TeamPlan = z.infer<typeof TeamPlanSchema>;
 
 /**
@@ -91,28 +96,30 @@ export function sharedWrite(a: Pick<TeamStep, 'writes'>, b: Pick<TeamStep, 'writ
 }
 
 /** Budgets the parent enforces over the whole team (every child and every re-plan). */
-export const TeamOptionsSchema = z.strictObject({
-  /** Worker children running at once. */
-  maxParallel: z.number().int().min(1).max(16).default(3),
-  /** Re-plans after the verifier rejects a step. */
-  maxReplans: z.number().int().min(0).max(5).default(2),
-  /** Worker children started in all, re-runs included. */
-  maxSteps: z.number().int().min(1).max(100).default(20),
-  /** Processed model tokens (uncached input, cache writes and reads, output) of the parent and all children together. */
-  maxTokens: z.number().int().min(1).max(100_000_000).default(2_000_000),
-  /** Wall time from the start; running children are cancelled when it runs out. */
-  maxWallMs: z
-    .number()
-    .int()
-    .min(5_000)
-    .max(7 * 24 * 3600_000)
-    .default(2 * 3600_000),
-  /** Model turns per worker child. */
-  stepMaxTurns: z.number().int().min(1).max(100).default(15),
-});
+export const TeamOptionsSchema = z.lazy(() =>
+  z.strictObject({
+    /** Worker children running at once. */
+    maxParallel: z.number().int().min(1).max(16).default(3),
+    /** Re-plans after the verifier rejects a step. */
+    maxReplans: z.number().int().min(0).max(5).default(2),
+    /** Worker children started in all, re-runs included. */
+    maxSteps: z.number().int().min(1).max(100).default(20),
+    /** Processed model tokens (uncached input, cache writes and reads, output) of the parent and all children together. */
+    maxTokens: z.number().int().min(1).max(100_000_000).default(2_000_000),
+    /** Wall time from the start; running children are cancelled when it runs out. */
+    maxWallMs: z
+      .number()
+      .int()
+      .min(5_000)
+      .max(7 * 24 * 3600_000)
+      .default(2 * 3600_000),
+    /** Model turns per worker child. */
+    stepMaxTurns: z.number().int().min(1).max(100).default(15),
+  }),
+);
 export type TeamOptions = z.infer<typeof TeamOptionsSchema>;
 
-export const TeamInputSchema = TaskInputSchema.extend({ team: TeamOptionsSchema.prefault({}) });
+export const TeamInputSchema = z.lazy(() => taskInputObject().extend({ team: TeamOptionsSchema.prefault({}) }));
 export type TeamInput = z.infer<typeof TeamInputSchema>;
 export type TeamSubmission = z.input<typeof TeamInputSchema>;
 

@@ -4,6 +4,7 @@
  * added without declaring whether it writes and whether it is safe to re-run.
  */
 import { z } from 'zod';
+import { once } from './lazy-schema';
 import { ForgetInput, RememberInput } from './memory';
 
 /** Risk classes a person reads in an approval prompt; the shell analyser (issue 3) refines `unknown`. */
@@ -21,48 +22,60 @@ export const RISK_CLASSES = [
 ] as const;
 export type RiskClass = (typeof RISK_CLASSES)[number];
 
-const relativePath = z.string().min(1).max(4096).describe('Path relative to the workspace root');
+const relativePath = once(() => z.string().min(1).max(4096).describe('Path relative to the workspace root'));
 
-export const ReadFileInput = z.strictObject({
-  path: relativePath,
-  offset: z.number().int().min(1).optional().describe('First line to return (1-based)'),
-  limit: z.number().int().min(1).max(100_000).optional().describe('Maximum number of lines to return'),
-});
+export const ReadFileInput = z.lazy(() =>
+  z.strictObject({
+    path: relativePath(),
+    offset: z.number().int().min(1).optional().describe('First line to return (1-based)'),
+    limit: z.number().int().min(1).max(100_000).optional().describe('Maximum number of lines to return'),
+  }),
+);
 
-export const ListFilesInput = z.strictObject({
-  path: relativePath.default('.'),
-  pattern: z
-    .string()
-    .min(1)
-    .max(1_000)
-    .optional()
-    .describe('Glob matched against paths relative to `path`, e.g. "**/*.ts" or "src/*.json"; lists matching files in all subdirectories'),
-  recursive: z.boolean().default(false).describe('List subdirectories too'),
-});
+export const ListFilesInput = z.lazy(() =>
+  z.strictObject({
+    path: relativePath().default('.'),
+    pattern: z
+      .string()
+      .min(1)
+      .max(1_000)
+      .optional()
+      .describe('Glob matched against paths relative to `path`, e.g. "**/*.ts" or "src/*.json"; lists matching files in all subdirectories'),
+    recursive: z.boolean().default(false).describe('List subdirectories too'),
+  }),
+);
 
-export const SearchFilesInput = z.strictObject({
-  pattern: z.string().min(1).max(1_000).describe('JavaScript regular expression matched against each line'),
-  path: relativePath.default('.').describe('Directory (or file) to search, relative to the workspace root'),
-  glob: z.string().min(1).max(1_000).optional().describe('Only search files whose path relative to `path` matches this glob, e.g. "**/*.ts"'),
-  caseInsensitive: z.boolean().default(false),
-  maxResults: z.number().int().min(1).max(2_000).default(200).describe('Stop after this many matching lines'),
-});
+export const SearchFilesInput = z.lazy(() =>
+  z.strictObject({
+    pattern: z.string().min(1).max(1_000).describe('JavaScript regular expression matched against each line'),
+    path: relativePath().default('.').describe('Directory (or file) to search, relative to the workspace root'),
+    glob: z.string().min(1).max(1_000).optional().describe('Only search files whose path relative to `path` matches this glob, e.g. "**/*.ts"'),
+    caseInsensitive: z.boolean().default(false),
+    maxResults: z.number().int().min(1).max(2_000).default(200).describe('Stop after this many matching lines'),
+  }),
+);
 
-export const FileInfoInput = z.strictObject({
-  path: relativePath,
-});
+export const FileInfoInput = z.lazy(() =>
+  z.strictObject({
+    path: relativePath(),
+  }),
+);
 
-export const WriteFileInput = z.strictObject({
-  path: relativePath,
-  content: z.string().max(5_000_000).describe('The complete new content of the file'),
-});
+export const WriteFileInput = z.lazy(() =>
+  z.strictObject({
+    path: relativePath(),
+    content: z.string().max(5_000_000).describe('The complete new content of the file'),
+  }),
+);
 
-export const EditFileInput = z.strictObject({
-  path: relativePath,
-  oldString: z.string().min(1).max(1_000_000).describe('Exact text to replace; must occur exactly once unless replaceAll is true'),
-  newString: z.string().max(1_000_000).describe('The replacement text'),
-  replaceAll: z.boolean().default(false).describe('Replace every occurrence instead of requiring exactly one'),
-});
+export const EditFileInput = z.lazy(() =>
+  z.strictObject({
+    path: relativePath(),
+    oldString: z.string().min(1).max(1_000_000).describe('Exact text to replace; must occur exactly once unless replaceAll is true'),
+    newString: z.string().max(1_000_000).describe('The replacement text'),
+    replaceAll: z.boolean().default(false).describe('Replace every occurrence instead of requiring exactly one'),
+  }),
+);
 
 /**
  * Tool arguments larger than this never travel through workflow history (its payload limit is 2 MB,
@@ -74,36 +87,45 @@ export const MAX_TOOL_INPUT_BYTES = 256 * 1024;
 export const FOREGROUND_TIMEOUT_MAX_SECONDS = 600;
 export const BACKGROUND_TIMEOUT_MAX_SECONDS = 3_600;
 
-export const RunCommandInput = z
-  .strictObject({
-    command: z.string().min(1).max(10_000).describe('A shell command, run with cwd = workspace root'),
-    timeoutSeconds: z
-      .number()
-      .int()
-      .min(1)
-      .max(BACKGROUND_TIMEOUT_MAX_SECONDS)
-      .default(120)
-      .describe(`Kill the command after this long (foreground: up to ${FOREGROUND_TIMEOUT_MAX_SECONDS}s; background: up to ${BACKGROUND_TIMEOUT_MAX_SECONDS}s)`),
-    background: z.boolean().default(false).describe('Start the command and return a job id at once (for servers and long builds); read its output or stop it with command_status'),
-  })
-  .refine((input) => input.background || input.timeoutSeconds <= FOREGROUND_TIMEOUT_MAX_SECONDS, {
-    message: `a foreground command may run at most ${FOREGROUND_TIMEOUT_MAX_SECONDS}s; use background: true for longer jobs`,
-    path: ['timeoutSeconds'],
-  });
+export const RunCommandInput = z.lazy(() =>
+  z
+    .strictObject({
+      command: z.string().min(1).max(10_000).describe('A shell command, run with cwd = workspace root'),
+      timeoutSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(BACKGROUND_TIMEOUT_MAX_SECONDS)
+        .default(120)
+        .describe(`Kill the command after this long (foreground: up to ${FOREGROUND_TIMEOUT_MAX_SECONDS}s; background: up to ${BACKGROUND_TIMEOUT_MAX_SECONDS}s)`),
+      background: z
+        .boolean()
+        .default(false)
+        .describe('Start the command and return a job id at once (for servers and long builds); read its output or stop it with command_status'),
+    })
+    .refine((input) => input.background || input.timeoutSeconds <= FOREGROUND_TIMEOUT_MAX_SECONDS, {
+      message: `a foreground command may run at most ${FOREGROUND_TIMEOUT_MAX_SECONDS}s; use background: true for longer jobs`,
+      path: ['timeoutSeconds'],
+    }),
+);
 
-export const CommandStatusInput = z.strictObject({
-  jobId: z.string().regex(/^job-[0-9a-f]{12}$/, 'a job id from run_command, like job-0123456789ab'),
-  waitSeconds: z.number().int().min(0).max(60).default(0).describe('Wait up to this long for the job to finish before answering'),
-  stop: z.boolean().default(false).describe('Stop the job (kills its whole process group)'),
-});
+export const CommandStatusInput = z.lazy(() =>
+  z.strictObject({
+    jobId: z.string().regex(/^job-[0-9a-f]{12}$/, 'a job id from run_command, like job-0123456789ab'),
+    waitSeconds: z.number().int().min(0).max(60).default(0).describe('Wait up to this long for the job to finish before answering'),
+    stop: z.boolean().default(false).describe('Stop the job (kills its whole process group)'),
+  }),
+);
 
-export const InspectEnvironmentInput = z.strictObject({});
+export const InspectEnvironmentInput = z.lazy(() => z.strictObject({}));
 
-export const ReadOutputInput = z.strictObject({
-  id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an output id from a truncated or cleared tool result, like sha256:0123…'),
-  offset: z.number().int().min(0).default(0).describe('Byte offset to start from'),
-  limit: z.number().int().min(1).max(50_000).default(20_000).describe('Bytes to return'),
-});
+export const ReadOutputInput = z.lazy(() =>
+  z.strictObject({
+    id: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an output id from a truncated or cleared tool result, like sha256:0123…'),
+    offset: z.number().int().min(0).default(0).describe('Byte offset to start from'),
+    limit: z.number().int().min(1).max(50_000).default(20_000).describe('Bytes to return'),
+  }),
+);
 
 /** What the permission engine judges a call by: the path it names, the command it runs, or the tool alone. */
 export type ToolTarget = 'path' | 'command' | 'none';
