@@ -11,6 +11,7 @@ import type { LedgerEntry } from '../domain/context';
 import type { CompactInput, ExecuteStepInput, TaskContext, ToolResultForModel } from '../domain/model-contract';
 import { PolicyInvalidError, ToolInfrastructureError } from '../services/errors';
 import type { AgentModel, CallOptions } from '../services/llm/agent-model';
+import { describeInstructions, instructionsBlock, loadProjectInstructions } from '../services/llm/project-instructions';
 import { PolicyFileError, type PolicySources } from '../services/policy/policy-sources';
 import { parseRule, RuleSyntaxError } from '../services/policy/rules';
 import type { StateStore } from '../services/state/state-store';
@@ -30,6 +31,8 @@ export interface ActivityServices {
   /** Chat notifications of approval requests; null or absent when no chat channel is configured. */
   approvals?: ApprovalNotifier | null;
   memory: Omit<MemoryActivityServices, 'model'>;
+  /** AGENT_HOME: where the user's own instruction file lives. */
+  home: string;
 }
 
 const HEARTBEAT_EVERY_MS = 2_000;
@@ -62,7 +65,7 @@ async function llmCall<T>(fn: (options: CallOptions) => Promise<T>): Promise<T> 
   });
 }
 
-export function createActivities({ model, tools, store, policy, memory, approvals = null }: ActivityServices) {
+export function createActivities({ model, tools, store, policy, memory, home, approvals = null }: ActivityServices) {
   async function loadSnapshot(workspace: string, taskRules: string[]) {
     const root = await workspaceRoot(workspace).catch(() => workspace);
     try {
@@ -83,14 +86,18 @@ export function createActivities({ model, tools, store, policy, memory, approval
      * fewer rules); memory that cannot answer only says why, and the task goes on without it.
      */
     async prepareTask(input: { workspace: string; taskRules: string[]; recall: Parameters<typeof memoryActivities.recallMemories>[0] }) {
-      const [policy, recall] = await Promise.all([
+      const [policy, recall, instructions] = await Promise.all([
         loadSnapshot(input.workspace, input.taskRules),
         memoryActivities.recallMemories(input.recall).then(
           (result) => ({ ok: true as const, result }),
           (err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }),
         ),
+        // The project's instruction files (AGENTS.md / CLAUDE.md): text for the model, never rules.
+        workspaceRoot(input.workspace)
+          .then((root) => loadProjectInstructions(root, home))
+          .catch(() => []),
       ]);
-      return { policy, recall };
+      return { policy, recall, instructions: { block: instructionsBlock(instructions), lines: describeInstructions(instructions) } };
     },
     async parseIntent(ctx: TaskContext) {
       return await llmCall((o) => model.parseIntent(ctx, o));

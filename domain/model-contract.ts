@@ -41,7 +41,7 @@ export interface ExecuteStepInput {
   /** Transcript head; null on the first turn, which must then carry `start`. */
   head: string | null;
   /** First turn only: stored in the transcript's root, so later turns send none of it again. */
-  start?: TaskContext & { goal: string; planSteps: string[]; memory?: string };
+  start?: TaskContext & { goal: string; planSteps: string[]; memory?: string; /** The project's instruction files, as one block. */ instructions?: string };
   /** Answers to every tool_use of the previous turn (none may be left unanswered). */
   toolResults: ToolResultForModel[];
   /** The execute turn (1-based); absent in histories recorded before context management. */

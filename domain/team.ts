@@ -150,6 +150,8 @@ export interface TeamWorkerInput extends ChildBase {
   /** Tokens left in the team's budget when the child started; the child stops its loop past it. */
   maxTokens: number;
   memory?: string;
+  /** The project's instruction files, as the parent loaded them. */
+  instructions?: string;
 }
 
 export interface TeamWorkerResult {

@@ -168,6 +168,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
       tools,
       store,
       policy: new PolicySources(config.home, config.userDir),
+      home: config.home,
       approvals,
       memory: {
         memory: () => memory.get(),

@@ -54,7 +54,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       ...host.toolLoopHost(),
       tools,
       maxTurns: input.maxTurns,
-      start: { ...ctx, goal: intent.goal, planSteps, ...(memory ? { memory } : {}) },
+      start: { ...ctx, goal: intent.goal, planSteps, ...(memory ? { memory } : {}), ...(prepared?.instructions ? { instructions: prepared.instructions } : {}) },
       onToolOk: plan.toolOk,
       onContext: (c) => (context = c),
       budgetExceeded: () => costCapReached(input.maxCostUsd, host.tokens),

@@ -42,7 +42,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
 
     // 4-5. Execute and verify, step by step as dependencies allow, inside the wall-time budget
     host.enter('execute');
-    const { done, wallClock } = team.execute({ intent, tools, rules, memory });
+    const { done, wallClock } = team.execute({ intent, tools, rules, memory, ...(prepared?.instructions ? { instructions: prepared.instructions } : {}) });
     try {
       await done;
     } finally {

@@ -29,8 +29,9 @@ export async function recallMemory(taskId: string, input: Pick<TaskInput, 'promp
 }
 
 /**
- * Before planning: the policy snapshot every tool call of the task is judged by, and what memory
- * recalls, from one local activity. Traces the policy's notices and the recall; a recall failure
+ * Before planning: the policy snapshot every tool call of the task is judged by, what memory
+ * recalls, and the project's instruction files (AGENTS.md), from one local activity. Traces the
+ * policy's notices, the instruction files and the recall; a recall failure
  * is traced and the task goes on without memory; a policy that cannot be read throws.
  */
 export async function prepareTask(
@@ -38,13 +39,14 @@ export async function prepareTask(
   input: Pick<TaskInput, 'prompt' | 'workspace' | 'submittedBy' | 'rules'>,
   intent: Intent,
   note: Note,
-): Promise<{ memory: string | undefined; rules: RuleRecord[] }> {
-  const { policy, recall } = await prepare.prepareTask.executeWithOptions({ summary: 'load policy, recall memory' }, [
+): Promise<{ memory: string | undefined; rules: RuleRecord[]; instructions: string | undefined }> {
+  const { policy, recall, instructions } = await prepare.prepareTask.executeWithOptions({ summary: 'load policy, recall memory' }, [
     { workspace: input.workspace, taskRules: input.rules, recall: recallRequest(taskId, input, intent) },
   ]);
   for (const notice of policy.notices) note('note', notice);
+  for (const line of instructions.lines) note('note', line);
   if (!recall.ok) note('error', `memory recall failed, continuing without memory: ${recall.error}`);
-  return { memory: recall.ok ? traceRecall(recall.result, note) : undefined, rules: policy.rules };
+  return { memory: recall.ok ? traceRecall(recall.result, note) : undefined, rules: policy.rules, instructions: instructions.block || undefined };
 }
 
 function recallRequest(taskId: string, input: Pick<TaskInput, 'prompt' | 'workspace' | 'submittedBy'>, intent: Intent) {

@@ -38,12 +38,13 @@ interface StepRun {
   worker: TeamWorkerResult | null;
 }
 
-/** What every step is given: the task's intent, the tools its workers are offered, the policy snapshot, recalled memory. */
+/** What every step is given: the task's intent, the tools its workers are offered, the policy snapshot, recalled memory, the project's instructions. */
 export interface StepWork {
   intent: Intent;
   tools: ToolName[];
   rules: RuleRecord[];
   memory: string | undefined;
+  instructions?: string;
 }
 
 const now = () => new Date().toISOString();
@@ -337,6 +338,7 @@ export class TeamScheduler {
             maxTurns: this.options.stepMaxTurns,
             maxTokens: Math.max(0, this.options.maxTokens - this.tokensUsed()),
             ...(work.memory ? { memory: work.memory } : {}),
+            ...(work.instructions ? { instructions: work.instructions } : {}),
           },
         ],
       });

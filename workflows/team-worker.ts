@@ -32,6 +32,7 @@ export async function teamWorker(input: TeamWorkerInput): Promise<TeamWorkerResu
         goal: input.step.title,
         planSteps: [input.step.title],
         ...(input.memory ? { memory: input.memory } : {}),
+        ...(input.instructions ? { instructions: input.instructions } : {}),
       },
       budgetExceeded: () => (used() >= input.maxTokens ? `the team's token budget (${used()} of ${input.maxTokens} left at start used)` : null),
     });
