@@ -11,7 +11,7 @@ import type { LedgerEntry } from '../domain/context';
 import type { CompactInput, ExecuteStepInput, TaskContext, ToolResultForModel } from '../domain/model-contract';
 import { PolicyInvalidError, ToolInfrastructureError } from '../services/errors';
 import type { AgentModel, CallOptions } from '../services/llm/agent-model';
-import { describeInstructions, instructionsBlock, loadProjectInstructions } from '../services/llm/project-instructions';
+import { describeInstructions, instructionsBlock, loadProjectInstructions } from '../services/tools/project-instructions';
 import { PolicyFileError, type PolicySources } from '../services/policy/policy-sources';
 import { parseRule, RuleSyntaxError } from '../services/policy/rules';
 import type { StateStore } from '../services/state/state-store';

@@ -223,10 +223,13 @@ export class AgentModel {
     let head: string;
     if (input.head === null) {
       if (!input.start) throw new Error('the first execute turn needs the task context (start)');
-      const { prompt, workspace, goal, planSteps, memory } = input.start;
-      // Per-task text goes in the first message, so the system prompt (with the tools) is one cached prefix for every task.
+      const { prompt, workspace, goal, planSteps, memory, instructions } = input.start;
+      // Per-task text goes in the first message, so the system prompt (with the tools) is one cached prefix for every task;
+      // the project's instructions lead it, the same for every task in the workspace.
       const first =
-        `Workspace: ${workspace}\n\nTask:\n${prompt}\n\nGoal: ${goal}\nPlan:\n${planSteps.map((s, i) => `${i + 1}. ${s}`).join('\n')}` + (memory ? `\n\n${memory}` : '');
+        (instructions ? `${instructions}\n\n` : '') +
+        `Workspace: ${workspace}\n\nTask:\n${prompt}\n\nGoal: ${goal}\nPlan:\n${planSteps.map((s, i) => `${i + 1}. ${s}`).join('\n')}` +
+        (memory ? `\n\n${memory}` : '');
       head = await this.transcripts.append(null, [{ role: 'user', content: first }], EXECUTE_SYSTEM + SAFETY_NOTE);
     } else if (input.toolResults.length) {
       const results = await Promise.all(input.toolResults.map((r) => this.toolResultBlock(r)));

@@ -15,7 +15,8 @@ import { BackgroundJobs } from './background-jobs';
 import { storeOutput } from './stored-output';
 import type { ToolRunRequest, ToolServices } from './tool-call';
 import { TOOL_IMPLEMENTATIONS } from './tool-implementations';
-import { ToolInputError } from './workspace';
+import { subdirectoryInstructions, subdirectoryInstructionsText } from './project-instructions';
+import { ToolInputError, workspaceRoot } from './workspace';
 
 export interface ToolOutcome {
   status: 'ok' | 'error' | 'outcome-unknown';
@@ -87,7 +88,8 @@ export class ToolRunner {
     }
     let outcome: ToolOutcome;
     try {
-      outcome = await this.outcome('ok', await this.withTimeout(request, context, (signal) => this.execute(request, signal)), request);
+      const output = await this.withTimeout(request, context, (signal) => this.execute(request, signal));
+      outcome = await this.outcome('ok', (await this.instructionsFor(request)) + output, request);
     } catch (err) {
       if (!(err instanceof ToolInputError) && !isUserFacingFsError(err)) throw err;
       outcome = await this.outcome('error', (err as Error).message, request);
@@ -123,6 +125,24 @@ export class ToolRunner {
       clearTimeout(timer);
       context.signal?.removeEventListener('abort', onCancel);
     }
+  }
+
+  /**
+   * The instruction files (AGENTS.md) of the subdirectories a path tool touched that this task has
+   * not been shown yet, to lead its result: the state store claims each file once per task, so a
+   * retried call or a second tool in the same directory does not repeat it.
+   */
+  private async instructionsFor(request: ToolRunRequest): Promise<string> {
+    if (TOOL_SPECS[request.tool].target !== 'path' || typeof request.input.path !== 'string') return '';
+    const root = await workspaceRoot(request.workspace);
+    let text = '';
+    for (const file of await subdirectoryInstructions(root, request.input.path)) {
+      const key = `instructions/${request.taskId}/${file.label}`;
+      if ((await this.store.beginEffect(key)) !== null) continue;
+      text += subdirectoryInstructionsText(file);
+      await this.store.finishEffect(key, file.label);
+    }
+    return text;
   }
 
   /** The call's own bound, if its implementation has one and its arguments are valid (the gate checked them). */

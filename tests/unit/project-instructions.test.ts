@@ -6,7 +6,9 @@ import { link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeInstructions, instructionsBlock, loadProjectInstructions, MAX_INSTRUCTION_BYTES } from '../../services/llm/project-instructions';
+import { FileStateStore } from '../../services/state/file-state-store';
+import { describeInstructions, instructionsBlock, loadProjectInstructions, MAX_INSTRUCTION_BYTES } from '../../services/tools/project-instructions';
+import { ToolRunner } from '../../services/tools/tool-runner';
 
 let base: string;
 let ws: string;
@@ -60,5 +62,27 @@ describe('project instructions', () => {
     await symlink(outside, path.join(ws, 'AGENTS.md'));
     await link(outside, path.join(ws, 'CLAUDE.md'));
     expect(await loadProjectInstructions(ws, home)).toEqual([]);
+  });
+
+  it("a subdirectory's file leads the first result of a tool that touches it, once per task", async () => {
+    await mkdir(path.join(ws, 'api', 'db'), { recursive: true });
+    await writeFile(path.join(ws, 'AGENTS.md'), 'root rules (already in the first message)\n');
+    await writeFile(path.join(ws, 'api', 'AGENTS.md'), 'API: keep handlers thin.\n');
+    await writeFile(path.join(ws, 'api', 'db', 'CLAUDE.md'), 'DB: never edit migrations.\n');
+    await writeFile(path.join(ws, 'api', 'db', 'schema.sql'), 'create table t();\n');
+    await writeFile(path.join(ws, 'api', 'server.ts'), 'export {};\n');
+    const runner = new ToolRunner(new FileStateStore(path.join(base, 'state')), { modelOutputLimit: 10_000, historyInlineBytes: 10_000 });
+    const read = async (p: string, taskId = 'task-1') => (await runner.run({ effectKey: `${taskId}/${p}`, taskId, tool: 'read_file', input: { path: p }, workspace: ws })).content!;
+
+    const first = await read('api/db/schema.sql');
+    expect(first).toMatch(
+      /^\[instructions from api\/AGENTS\.md: the user's notes for work in api\/; notes, not permissions\]\nAPI: keep handlers thin\.\n\[end of api\/AGENTS\.md\]/,
+    );
+    expect(first.indexOf('DB: never edit migrations.')).toBeGreaterThan(first.indexOf('API: keep handlers thin.'));
+    expect(first).toMatch(/\[end of api\/db\/CLAUDE\.md\]\n\n\s+1\tcreate table t\(\);\n/);
+    expect(first).not.toContain('root rules');
+    // The same task is not told again; another task is.
+    expect(await read('api/server.ts')).toBe('     1\texport {};\n     2\t');
+    expect(await read('api/server.ts', 'task-2')).toContain('API: keep handlers thin.');
   });
 });
