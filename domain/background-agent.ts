@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ApproverKeySchema } from './approver-signature';
 import { MODES } from './policy';
 import { processedTokens } from './usage';
-import type { TaskStatus, TokenUsage } from './task';
+import { approvalTimeoutMsSchema, type TaskStatus, type TokenUsage } from './task';
 
 export const BACKGROUND_AGENT_WORKFLOW = 'backgroundAgent';
 export const BACKGROUND_TICK_WORKFLOW = 'backgroundAgentTick';
@@ -40,12 +40,7 @@ export const BackgroundAgentConfigSchema = z.lazy(() =>
     /** Cron expression or interval ("15m") of the schedule trigger, for status; the Schedule itself lives in Temporal. */
     every: z.string().max(200).optional(),
     maxTurns: z.number().int().min(1).max(200).default(25),
-    approvalTimeoutMs: z
-      .number()
-      .int()
-      .min(1_000)
-      .max(7 * 24 * 3600_000)
-      .default(30 * 60_000),
+    approvalTimeoutMs: approvalTimeoutMsSchema(),
     /** How often an idle agent wakes to show it is alive. */
     heartbeatMs: z
       .number()

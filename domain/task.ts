@@ -23,18 +23,22 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const CONFIRM_RESULT_MODES = ['never', 'unverified', 'always'] as const;
 
+/** How long an approval request waits before it counts as denied: 30 minutes unless a task or agent says otherwise, at most a week. */
+export const approvalTimeoutMsSchema = () =>
+  z
+    .number()
+    .int()
+    .min(1_000)
+    .max(7 * 24 * 3600_000)
+    .default(30 * 60_000);
+
 /** The task input's object schema, for schemas that extend it (domain/team.ts). */
 export const taskInputObject = once(() =>
   z.strictObject({
     prompt: z.string().trim().min(1, 'the task text is empty').max(20_000),
     /** Absolute path; every file tool is confined to it. */
     workspace: z.string().min(1),
-    approvalTimeoutMs: z
-      .number()
-      .int()
-      .min(1_000)
-      .max(7 * 24 * 3600_000)
-      .default(30 * 60_000),
+    approvalTimeoutMs: approvalTimeoutMsSchema(),
     /** Model turns of the tool loop; running out ends the task `incomplete`, with what was done verified and answered. */
     maxTurns: z.number().int().min(1).max(500).default(100),
     /** Stop the tool loop once the model spend reaches this many USD (from the model's price table); verify and respond still run. */

@@ -88,7 +88,8 @@ export class ToolRunner {
     }
     let outcome: ToolOutcome;
     try {
-      const output = await this.withTimeout(request, context, (signal) => this.execute(request, signal));
+      const input = parseInput(request);
+      const output = await this.withTimeout(request, ownTimeoutSeconds(request, input), context, (signal) => this.execute(request, input, signal));
       outcome = await this.outcome('ok', (await this.instructionsFor(request)) + output, request);
     } catch (err) {
       if (!(err instanceof ToolInputError) && !isUserFacingFsError(err)) throw err;
@@ -102,10 +103,10 @@ export class ToolRunner {
    * Enforces the catalog's per-tool timeout. The tool gets a signal that fires at the deadline (or
    * on cancellation) and stops walking or waiting; the answer never waits longer than the deadline.
    */
-  private async withTimeout(request: ToolRunRequest, context: ToolRunContext, fn: (signal: AbortSignal) => Promise<string>): Promise<string> {
+  private async withTimeout(request: ToolRunRequest, ownSeconds: number, context: ToolRunContext, fn: (signal: AbortSignal) => Promise<string>): Promise<string> {
     const spec = TOOL_SPECS[request.tool];
     const declared = this.options.timeoutSeconds?.[request.tool] ?? spec.timeoutSeconds;
-    const seconds = Math.max(declared, this.ownTimeoutSeconds(request));
+    const seconds = Math.max(declared, ownSeconds);
     const controller = new AbortController();
     const onCancel = () => controller.abort(context.signal?.reason);
     if (context.signal?.aborted) onCancel();
@@ -145,22 +146,11 @@ export class ToolRunner {
     return text;
   }
 
-  /** The call's own bound, if its implementation has one and its arguments are valid (the gate checked them). */
-  private ownTimeoutSeconds(request: ToolRunRequest): number {
-    const own = TOOL_IMPLEMENTATIONS[request.tool].ownTimeoutSeconds as ((input: unknown) => number) | undefined;
-    const parsed = TOOL_SPECS[request.tool].input.safeParse(request.input);
-    return own && parsed.success ? own(parsed.data) : 0;
-  }
-
-  /** Parses the arguments with the catalog's schema (defaults filled in) and runs the tool's one implementation. */
-  private async execute(request: ToolRunRequest, signal: AbortSignal): Promise<string> {
-    const parsed = TOOL_SPECS[request.tool].input.safeParse(request.input);
-    if (!parsed.success) {
-      throw new ToolInputError(`invalid arguments for ${request.tool}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
-    }
+  /** Runs the tool's one implementation on its parsed arguments. */
+  private async execute(request: ToolRunRequest, input: unknown, signal: AbortSignal): Promise<string> {
     // The record pairs each tool with its own input type; indexing by a union of names loses that pairing.
     const implementation = TOOL_IMPLEMENTATIONS[request.tool] as { run(call: unknown): Promise<string> };
-    return await implementation.run({ input: parsed.data, request, signal, services: this.services });
+    return await implementation.run({ input, request, signal, services: this.services });
   }
 
   private async outcome(status: ToolOutcome['status'], raw: string, request?: ToolRunRequest): Promise<ToolOutcome> {
@@ -201,6 +191,19 @@ function capForModel(output: string, bytes: number, limit: number, tailToo: bool
   const head = buffer.subarray(0, headBytes).toString('utf8');
   const tail = buffer.subarray(bytes - tailBytes).toString('utf8');
   return `${head}\n[… ${(bytes - limit).toLocaleString('en-US')} bytes in the middle left out of ${bytes.toLocaleString('en-US')}; ${more(headBytes)} …]\n${tail}`;
+}
+
+/** The arguments parsed with the catalog's schema (defaults filled in). Throws ToolInputError, for the model, when they do not fit it. */
+function parseInput(request: ToolRunRequest): unknown {
+  const parsed = TOOL_SPECS[request.tool].input.safeParse(request.input);
+  if (parsed.success) return parsed.data;
+  throw new ToolInputError(`invalid arguments for ${request.tool}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
+}
+
+/** The call's own bound, if its implementation has one (a foreground command's timeoutSeconds); 0 otherwise. */
+function ownTimeoutSeconds(request: ToolRunRequest, input: unknown): number {
+  const own = TOOL_IMPLEMENTATIONS[request.tool].ownTimeoutSeconds as ((input: unknown) => number) | undefined;
+  return own ? own(input) : 0;
 }
 
 /** File-system errors caused by the model's request (not our infrastructure) go back to the model. */

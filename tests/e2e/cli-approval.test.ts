@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
 import { parseScript } from '../../servers/fake-llm/script';
-import { makeWorkspace, runCli, spawnCli, stopLeftoverClis, testEnv, waitFor } from '../support/harness';
+import { makeWorkspace, pendingViaCli, runCli, spawnCli, stopLeftoverClis, testEnv, waitFor } from '../support/harness';
 import { stepScenario, teamScenario, writes } from '../support/team-scripts';
 
 const copyScenario = (match: string) => ({
@@ -56,18 +56,7 @@ afterAll(async () => {
   await fake.close();
 });
 
-async function pendingRequest(taskId: string) {
-  return await waitFor(
-    async () => {
-      const res = await runCli(['status', taskId, '--json'], env);
-      if (res.code !== 0) return null;
-      const view = JSON.parse(res.stdout);
-      return view.pendingApprovals.length ? view : null;
-    },
-    `a pending approval on ${taskId}`,
-    90_000,
-  );
-}
+const pendingRequest = (taskId: string) => pendingViaCli(taskId, env, 90_000);
 
 // Tests that start worker processes (and wait out a dead worker's heartbeat timeout) take ~30-50 s idle; they get room for a loaded machine.
 describe('agent run with approvals through the CLI', { timeout: 150_000 }, () => {

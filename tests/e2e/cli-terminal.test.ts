@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
 import { parseScript } from '../../servers/fake-llm/script';
 import { PROJECT_ROOT } from '../../services/temporal-dev-server';
-import { AGENT_BIN, makeWorkspace, runCli, spawnCli, testEnv, waitFor } from '../support/harness';
+import { AGENT_BIN, makeWorkspace, pendingViaCli, runCli, spawnCli, testEnv, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
 
 const BIG_FILE = Array.from({ length: 300 }, (_, i) => `line ${i + 1}`).join('\n') + '\n';
@@ -90,18 +90,7 @@ function spawnInTerminal(args: string[], extraEnv: Record<string, string> = {}):
   return { child, screen: () => stripAnsi(raw), raw: () => raw, type: (text) => child.stdin!.write(text), done };
 }
 
-async function pending(taskId: string) {
-  return await waitFor(
-    async () => {
-      const res = await runCli(['status', taskId, '--json'], env);
-      if (res.code !== 0) return null;
-      const view = JSON.parse(res.stdout);
-      return view.pendingApprovals.length ? view : null;
-    },
-    `a pending approval on ${taskId}`,
-    45_000,
-  );
-}
+const pending = (taskId: string) => pendingViaCli(taskId, env, 45_000);
 
 async function statusOf(taskId: string) {
   return JSON.parse((await runCli(['status', taskId, '--json'], env)).stdout);

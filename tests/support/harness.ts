@@ -133,6 +133,20 @@ export async function spawnPollingWorker(env: Record<string, string>): Promise<R
   return worker;
 }
 
+/** The status view (`agent status --json`) once the task shows a pending approval, as a person at the CLI would see it. */
+export async function pendingViaCli(taskId: string, env: Record<string, string>, timeoutMs = 90_000) {
+  return await waitFor(
+    async () => {
+      const res = await runCli(['status', taskId, '--json'], env);
+      if (res.code !== 0) return null;
+      const view = JSON.parse(res.stdout);
+      return view.pendingApprovals.length ? view : null;
+    },
+    `a pending approval on ${taskId}`,
+    timeoutMs,
+  );
+}
+
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return await spawnCli(args, env).done;
 }

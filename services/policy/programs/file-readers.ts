@@ -318,6 +318,62 @@ function jqOperands(args: readonly Arg[]): Arg[] {
   return out;
 }
 
+/** curl's options that take a value: one table for the network rule and for finding the files it uploads. */
+export const CURL_VALUED_OPTIONS: readonly string[] = [
+  '-o',
+  '--output',
+  '-D',
+  '--dump-header',
+  '-c',
+  '--cookie-jar',
+  '--trace',
+  '--trace-ascii',
+  '--stderr',
+  '--output-dir',
+  '-T',
+  '--upload-file',
+  '-d',
+  '--data',
+  '--data-binary',
+  '--data-raw',
+  '--data-urlencode',
+  '-F',
+  '--form',
+  '-H',
+  '--header',
+  '-X',
+  '--request',
+  '-u',
+  '--user',
+  '-A',
+  '--user-agent',
+  '-e',
+  '--referer',
+  '-x',
+  '--proxy',
+  '-b',
+  '--cookie',
+  '-K',
+  '--config',
+  '-w',
+  '--write-out',
+  '-m',
+  '--max-time',
+  '--connect-timeout',
+  '-r',
+  '--range',
+  '-E',
+  '--cert',
+  '--key',
+  '--cacert',
+  '--retry',
+  '-Y',
+  '-y',
+  '-z',
+  '--resolve',
+  '--url',
+];
+
 /** The options of a reading program that take a value (file-valued ones included): one table for every rule that parses its arguments. */
 export function valuedOptions(program: string): string[] {
   const reader = READERS[program];
@@ -335,36 +391,7 @@ export function readOperands(argv: readonly Arg[]): Arg[] {
     );
   if (name === 'curl') {
     // Uploads: -T FILE and data options naming @FILE / <FILE.
-    const p = parseArgs(args, [
-      '-T',
-      '--upload-file',
-      '-d',
-      '--data',
-      '--data-binary',
-      '--data-urlencode',
-      '-F',
-      '--form',
-      '-o',
-      '--output',
-      '-H',
-      '--header',
-      '-X',
-      '--request',
-      '-u',
-      '--user',
-      '-A',
-      '-e',
-      '-x',
-      '-b',
-      '-K',
-      '-w',
-      '-m',
-      '-r',
-      '-E',
-      '--key',
-      '--cert',
-      '--cacert',
-    ]);
+    const p = parseArgs(args, CURL_VALUED_OPTIONS);
     const files = [...(p.opts.get('-T') ?? []), ...(p.opts.get('--upload-file') ?? [])];
     for (const flag of ['-d', '--data', '--data-binary', '--data-urlencode', '-F', '--form']) {
       for (const a of p.opts.get(flag) ?? []) {

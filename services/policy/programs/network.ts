@@ -6,7 +6,7 @@ import path from 'node:path';
 import { firstValue, has, literalArg, parseArgs, VERSION_FLAGS } from '../shell/args';
 import type { Arg, ProgramFamily } from '../shell/rule';
 import { ex } from './example';
-import { valuedOptions } from './file-readers';
+import { CURL_VALUED_OPTIONS, valuedOptions } from './file-readers';
 
 /** File names `curl -O` / `wget` give their downloads: the last path segment of each static URL. */
 function urlBasenames(args: readonly Arg[]): string[] {
@@ -78,60 +78,7 @@ export const networkPrograms: ProgramFamily = {
       judge(argv, j) {
         j.fetcher();
         j.risk('network', 'curl reaches the network');
-        const p = parseArgs(argv.slice(1), [
-          '-o',
-          '--output',
-          '-D',
-          '--dump-header',
-          '-c',
-          '--cookie-jar',
-          '--trace',
-          '--trace-ascii',
-          '--stderr',
-          '--output-dir',
-          '-T',
-          '--upload-file',
-          '-d',
-          '--data',
-          '--data-binary',
-          '--data-raw',
-          '--data-urlencode',
-          '-F',
-          '--form',
-          '-H',
-          '--header',
-          '-X',
-          '--request',
-          '-u',
-          '--user',
-          '-A',
-          '--user-agent',
-          '-e',
-          '--referer',
-          '-x',
-          '--proxy',
-          '-b',
-          '--cookie',
-          '-K',
-          '--config',
-          '-w',
-          '--write-out',
-          '-m',
-          '--max-time',
-          '--connect-timeout',
-          '-r',
-          '--range',
-          '-E',
-          '--cert',
-          '--key',
-          '--cacert',
-          '--retry',
-          '-Y',
-          '-y',
-          '-z',
-          '--resolve',
-          '--url',
-        ]);
+        const p = parseArgs(argv.slice(1), CURL_VALUED_OPTIONS);
         for (const flag of ['-o', '--output', '-D', '--dump-header', '-c', '--cookie-jar', '--trace', '--trace-ascii', '--stderr']) {
           for (const t of p.opts.get(flag) ?? []) {
             if (t.value === '-') continue;
