@@ -6,11 +6,13 @@ import { Context } from '@temporalio/activity';
 import type { NetworkGrant } from '../domain/policy';
 import type { EpisodeRecord, Intent, Verification } from '../domain/task';
 import type { EvidenceCheck } from '../domain/team';
+import type { McpToolEntry, McpToolName, McpToolTarget } from '../domain/mcp';
 import type { ToolName } from '../domain/tool-catalog';
 import type { LedgerEntry } from '../domain/context';
 import type { CompactInput, ExecuteStepInput, TaskContext, ToolResultForModel } from '../domain/model-contract';
 import { PolicyInvalidError, ToolInfrastructureError } from '../services/errors';
 import type { AgentModel, CallOptions } from '../services/llm/agent-model';
+import type { McpHub } from '../services/mcp/mcp-hub';
 import { describeInstructions, instructionsBlock, loadProjectInstructions } from '../services/tools/project-instructions';
 import { PolicyFileError, type PolicySources } from '../services/policy/policy-sources';
 import { parseRule, RuleSyntaxError } from '../services/policy/rules';
@@ -33,6 +35,8 @@ export interface ActivityServices {
   memory: Omit<MemoryActivityServices, 'model'>;
   /** AGENT_HOME: where the user's own instruction file lives. */
   home: string;
+  /** The worker's MCP clients; absent: no MCP tools are offered. */
+  mcp?: McpHub;
 }
 
 const HEARTBEAT_EVERY_MS = 2_000;
@@ -65,7 +69,35 @@ async function llmCall<T>(fn: (options: CallOptions) => Promise<T>): Promise<T> 
   });
 }
 
-export function createActivities({ model, tools, store, policy, memory, home, approvals = null }: ActivityServices) {
+/** MCP catalogs read back by the gate, by ref (content-addressed, so never stale); a task reads its own many times. */
+const MCP_CATALOG_CACHE = 64;
+
+export function createActivities({ model, tools, store, policy, memory, home, mcp, approvals = null }: ActivityServices) {
+  const catalogs = new Map<string, McpToolEntry[]>();
+  async function mcpCatalog(ref: string | undefined): Promise<McpToolEntry[]> {
+    if (!ref) return [];
+    let entries = catalogs.get(ref);
+    if (!entries) {
+      entries = JSON.parse(await store.getBlob(ref)) as McpToolEntry[];
+      if (catalogs.size >= MCP_CATALOG_CACHE) catalogs.delete(catalogs.keys().next().value!);
+      catalogs.set(ref, entries);
+    }
+    return entries;
+  }
+
+  /**
+   * The MCP tools a task may be offered: every configured server's, listed now (a server that does
+   * not answer in time is left out, with why). The catalog is stored once; the task holds its ref.
+   */
+  async function discoverMcpTools(workspace: string): Promise<{ ref: string | null; names: McpToolName[]; lines: string[] }> {
+    if (!mcp) return { ref: null, names: [], lines: [] };
+    const catalog = await mcp.catalog(workspace).catch((err: Error) => ({ tools: [], lines: [`mcp: no MCP tools: ${err.message}`] }));
+    if (catalog.tools.length === 0) return { ref: null, names: [], lines: catalog.lines };
+    const ref = await store.putBlob(JSON.stringify(catalog.tools));
+    catalogs.set(ref, catalog.tools);
+    return { ref, names: catalog.tools.map((t) => t.name), lines: catalog.lines };
+  }
+
   async function loadSnapshot(workspace: string, taskRules: string[]) {
     const root = await workspaceRoot(workspace).catch(() => workspace);
     try {
@@ -86,7 +118,7 @@ export function createActivities({ model, tools, store, policy, memory, home, ap
      * fewer rules); memory that cannot answer only says why, and the task goes on without it.
      */
     async prepareTask(input: { workspace: string; taskRules: string[]; recall: Parameters<typeof memoryActivities.recallMemories>[0] }) {
-      const [policy, recall, instructions] = await Promise.all([
+      const [policy, recall, instructions, mcpTools] = await Promise.all([
         loadSnapshot(input.workspace, input.taskRules),
         memoryActivities.recallMemories(input.recall).then(
           (result) => ({ ok: true as const, result }),
@@ -96,8 +128,9 @@ export function createActivities({ model, tools, store, policy, memory, home, ap
         workspaceRoot(input.workspace)
           .then((root) => loadProjectInstructions(root, home))
           .catch(() => []),
+        discoverMcpTools(input.workspace),
       ]);
-      return { policy, recall, instructions: { block: instructionsBlock(instructions), lines: describeInstructions(instructions) } };
+      return { policy, recall, instructions: { block: instructionsBlock(instructions), lines: describeInstructions(instructions) }, mcp: mcpTools };
     },
     async parseIntent(ctx: TaskContext) {
       return await llmCall((o) => model.parseIntent(ctx, o));
@@ -157,7 +190,8 @@ export function createActivities({ model, tools, store, policy, memory, home, ap
 
     /** The permission gate; pure CPU plus one realpath, run as a local activity. */
     async authorizeToolCall(request: GateRequest) {
-      return await gateToolCall(request);
+      const { mcpCatalogRef, ...rest } = request;
+      return await gateToolCall(mcpCatalogRef ? { ...rest, mcpTools: await mcpCatalog(mcpCatalogRef) } : rest);
     },
     /**
      * The task's policy snapshot: builtin, user and workspace rules as they are now, plus the task's
@@ -183,8 +217,10 @@ export function createActivities({ model, tools, store, policy, memory, home, ap
 
     async runTool(request: {
       toolUseId: string;
-      tool: ToolName;
+      tool: ToolName | McpToolName;
       input: Record<string, unknown>;
+      /** An MCP tool: where it runs, as the gate cleared it. */
+      mcp?: McpToolTarget;
       workspace: string;
       user?: string;
       network?: NetworkGrant | null;
@@ -201,6 +237,7 @@ export function createActivities({ model, tools, store, policy, memory, home, ap
             ...(request.user ? { user: request.user } : {}),
             tool: request.tool,
             input: request.input,
+            ...(request.mcp ? { mcp: request.mcp } : {}),
             workspace: request.workspace,
             network: request.network ?? null,
             requireSandbox: request.requireSandbox ?? false,

@@ -5,6 +5,7 @@
  * implements them; workflows import them from here, never from services.
  */
 import type { ContextState, StepOutcome } from './context';
+import type { McpToolName } from './mcp';
 import type { ToolName } from './tool-catalog';
 import type { ModelUsage } from './usage';
 
@@ -37,7 +38,9 @@ export interface ToolResultForModel {
 
 export interface ExecuteStepInput {
   taskId: string;
-  tools: ToolName[];
+  tools: (ToolName | McpToolName)[];
+  /** The task's MCP catalog (descriptions and schemas of the MCP tools among `tools`), by ref. */
+  mcpCatalogRef?: string;
   /** Transcript head; null on the first turn, which must then carry `start`. */
   head: string | null;
   /** First turn only: stored in the transcript's root, so later turns send none of it again. */

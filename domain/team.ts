@@ -3,6 +3,7 @@
  * risk), the budgets the parent enforces, what worker and verifier children take and return, and
  * the team part of the status view. Pure and sandbox-safe.
  */
+import type { OfferedTool } from './mcp';
 import { defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
 import { once } from './lazy-schema';
@@ -10,7 +11,6 @@ import type { Mode, RuleRecord } from './policy';
 import type { ApproverKey } from './approver-signature';
 import { taskInputObject, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from './task';
 import type { TokenUsage } from './usage';
-import type { ToolName } from './tool-catalog';
 import { TEAM_RISKS } from './team-view';
 
 export const AGENT_TEAM_WORKFLOW = 'agentTeam';
@@ -135,6 +135,8 @@ interface ChildBase {
   mode: Mode;
   /** The parent's policy snapshot: every child judges by the same rules. */
   rules: RuleRecord[];
+  /** The parent's MCP catalog, when MCP tools are among the tools offered. */
+  mcpCatalogRef?: string;
   approvalTimeoutMs: number;
   submittedBy: string;
   /** The keys whose signed decisions the team accepts (absent in histories recorded before signing). */
@@ -143,7 +145,7 @@ interface ChildBase {
 
 export interface TeamWorkerInput extends ChildBase {
   goal: string;
-  tools: ToolName[];
+  tools: OfferedTool[];
   /** What the steps this one depends on reported. */
   dependencyResults: { id: string; title: string; text: string }[];
   maxTurns: number;

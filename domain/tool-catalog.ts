@@ -349,8 +349,11 @@ export function isToolName(name: string): name is ToolName {
   return Object.hasOwn(TOOL_SPECS, name);
 }
 
-/** A call as one line for traces and the Web UI's activity summaries; an unknown tool is shown by its name. */
+/**
+ * A call as one line for traces and the Web UI's activity summaries: a catalog tool by what it acts on,
+ * an MCP tool by its arguments as JSON, an unknown tool by its name.
+ */
 export function describeCall(tool: string, input: Record<string, unknown>): string {
-  const arg = isToolName(tool) ? TOOL_SPECS[tool].describe(input) : '';
+  const arg = isToolName(tool) ? TOOL_SPECS[tool].describe(input) : tool.startsWith('mcp__') && Object.keys(input).length ? JSON.stringify(input) : '';
   return `${tool}${arg ? ` ${arg.length > 80 ? `${arg.slice(0, 80)}…` : arg}` : ''}`;
 }

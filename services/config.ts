@@ -102,6 +102,8 @@ export const EnvSchema = z.object({
   AGENT_PROMPT_CACHING: z.enum(['on', 'off']).default('on'),
   DATABASE_URL: z.string().optional(),
   AGENT_APPROVAL_TIMEOUT: duration.pipe(z.number().min(1_000, 'must be at least 1s')).default(30 * 60_000),
+  /** How long an MCP server may take to start and list its tools before a task goes on without it. */
+  AGENT_MCP_START_TIMEOUT: duration.pipe(z.number().min(100, 'must be at least 100ms')).default(10_000),
   /** The most of one tool output the model sees (bytes; head and tail for commands); the whole output stays readable with read_output. */
   AGENT_INLINE_OUTPUT_LIMIT: positiveInt.default(20_000),
   AGENT_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(50),
@@ -219,6 +221,8 @@ export interface Config {
   };
   databaseUrl: string | undefined;
   approvalTimeoutMs: number;
+  /** How long an MCP server may take to start and list its tools. */
+  mcpStartTimeoutMs: number;
   inlineOutputLimit: number;
   worker: { maxConcurrentActivities: number; maxConcurrentWorkflowTasks: number; maxCachedWorkflows: number; workflowBundle: string | undefined };
   memory: MemoryConfig;
@@ -296,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     databaseUrl: e.DATABASE_URL,
     approvalTimeoutMs: e.AGENT_APPROVAL_TIMEOUT,
+    mcpStartTimeoutMs: e.AGENT_MCP_START_TIMEOUT,
     inlineOutputLimit: e.AGENT_INLINE_OUTPUT_LIMIT,
     worker: {
       maxConcurrentActivities: e.AGENT_MAX_CONCURRENT_ACTIVITIES,

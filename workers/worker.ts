@@ -25,6 +25,7 @@ import { createApprovalNotifier } from '../services/approvals/create-notifier';
 import { PolicySources } from '../services/policy/policy-sources';
 import { createRedactor } from '../services/tools/redact';
 import { ToolRunner } from '../services/tools/tool-runner';
+import { McpHub } from '../services/mcp/mcp-hub';
 import { ToolInputError } from '../services/tools/workspace';
 import proto from '@temporalio/proto';
 import { recoverFromDeadWorkers, registerWorker, workerIdentity } from './orphan-recovery';
@@ -110,7 +111,16 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
   // Memory opens once per worker, in the background (the embedded PGlite takes a few seconds to start);
   // why it cannot, or that it runs without vectors, goes to stderr once per process.
   const memory = lazyMemoryService(config, { tell: (line) => process.stderr.write(`warning: ${line}\n`) });
+  const policy = new PolicySources(config.home, config.userDir);
+  // MCP servers start on a task's first use and stay up for the tasks after it, until the worker stops.
+  const mcp = new McpHub({
+    home: config.home,
+    trusted: (workspace, text) => policy.isTrusted(workspace, '.mcp.json', text),
+    sandbox: sandboxSettings(config),
+    connectTimeoutMs: config.mcpStartTimeoutMs,
+  });
   const tools = new ToolRunner(store, {
+    mcp,
     modelOutputLimit: config.inlineOutputLimit,
     historyInlineBytes: HISTORY_INLINE_BYTES,
     // The worker's own secrets (API keys, DATABASE_URL) are the first thing a tool could leak.
@@ -167,8 +177,9 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
       model,
       tools,
       store,
-      policy: new PolicySources(config.home, config.userDir),
+      policy,
       home: config.home,
+      mcp,
       approvals,
       memory: {
         memory: () => memory.get(),
@@ -202,6 +213,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
         await connection.close();
         await store.close();
         await memory.close();
+        await mcp.close();
       }
     },
   };

@@ -46,7 +46,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     host.note('llm', `plan: ${planned.steps.length} steps`);
 
     // 3. Route
-    const { tools } = await route(host, input, intent, planned, 'tools offered', prepared?.rules);
+    const { tools } = await route(host, input, intent, planned, 'tools offered', prepared ?? undefined);
 
     // 4. Execute: the tool loop
     host.enter('execute');

@@ -38,7 +38,7 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
     host.note('llm', `team plan: ${plan.steps.length} steps — ${plan.steps.map((s) => `${s.id}${s.dependsOn.length ? ` (after ${s.dependsOn.join(', ')})` : ''}`).join(', ')}`);
 
     // 3. Route: one policy snapshot for every child
-    const { tools, rules } = await route(host, input, intent, { steps: plan.steps.map((s) => ({ title: s.title })) }, 'tools offered to workers', prepared?.rules);
+    const { tools, rules } = await route(host, input, intent, { steps: plan.steps.map((s) => ({ title: s.title })) }, 'tools offered to workers', prepared ?? undefined);
 
     // 4-5. Execute and verify, step by step as dependencies allow, inside the wall-time budget
     host.enter('execute');

@@ -8,7 +8,8 @@ import type { Activities } from '../activities';
 import type { RuleRecord } from '../domain/policy';
 import { routeTools } from '../domain/routing';
 import type { Intent, Plan, TaskInput, TaskStatus, Verification } from '../domain/task';
-import type { ToolName } from '../domain/tool-catalog';
+import type { OfferedTool } from '../domain/mcp';
+import type { PreparedMcp } from './memory-steps';
 import { gate, llm } from './activity-proxies';
 import type { TaskHost } from './task-host';
 import { failureMessage, snapshotPolicy } from './tool-gate';
@@ -35,12 +36,14 @@ export async function route(
   intent: Intent,
   plan: Plan,
   offered: string,
-  prepared?: RuleRecord[],
-): Promise<{ tools: ToolName[]; rules: RuleRecord[] }> {
+  prepared?: { rules: RuleRecord[]; mcp?: PreparedMcp },
+): Promise<{ tools: OfferedTool[]; rules: RuleRecord[] }> {
   host.enter('route');
-  const tools = routeTools(intent, plan);
-  const rules = prepared ?? (await snapshotPolicy(input.workspace, input.rules, host.note));
+  // MCP tools are all offered: each asks unless its annotations say read-only or a rule allows it.
+  const tools: OfferedTool[] = [...routeTools(intent, plan), ...(prepared?.mcp?.names ?? [])];
+  const rules = prepared?.rules ?? (await snapshotPolicy(input.workspace, input.rules, host.note));
   host.gate.setPolicy(rules);
+  host.gate.setMcpCatalog(prepared?.mcp?.ref ?? undefined);
   host.note('note', `${offered}: ${tools.join(', ')}; mode ${input.mode}; ${rules.length} policy rules`);
   return { tools, rules };
 }

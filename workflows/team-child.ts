@@ -38,5 +38,6 @@ export function openChildHost(input: TeamWorkerInput | TeamVerifierInput, role: 
     },
   );
   host.gate.setPolicy(input.rules);
+  host.gate.setMcpCatalog(input.mcpCatalogRef);
   return host;
 }

@@ -13,7 +13,7 @@ import type { EpisodeRecord, Intent, TaskStatus, Verification } from '../domain/
 import { teamDetails, teamOutcomeNote, teamPlan } from '../domain/task-view';
 import { sharedWrite, type StepVerdict, type TeamChildProgress, type TeamInput, type TeamPlan, type TeamStep, type TeamWorkerResult } from '../domain/team';
 import type { TeamStepView, TeamView } from '../domain/team-view';
-import type { ToolName } from '../domain/tool-catalog';
+import type { OfferedTool } from '../domain/mcp';
 import { processedTokens, type TokenUsage } from '../domain/usage';
 import { llm } from './activity-proxies';
 import { firstLine, TaskHost } from './task-host';
@@ -41,7 +41,7 @@ interface StepRun {
 /** What every step is given: the task's intent, the tools its workers are offered, the policy snapshot, recalled memory, the project's instructions. */
 export interface StepWork {
   intent: Intent;
-  tools: ToolName[];
+  tools: OfferedTool[];
   rules: RuleRecord[];
   memory: string | undefined;
   instructions?: string;
@@ -381,6 +381,7 @@ export class TeamScheduler {
       workspace: input.workspace,
       mode: input.mode,
       rules,
+      ...(this.host.gate.mcpCatalogRef ? { mcpCatalogRef: this.host.gate.mcpCatalogRef } : {}),
       approvalTimeoutMs: input.approvalTimeoutMs,
       submittedBy: input.submittedBy,
       approverKeys: input.approverKeys ?? [],

@@ -11,9 +11,10 @@ import type { Activities } from '../activities';
 import type { ToolResultForModel } from '../domain/model-contract';
 import type { ApproverKey } from '../domain/approver-signature';
 import type { LedgerEntry } from '../domain/context';
+import type { McpToolTarget, OfferedTool } from '../domain/mcp';
 import type { Mode, NetworkGrant, RuleRecord } from '../domain/policy';
 import type { ApprovalRecord, ApprovalRequest, TraceEntry } from '../domain/task';
-import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, describeCall, type ToolName } from '../domain/tool-catalog';
+import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, describeCall, isToolName } from '../domain/tool-catalog';
 import { chat, gate, idempotentTools, sideEffectTools, state } from './activity-proxies';
 import { ApprovalDesk, type ApprovalAsk, type ApprovalHost } from './approval-desk';
 import { sinceRelease2026_12 } from './release';
@@ -34,7 +35,16 @@ export interface ToolCall {
 }
 
 export type Authorization =
-  | { ok: true; tool: ToolName; input: Record<string, unknown>; network: NetworkGrant | null; allowedWithoutHuman: boolean; decision: string }
+  | {
+      ok: true;
+      /** A catalog tool, or an MCP tool's namespaced name (then `mcp` says where it runs). */
+      tool: string;
+      input: Record<string, unknown>;
+      mcp?: McpToolTarget;
+      network: NetworkGrant | null;
+      allowedWithoutHuman: boolean;
+      decision: string;
+    }
   | { ok: false; result: ToolResultForModel };
 
 /** A call's answer: its tool_result, with how the tool ended and the head of its output when it ran. */
@@ -56,6 +66,8 @@ export class ToolGate {
   readonly ledger: LedgerEntry[] = [];
   /** The policy snapshot (set by the host at its route stage), then "always" answers given during the task. */
   private policyRules: RuleRecord[] = [];
+  /** The task's MCP catalog (descriptions, schemas, annotations), stored when it prepared; absent without MCP tools. */
+  mcpCatalogRef: string | undefined;
   private readonly sessionRules: RuleRecord[] = [];
   private calls = 0;
   /** Set once a run_command started a background job, so the task stops its jobs when it ends. */
@@ -82,6 +94,10 @@ export class ToolGate {
 
   setPolicy(rules: RuleRecord[]): void {
     this.policyRules = rules;
+  }
+
+  setMcpCatalog(ref: string | undefined): void {
+    this.mcpCatalogRef = ref;
   }
 
   /** The snapshot and this workflow's "always" answers, for children that must judge by the same rules. */
@@ -121,11 +137,12 @@ export class ToolGate {
    * The policy verdict for one call, asking a human when the policy says so. Returns either the
    * normalised call, cleared to run, or the tool_result that explains why it may not run.
    */
-  async authorize(call: ToolCall, offered: ToolName[], turn = 0): Promise<Authorization> {
+  async authorize(call: ToolCall, offered: OfferedTool[], turn = 0): Promise<Authorization> {
     if (call.oversizedBytes !== undefined) return this.refuseOversized(call, call.oversizedBytes, turn);
     const { workspace, mode } = this.host.input;
+    const mcp = this.mcpCatalogRef ? { mcpCatalogRef: this.mcpCatalogRef } : {};
     const verdict = await gate.authorizeToolCall.executeWithOptions({ summary: `gate ${call.name}` }, [
-      { tool: call.name, input: call.input, workspace, offeredTools: offered, mode, rules: this.rules() },
+      { tool: call.name, input: call.input, workspace, offeredTools: offered, mode, rules: this.rules(), ...mcp },
     ]);
     if (verdict.kind === 'invalid') {
       this.host.note('error', `${call.name}: ${verdict.message}`);
@@ -153,7 +170,7 @@ export class ToolGate {
   }
 
   /** Every tool call passes the gate; the answer is always a tool_result, whatever happens. */
-  async callTool(call: ToolCall, offered: ToolName[], onOk?: (tool: ToolName) => void, turn = 0): Promise<GateToolResult> {
+  async callTool(call: ToolCall, offered: OfferedTool[], onOk?: (tool: string) => void, turn = 0): Promise<GateToolResult> {
     const cleared = await this.authorize(call, offered, turn);
     if (!cleared.ok) return cleared.result;
     const outcome = await this.runTool(call.id, cleared);
@@ -193,13 +210,15 @@ export class ToolGate {
 
   /** A cleared call as an activity: retried freely when the tool is idempotent, through the effect journal when not. */
   private runTool(toolUseId: string, cleared: Cleared): Promise<ToolOutcome> {
-    const proxy = TOOL_SPECS[cleared.tool].idempotent ? idempotentTools : sideEffectTools;
+    const idempotent = cleared.mcp ? cleared.mcp.idempotent : isToolName(cleared.tool) && TOOL_SPECS[cleared.tool].idempotent;
+    const proxy = idempotent ? idempotentTools : sideEffectTools;
     const { workspace, submittedBy } = this.host.input;
     return proxy.runTool.executeWithOptions({ summary: describeCall(cleared.tool, cleared.input) }, [
       {
         toolUseId,
-        tool: cleared.tool,
+        tool: cleared.tool as Parameters<Activities['runTool']>[0]['tool'],
         input: cleared.input,
+        ...(cleared.mcp ? { mcp: cleared.mcp } : {}),
         workspace,
         user: submittedBy,
         // Only through the sandbox's proxy, to these domains; never the host's network.
@@ -289,6 +308,7 @@ function clearedCall(verdict: GateVerdict, approvedBy: string | null): Cleared {
     ok: true,
     tool: verdict.tool,
     input: verdict.input,
+    ...(verdict.mcp ? { mcp: verdict.mcp } : {}),
     network: network ?? null,
     allowedWithoutHuman: decision === 'allow',
     decision: approvedBy ? `approved by ${approvedBy}` : `allowed${matchedRule ? ` by ${matchedRule}` : ''}`,

@@ -9,7 +9,7 @@ import type { Activities } from '../activities';
 import type { ExecuteStepInput, ToolResultForModel } from '../domain/model-contract';
 import { initialContext, type ContextState } from '../domain/context';
 import type { TraceEntry } from '../domain/task';
-import type { ToolName } from '../domain/tool-catalog';
+import type { OfferedTool } from '../domain/mcp';
 import { groupThousands, type ModelUsage } from '../domain/usage';
 import type { ToolGate } from './tool-gate';
 import { llm } from './activity-proxies';
@@ -22,7 +22,7 @@ const MAX_CALLS_PER_TURN = 6;
 
 export interface ToolLoopOptions {
   taskId: string;
-  tools: ToolName[];
+  tools: OfferedTool[];
   maxTurns: number;
   /** The first turn's context; stored in the transcript root. */
   start: NonNullable<ExecuteStepInput['start']>;
@@ -33,7 +33,7 @@ export interface ToolLoopOptions {
   countUsage<T extends { usage: ModelUsage }>(reply: T): T;
   /** Told the number of each turn as it starts. */
   onTurn(turn: number): void;
-  onToolOk?(tool: ToolName): void;
+  onToolOk?(tool: string): void;
   /** Checked before each model call: a reason to stop now (a token or cost budget), or null to go on. */
   budgetExceeded?(): string | null;
   /** Told the context's state after each call, for status and the Web UI. */
@@ -78,7 +78,16 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
       }
       const reply: ExecuteStepResult = o.countUsage(
         await llm.executeStep.executeWithOptions({ summary: `model turn ${turn}${call > 1 ? ` (call ${call})` : ''}` }, [
-          { taskId: o.taskId, tools: o.tools, head, toolResults, turn, context, ...(head === null ? { start: o.start } : {}) },
+          {
+            taskId: o.taskId,
+            tools: o.tools,
+            ...(o.gate.mcpCatalogRef ? { mcpCatalogRef: o.gate.mcpCatalogRef } : {}),
+            head,
+            toolResults,
+            turn,
+            context,
+            ...(head === null ? { start: o.start } : {}),
+          },
         ]),
       );
       head = reply.head;

@@ -64,30 +64,32 @@ export async function policyListCommand(ctx: CliContext, workspaceArg: string | 
   return 0;
 }
 
-/** `agent trust [DIR] [--revoke]`: trust (or stop trusting) the workspace policy file's current content. */
+/** `agent trust [DIR] [--revoke]`: trust (or stop trusting) the current content of the workspace's policy, MCP and hooks files. */
 export async function trustCommand(ctx: CliContext, workspaceArg: string | undefined, revoke: boolean): Promise<number> {
   const workspace = await resolveWorkspace(workspaceArg ?? process.cwd());
   const sources = policySources(ctx);
   if (revoke) {
     const had = await sources.untrust(workspace);
-    ctx.out(had ? `no longer trusting ${PolicySources.workspaceFile(workspace)}: its allow rules are ignored from the next task on` : `${workspace} was not trusted`);
+    ctx.out(
+      had ? `no longer trusting ${workspace}: from the next task on its policy's allow rules are ignored and its MCP servers and hooks do not run` : `${workspace} was not trusted`,
+    );
     return 0;
   }
-  let hash: string;
+  let trusted: { file: string; sha256: string }[];
   let snapshot;
   try {
     snapshot = await sources.snapshot(workspace);
-    hash = await sources.trust(workspace);
+    trusted = await sources.trust(workspace);
   } catch (err) {
     if (err instanceof PolicyFileError) throw new UserError(err.message, 2);
     throw err;
   }
   const widened = snapshot.ignored.length ? snapshot.ignored : snapshot.rules.filter((r) => r.source === 'workspace' && r.effect === 'allow');
-  if (ctx.json) ctx.emit({ workspace, file: PolicySources.workspaceFile(workspace), sha256: hash, allowRules: widened.map((r) => r.text) });
+  if (ctx.json) ctx.emit({ workspace, files: trusted, allowRules: widened.map((r) => r.text) });
   else {
-    ctx.out(`trusted ${PolicySources.workspaceFile(workspace)} (sha256 ${hash.slice(0, 16)}…)`);
+    for (const t of trusted) ctx.out(`trusted ${t.file} (sha256 ${t.sha256.slice(0, 16)}…)`);
     if (widened.length) ctx.out(`its allow rules now apply:\n${widened.map((r) => `  ${r.text}`).join('\n')}`);
-    ctx.out('a change to the file needs `agent trust` again');
+    ctx.out('a change to any of these files needs `agent trust` again');
   }
   return 0;
 }

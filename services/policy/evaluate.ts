@@ -11,6 +11,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { ruleNamesTool, type McpToolEntry } from '../../domain/mcp';
 import type { Mode, PolicyVerdict } from '../../domain/policy';
 import { TOOL_SPECS, type RiskClass, type ToolName } from '../../domain/tool-catalog';
 import { isInside } from '../paths';
@@ -40,7 +41,7 @@ export async function decide(tool: ToolName, input: Record<string, unknown>, ctx
 }
 
 /** The chain over an already resolved target (see target.ts). Pure; never throws. */
-export function evaluate(tool: ToolName, target: PolicyTarget, ctx: PolicyContext): PolicyDecision {
+export function evaluate(tool: string, target: PolicyTarget, ctx: PolicyContext): PolicyDecision {
   const verdict = chain(tool, subjectOf(tool, target, ctx), ctx);
   return { ...verdict, reasons: [...new Set(verdict.reasons)] };
 }
@@ -64,12 +65,12 @@ interface Subject {
   /** What accept-edits mode lets run without asking (file edits inside the workspace), or null. */
   acceptEditsCovers: string | null;
   /** The allow rules that allow the whole call, as a reason and the rule text; null when they do not. */
-  allowedBy(rules: readonly Rule[], tool: ToolName): { reason: string; matchedRule: string } | null;
+  allowedBy(rules: readonly Rule[], tool: string): { reason: string; matchedRule: string } | null;
   /** The reason to ask when nothing else decided and there are no notes. */
   fallback: string;
 }
 
-function chain(tool: ToolName, s: Subject, ctx: PolicyContext): PolicyDecision {
+function chain(tool: string, s: Subject, ctx: PolicyContext): PolicyDecision {
   const { risk, notes } = s;
   const net = s.allowNetwork === undefined ? {} : { allowNetwork: s.allowNetwork };
   const forbidden = s.forbidden();
@@ -89,8 +90,8 @@ function chain(tool: ToolName, s: Subject, ctx: PolicyContext): PolicyDecision {
   return finalAsk(ctx, { decision: 'ask', risk, reasons: notes.length ? [...notes] : [s.fallback], matchedRule: null, ...net });
 }
 
-function ruleFor(rules: readonly Rule[], effect: Effect, tool: ToolName, test: (spec: string) => boolean): Rule | undefined {
-  return rules.find((r) => r.effect === effect && (r.tool === tool || r.tool === '*') && (r.specifier === null || test(r.specifier)));
+function ruleFor(rules: readonly Rule[], effect: Effect, tool: string, test: (spec: string) => boolean): Rule | undefined {
+  return rules.find((r) => r.effect === effect && ruleNamesTool(r.tool, tool) && (r.specifier === null || test(r.specifier)));
 }
 
 /** What the mode alone decides; null when it leaves the call to the rules. */
@@ -117,19 +118,22 @@ function finalAsk(ctx: PolicyContext, decision: PolicyDecision): PolicyDecision 
   };
 }
 
-function subjectOf(tool: ToolName, target: PolicyTarget, ctx: PolicyContext): Subject {
+function subjectOf(tool: string, target: PolicyTarget, ctx: PolicyContext): Subject {
+  // Path, command and none targets are resolved only for the catalog's tools (target.ts).
   switch (target.kind) {
     case 'path':
-      return pathSubject(tool, target, ctx);
+      return pathSubject(tool as ToolName, target, ctx);
     case 'command':
       return commandSubject(target.analysis, ctx);
     case 'none':
-      return noneSubject(tool);
+      return noneSubject(tool as ToolName);
+    case 'mcp':
+      return mcpSubject(target.entry);
   }
 }
 
 /** A single allow rule that matches, as the chain reports it. */
-function singleAllow(rules: readonly Rule[], tool: ToolName, matches: (spec: string) => boolean) {
+function singleAllow(rules: readonly Rule[], tool: string, matches: (spec: string) => boolean) {
   const allow = ruleFor(rules, 'allow', tool, matches);
   return allow ? { reason: `allowed by rule \`${allow.text}\` (${allow.source})`, matchedRule: allow.text } : null;
 }
@@ -220,5 +224,25 @@ function noneSubject(tool: ToolName): Subject {
     acceptEditsCovers: null,
     allowedBy: (rules) => singleAllow(rules, tool, unspecified),
     fallback: `${tool} is not allowed by any rule`,
+  };
+}
+
+/**
+ * An MCP tool: rules name it (no specifiers), and its risk is what its server's annotations said when
+ * the task prepared. A read-only tool runs like a read; anything else asks unless a rule allows it.
+ */
+function mcpSubject(entry: McpToolEntry): Subject {
+  const unspecified = () => false;
+  return {
+    risk: entry.risk,
+    matches: unspecified,
+    notes: [`MCP tool ${entry.tool} of server "${entry.server}" (${entry.hints})`],
+    forbidden: () => null,
+    outside: () => null,
+    guarded: () => [],
+    readOnly: entry.readOnly,
+    acceptEditsCovers: null,
+    allowedBy: (rules) => singleAllow(rules, entry.name, unspecified),
+    fallback: `${entry.name} is not allowed by any rule`,
   };
 }

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { canonicalJson } from '../../domain/canonical-json';
+import { isMcpToolName, type McpToolEntry, type McpToolTarget } from '../../domain/mcp';
 import type { Mode, PolicyVerdict, RuleRecord } from '../../domain/policy';
 import type { ActionPreview } from '../../domain/task';
 import { TOOL_SPECS, isToolName, type ToolName } from '../../domain/tool-catalog';
@@ -25,18 +26,26 @@ export interface GateRequest {
   tool: string;
   input: unknown;
   workspace: string;
-  offeredTools: ToolName[];
+  /** The catalog's tools and the MCP tools (by namespaced name) routing offered this task. */
+  offeredTools: string[];
   mode: Mode;
   /** Every rule in force for this task: the snapshot taken at start plus session rules. */
   rules: RuleRecord[];
+  /** The task's MCP catalog, stored when it prepared; the activity reads it from its ref. */
+  mcpCatalogRef?: string;
 }
+
+/** The gate's request with the task's MCP catalog read from the state store. */
+export type ResolvedGateRequest = Omit<GateRequest, 'mcpCatalogRef'> & { mcpTools?: readonly McpToolEntry[] };
 
 export type GateResult =
   | { kind: 'invalid'; message: string }
   | {
       kind: 'decided';
-      tool: ToolName;
+      /** A catalog tool, or an MCP tool's namespaced name (then `mcp` says where it runs). */
+      tool: string;
       input: Record<string, unknown>;
+      mcp?: McpToolTarget;
       verdict: PolicyVerdict;
       actionHash: string;
       /** What an "always" answer to this call would allow from now on (empty: nothing expressible). */
@@ -82,7 +91,8 @@ function directoryRules(tool: ToolName, requested: string, root: string): RuleRe
 }
 
 /** Never throws for bad model input: an invalid call comes back as { kind: 'invalid' } for the model to see. */
-export async function gateToolCall(request: GateRequest): Promise<GateResult> {
+export async function gateToolCall(request: ResolvedGateRequest): Promise<GateResult> {
+  if (isMcpToolName(request.tool)) return await gateMcpCall(request);
   if (!isToolName(request.tool)) return { kind: 'invalid', message: `unknown tool "${request.tool}"` };
   if (!request.offeredTools.includes(request.tool)) {
     return { kind: 'invalid', message: `tool "${request.tool}" is not available for this task (offered: ${request.offeredTools.join(', ')})` };
@@ -124,5 +134,40 @@ export async function gateToolCall(request: GateRequest): Promise<GateResult> {
     actionHash: actionHash(request.tool, input, root),
     grantRules: verdict.decision === 'ask' ? grantRulesFor(request.tool, input, target, root) : [],
     ...(preview ? { preview } : {}),
+  };
+}
+
+/**
+ * An MCP tool's call: offered to this task, arguments an object within the size a call may carry,
+ * judged by the chain with the risk its annotations gave when the task prepared. The server checks
+ * the arguments against its own schema. "Always" allows the tool itself for the workspace.
+ */
+async function gateMcpCall(request: ResolvedGateRequest): Promise<GateResult> {
+  const entry = request.mcpTools?.find((t) => t.name === request.tool);
+  if (!entry || !request.offeredTools.includes(request.tool)) {
+    return { kind: 'invalid', message: `tool "${request.tool}" is not available for this task (offered: ${request.offeredTools.join(', ')})` };
+  }
+  if (typeof request.input !== 'object' || request.input === null || Array.isArray(request.input)) {
+    return { kind: 'invalid', message: `invalid arguments for ${request.tool}: the arguments must be an object` };
+  }
+  let root: string;
+  try {
+    root = await workspaceRoot(request.workspace);
+  } catch (err) {
+    if (err instanceof ToolInputError) return { kind: 'invalid', message: err.message };
+    throw err;
+  }
+  const input = request.input as Record<string, unknown>;
+  const sandbox = await detectSandbox();
+  const verdict = evaluate(entry.name, { kind: 'mcp', entry }, { workspace: root, mode: request.mode, rules: request.rules, sandboxAvailable: sandbox.available });
+  const { server, tool, readOnly, idempotent, timeoutSeconds } = entry;
+  return {
+    kind: 'decided',
+    tool: entry.name,
+    input,
+    mcp: { server, tool, readOnly, idempotent, timeoutSeconds },
+    verdict,
+    actionHash: actionHash(entry.name, input, root),
+    grantRules: verdict.decision === 'ask' ? [parseRule(`allow ${entry.name}`, 'session')] : [],
   };
 }

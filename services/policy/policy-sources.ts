@@ -7,7 +7,8 @@
  * A workspace's own policy file arrives with the repository, so it may always narrow (deny, ask)
  * but widens (allow) only once the user has trusted that exact content: `agent trust [DIR]` records
  * the file's sha256 in the user's agent directory (which no sandbox can read or write), and any
- * change to the file needs trust again.
+ * change to the file needs trust again. The same trust covers the workspace's other files that start
+ * programs: its MCP servers (`.mcp.json`) and its hooks (`.agent/hooks.json`).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -40,10 +41,15 @@ type UserPolicy = z.infer<typeof UserPolicyFile>;
 
 const WorkspacePolicyFile = z.strictObject({ rules: z.array(z.string()).default([]) });
 
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const TrustFile = z.object({
-  /** Workspace real path → the sha256 of the policy file content the user trusted. */
-  workspaces: z.record(z.string(), z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), trustedAt: z.string() })).default({}),
+  /** Workspace real path → the sha256 of each file's content the user trusted (`sha256`: the policy file's, as first recorded). */
+  workspaces: z.record(z.string(), z.strictObject({ sha256: Sha256.optional(), trustedAt: z.string(), files: z.record(z.string(), Sha256).optional() })).default({}),
 });
+
+/** The workspace's own files that widen what a task may do or start programs; each needs trust in its exact content. */
+export const TRUSTED_WORKSPACE_FILES = ['.agent/policy.json', '.mcp.json', '.agent/hooks.json'] as const;
+export type TrustedWorkspaceFile = (typeof TRUSTED_WORKSPACE_FILES)[number];
 type Trust = z.infer<typeof TrustFile>;
 
 export class PolicyFileError extends Error {}
@@ -147,7 +153,7 @@ export class PolicySources {
     if (!ws.success)
       throw new PolicyFileError(`${wsFile}: ${ws.error.issues.map((i) => i.message).join('; ')} (the file holds only {"rules": ["allow|ask|deny tool(specifier)", …]})`);
     const workspaceRules = parseAll(ws.data.rules, 'workspace', wsFile);
-    const trusted = wsText !== null && (await this.readTrust()).workspaces[workspace]?.sha256 === sha256(wsText);
+    const trusted = wsText !== null && (await this.isTrusted(workspace, '.agent/policy.json', wsText));
     const ignored = trusted ? [] : workspaceRules.filter((r) => r.effect === 'allow');
     const notices = ignored.length
       ? [
@@ -171,24 +177,40 @@ export class PolicySources {
   async trustState(workspace: string): Promise<WorkspaceTrust> {
     const file = PolicySources.workspaceFile(workspace);
     const text = await readText(file);
+    return { file, exists: text !== null, trusted: text !== null && (await this.isTrusted(workspace, '.agent/policy.json', text)), sha256: text === null ? null : sha256(text) };
+  }
+
+  /** Whether the user trusted exactly this content of one of the workspace's own files. */
+  async isTrusted(workspace: string, file: TrustedWorkspaceFile, text: string): Promise<boolean> {
     const recorded = (await this.readTrust()).workspaces[workspace];
-    return { file, exists: text !== null, trusted: text !== null && recorded?.sha256 === sha256(text), sha256: text === null ? null : sha256(text) };
+    const hash = sha256(text);
+    return recorded?.files?.[file] === hash || (file === '.agent/policy.json' && recorded?.sha256 === hash);
   }
 
   /**
-   * Trusts the workspace policy file's current content (validated first). Returns its hash.
-   * Throws PolicyFileError when there is no file or it is malformed.
+   * Trusts the current content of the workspace's own files (its policy, MCP servers and hooks),
+   * each checked first. Returns each file with its hash. Throws PolicyFileError when there is none
+   * or the policy file is malformed.
    */
-  async trust(workspace: string): Promise<string> {
-    const file = PolicySources.workspaceFile(workspace);
-    const text = await readText(file);
-    if (text === null) throw new PolicyFileError(`${file} does not exist; there is nothing to trust`);
-    const ws = WorkspacePolicyFile.safeParse(parseJson(text, file));
-    if (!ws.success) throw new PolicyFileError(`${file}: ${ws.error.issues.map((i) => i.message).join('; ')}`);
-    parseAll(ws.data.rules, 'workspace', file);
-    const hash = sha256(text);
-    await this.updateTrust((t) => void (t.workspaces[workspace] = { sha256: hash, trustedAt: new Date().toISOString() }));
-    return hash;
+  async trust(workspace: string): Promise<{ file: string; sha256: string }[]> {
+    const found: { name: TrustedWorkspaceFile; file: string; sha256: string }[] = [];
+    for (const name of TRUSTED_WORKSPACE_FILES) {
+      const file = path.join(workspace, name);
+      const text = await readText(file);
+      if (text === null) continue;
+      const json = parseJson(text, file);
+      if (name === '.agent/policy.json') {
+        const ws = WorkspacePolicyFile.safeParse(json);
+        if (!ws.success) throw new PolicyFileError(`${file}: ${ws.error.issues.map((i) => i.message).join('; ')}`);
+        parseAll(ws.data.rules, 'workspace', file);
+      }
+      found.push({ name, file, sha256: sha256(text) });
+    }
+    if (found.length === 0) throw new PolicyFileError(`nothing to trust in ${workspace}: none of ${TRUSTED_WORKSPACE_FILES.join(', ')} exists`);
+    const files = Object.fromEntries(found.map((f) => [f.name, f.sha256]));
+    const policyHash = files['.agent/policy.json'];
+    await this.updateTrust((t) => void (t.workspaces[workspace] = { ...(policyHash ? { sha256: policyHash } : {}), trustedAt: new Date().toISOString(), files }));
+    return found.map(({ file, sha256 }) => ({ file, sha256 }));
   }
 
   /** Forgets trust in the workspace's policy file; returns whether it was trusted. */

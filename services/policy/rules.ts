@@ -10,6 +10,9 @@
  *   `./x` and `x` are the same, `/abs/**` and `~/x/**` match absolute locations.
  * - `network` is not a tool: `allow network(example.com)` / `deny network(*.example.com)` say which
  *   domains a sandboxed command may reach (network-policy.ts). A `*` rule never covers it.
+ * - MCP tools are named `mcp__<server>__<tool>`; a rule names one (`allow mcp__github__get_issue`),
+ *   a server's every tool (`ask mcp__github` or `ask mcp__github__*`) or a glob (`mcp__github__get_*`).
+ *   It takes no specifier: an MCP tool's arguments mean what its server says they mean.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -24,17 +27,23 @@ export type { RuleSource };
 
 export class RuleSyntaxError extends Error {}
 
-const RULE = /^(allow|ask|deny)\s+([a-z_*][a-z0-9_]*)\s*(?:\((.*)\))?\s*$/s;
+const RULE = /^(allow|ask|deny)\s+([a-z_*][a-z0-9_]*|mcp__[A-Za-z0-9*-]+(?:__[A-Za-z0-9_*-]+)?)\s*(?:\((.*)\))?\s*$/s;
 
 /** Parses one rule; throws RuleSyntaxError with the reason. */
 export function parseRule(text: string, source: RuleSource): Rule {
   const match = RULE.exec(text.trim());
   if (!match) throw new RuleSyntaxError(`"${text}" is not a rule: write \`allow|ask|deny tool(specifier)\`, e.g. \`allow run_command(npm test *)\``);
   const [, effect, tool, rawSpec] = match;
-  if (tool !== '*' && tool !== 'network' && !(TOOL_NAMES as string[]).includes(tool!)) {
-    throw new RuleSyntaxError(`unknown tool "${tool}" in "${text}" (tools: ${TOOL_NAMES.join(', ')}, network, or *)`);
+  const mcp = tool!.startsWith('mcp__');
+  if (tool !== '*' && tool !== 'network' && !mcp && !(TOOL_NAMES as string[]).includes(tool!)) {
+    throw new RuleSyntaxError(`unknown tool "${tool}" in "${text}" (tools: ${TOOL_NAMES.join(', ')}, mcp__<server>__<tool>, network, or *)`);
   }
   const specifier = rawSpec === undefined || rawSpec.trim() === '' || rawSpec.trim() === '*' ? null : rawSpec.trim();
+  if (mcp && specifier !== null) {
+    throw new RuleSyntaxError(
+      `"${text}": MCP rules name tools, not arguments: write \`${effect} ${tool}\` (or \`${effect} ${tool!.split('__').slice(0, 2).join('__')}__*\` for the whole server)`,
+    );
+  }
   if (tool === 'network') {
     if (effect === 'ask') throw new RuleSyntaxError(`"${text}": network rules are allow or deny (a sandboxed command cannot stop to ask per connection)`);
     if (specifier !== null && !DOMAIN_PATTERN.test(specifier)) {

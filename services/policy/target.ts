@@ -7,6 +7,7 @@
 import { lstat, realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { McpToolEntry } from '../../domain/mcp';
 import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
 import type { ShellAnalysis } from './shell/analysis';
 import { analyzeShell } from './shell/analyze';
@@ -23,7 +24,9 @@ export type PolicyTarget =
   /** A shell command, analysed. */
   | { kind: 'command'; command: string; analysis: ShellAnalysis }
   /** Tools with no path and no command (command_status, inspect_environment, memory tools). */
-  | { kind: 'none' };
+  | { kind: 'none' }
+  /** A tool of an MCP server, as the task's catalog describes it. */
+  | { kind: 'mcp'; entry: McpToolEntry };
 
 /** Resolves the target of one call. Never throws for bad input: a missing path is `.`, a missing command the empty one. */
 export async function resolveTarget(tool: ToolName, input: Record<string, unknown>, ctx: TargetContext): Promise<PolicyTarget> {

@@ -67,11 +67,14 @@ export interface PreparedCommand {
   release(): Promise<string | null>;
 }
 
-/** What to spawn for a command: bash, or bash inside bubblewrap. Throws ToolInputError for a bad workspace. */
-export async function prepareCommand(workspace: string, command: string, request?: SandboxRequest): Promise<PreparedCommand> {
+/**
+ * What to spawn for a command: bash, or bash inside bubblewrap. `extraEnv` is set on top of the
+ * allow-listed variables (an MCP server's own configured variables). Throws ToolInputError for a bad workspace.
+ */
+export async function prepareCommand(workspace: string, command: string, request?: SandboxRequest, extraEnv: Record<string, string> = {}): Promise<PreparedCommand> {
   const cwd = await workspaceRoot(workspace);
   // Only variables a build or test needs; secrets (API keys, tokens, DATABASE_URL) never reach a command.
-  const env = allowListedEnv(hostEnvironment());
+  const env = { ...allowListedEnv(hostEnvironment()), ...extraEnv };
   if (!request) return { file: '/bin/bash', args: ['-c', command], cwd, env, release: async () => null };
   const sandbox = await detectSandbox();
   if (!sandbox.available || !sandbox.path) throw new SandboxUnavailableError(`run_command needs a sandbox, but none is available: ${sandbox.reason}`);

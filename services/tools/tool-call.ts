@@ -4,7 +4,9 @@
  * output bounds around them, so an implementation only does its one job.
  */
 import type { z } from 'zod';
+import type { McpToolName, McpToolTarget } from '../../domain/mcp';
 import type { TOOL_SPECS, ToolName } from '../../domain/tool-catalog';
+import type { McpHub } from '../mcp/mcp-hub';
 import type { MemoryService } from '../memory/memory-service';
 import type { NetworkGrant } from '../sandbox/network-proxy';
 import type { StateStore } from '../state/state-store';
@@ -17,9 +19,11 @@ export interface ToolRunRequest {
   taskId: string;
   /** Who submitted the task: the owner of `user`-scoped memories. */
   user?: string;
-  tool: ToolName;
+  tool: ToolName | McpToolName;
   input: Record<string, unknown>;
   workspace: string;
+  /** An MCP tool: its server, its own name and what the gate read from its annotations. */
+  mcp?: McpToolTarget;
   /** run_command: the domains the sandbox may reach through its proxy (the policy judged the command to need network); absent: none. */
   network?: NetworkGrant | null;
   /** run_command: refuse to run without the OS sandbox (it was allowed without a human because it would be sandboxed). */
@@ -39,6 +43,8 @@ export interface ToolServices {
   modelOutputLimit: number;
   /** What every sandbox hides (the agent's own state) and what its network proxy always refuses (the orchestrator). */
   sandbox?: { hidden: string[]; refuse: string[] };
+  /** The worker's MCP clients; absent when the worker has none. */
+  mcp?: McpHub;
 }
 
 export interface ToolCall<K extends ToolName> {

@@ -7,7 +7,8 @@
  * (the rest is passed by reference). Every output larger than that is stored whole, tagged with its
  * task, so read_output can page it back after the model saw only part of it or after clearing.
  */
-import { TOOL_SPECS, type ToolName, type ToolSpec } from '../../domain/tool-catalog';
+import { TOOL_SPECS, isToolName, type ToolName } from '../../domain/tool-catalog';
+import type { McpHub } from '../mcp/mcp-hub';
 import type { StateStore } from '../state/state-store';
 import type { MemoryService } from '../memory/memory-service';
 import type { Redactor } from './redact';
@@ -56,6 +57,26 @@ export interface ToolRunnerOptions {
   timeoutSeconds?: Partial<Record<ToolName, number>>;
   /** What every sandbox hides (the agent's own state) and what its network proxy always refuses (the orchestrator). */
   sandbox?: { hidden: string[]; refuse: string[] };
+  /** The worker's MCP clients, for MCP tools. */
+  mcp?: McpHub;
+}
+
+/** What the runner needs to know of a tool: the catalog's entry, or for an MCP tool what the gate read from its annotations. */
+interface RunSpec {
+  idempotent: boolean;
+  writes: boolean;
+  timeoutSeconds: number;
+  keepsTail: boolean;
+}
+
+function runSpecOf(request: ToolRunRequest): RunSpec {
+  if (isToolName(request.tool)) {
+    const spec = TOOL_SPECS[request.tool];
+    return { idempotent: spec.idempotent, writes: spec.writes, timeoutSeconds: spec.timeoutSeconds, keepsTail: 'keepsTail' in spec && spec.keepsTail === true };
+  }
+  if (!request.mcp) throw new ToolInputError(`unknown tool "${request.tool}"`);
+  // An MCP tool that is not read-only may have changed something outside, so a timeout says so.
+  return { idempotent: request.mcp.idempotent, writes: !request.mcp.readOnly, timeoutSeconds: request.mcp.timeoutSeconds, keepsTail: false };
 }
 
 export class ToolRunner {
@@ -68,12 +89,12 @@ export class ToolRunner {
     private readonly options: ToolRunnerOptions,
   ) {
     this.jobs = options.jobs ?? new BackgroundJobs();
-    this.services = { store, jobs: this.jobs, memory: options.memory, modelOutputLimit: options.modelOutputLimit, sandbox: options.sandbox };
+    this.services = { store, jobs: this.jobs, memory: options.memory, modelOutputLimit: options.modelOutputLimit, sandbox: options.sandbox, mcp: options.mcp };
   }
 
   /** Throws only on infrastructure failure (state store down); tool errors come back as outcomes. */
   async run(request: ToolRunRequest, context: ToolRunContext = {}): Promise<ToolOutcome> {
-    const spec = TOOL_SPECS[request.tool];
+    const spec = runSpecOf(request);
     if (!spec.idempotent) {
       const previous = await this.store.beginEffect(request.effectKey);
       if (previous?.state === 'finished') return { ...(JSON.parse(previous.outcome) as ToolOutcome), replayed: true };
@@ -89,7 +110,7 @@ export class ToolRunner {
     let outcome: ToolOutcome;
     try {
       const input = parseInput(request);
-      const output = await this.withTimeout(request, ownTimeoutSeconds(request, input), context, (signal) => this.execute(request, input, signal));
+      const output = await this.withTimeout(request, spec, ownTimeoutSeconds(request, input), context, (signal) => this.execute(request, input, signal));
       outcome = await this.outcome('ok', (await this.instructionsFor(request)) + output, request);
     } catch (err) {
       if (!(err instanceof ToolInputError) && !isUserFacingFsError(err)) throw err;
@@ -103,9 +124,8 @@ export class ToolRunner {
    * Enforces the catalog's per-tool timeout. The tool gets a signal that fires at the deadline (or
    * on cancellation) and stops walking or waiting; the answer never waits longer than the deadline.
    */
-  private async withTimeout(request: ToolRunRequest, ownSeconds: number, context: ToolRunContext, fn: (signal: AbortSignal) => Promise<string>): Promise<string> {
-    const spec = TOOL_SPECS[request.tool];
-    const declared = this.options.timeoutSeconds?.[request.tool] ?? spec.timeoutSeconds;
+  private async withTimeout(request: ToolRunRequest, spec: RunSpec, ownSeconds: number, context: ToolRunContext, fn: (signal: AbortSignal) => Promise<string>): Promise<string> {
+    const declared = (isToolName(request.tool) ? this.options.timeoutSeconds?.[request.tool] : undefined) ?? spec.timeoutSeconds;
     const seconds = Math.max(declared, ownSeconds);
     const controller = new AbortController();
     const onCancel = () => controller.abort(context.signal?.reason);
@@ -134,7 +154,7 @@ export class ToolRunner {
    * retried call or a second tool in the same directory does not repeat it.
    */
   private async instructionsFor(request: ToolRunRequest): Promise<string> {
-    if (TOOL_SPECS[request.tool].target !== 'path' || typeof request.input.path !== 'string') return '';
+    if (!isToolName(request.tool) || TOOL_SPECS[request.tool].target !== 'path' || typeof request.input.path !== 'string') return '';
     const root = await workspaceRoot(request.workspace);
     let text = '';
     for (const file of await subdirectoryInstructions(root, request.input.path)) {
@@ -148,6 +168,10 @@ export class ToolRunner {
 
   /** Runs the tool's one implementation on its parsed arguments. */
   private async execute(request: ToolRunRequest, input: unknown, signal: AbortSignal): Promise<string> {
+    if (!isToolName(request.tool)) {
+      if (!this.options.mcp || !request.mcp) throw new ToolInputError(`${request.tool} was not run: this worker has no MCP servers`);
+      return await this.options.mcp.call(request.workspace, request.mcp, input as Record<string, unknown>, signal);
+    }
     // The record pairs each tool with its own input type; indexing by a union of names loses that pairing.
     const implementation = TOOL_IMPLEMENTATIONS[request.tool] as { run(call: unknown): Promise<string> };
     return await implementation.run({ input, request, signal, services: this.services });
@@ -163,7 +187,7 @@ export class ToolRunner {
     const outputRef =
       bytes > this.options.historyInlineBytes && request && request.tool !== 'read_output' ? await storeOutput(this.store, request.taskId, request.tool, output) : undefined;
     const truncated = bytes > limit;
-    const modelText = truncated ? capForModel(output, bytes, limit, request !== undefined && (TOOL_SPECS[request.tool] as ToolSpec).keepsTail === true, outputRef) : output;
+    const modelText = truncated ? capForModel(output, bytes, limit, request !== undefined && runSpecOf(request).keepsTail, outputRef) : output;
     const inline = Buffer.byteLength(modelText) <= this.options.historyInlineBytes;
     return {
       status,
@@ -195,6 +219,8 @@ function capForModel(output: string, bytes: number, limit: number, tailToo: bool
 
 /** The arguments parsed with the catalog's schema (defaults filled in). Throws ToolInputError, for the model, when they do not fit it. */
 function parseInput(request: ToolRunRequest): unknown {
+  // An MCP server checks its own arguments against its schema.
+  if (!isToolName(request.tool)) return request.input;
   const parsed = TOOL_SPECS[request.tool].input.safeParse(request.input);
   if (parsed.success) return parsed.data;
   throw new ToolInputError(`invalid arguments for ${request.tool}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
@@ -202,6 +228,7 @@ function parseInput(request: ToolRunRequest): unknown {
 
 /** The call's own bound, if its implementation has one (a foreground command's timeoutSeconds); 0 otherwise. */
 function ownTimeoutSeconds(request: ToolRunRequest, input: unknown): number {
+  if (!isToolName(request.tool)) return 0;
   const own = TOOL_IMPLEMENTATIONS[request.tool].ownTimeoutSeconds as ((input: unknown) => number) | undefined;
   return own ? own(input) : 0;
 }

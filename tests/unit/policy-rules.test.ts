@@ -102,7 +102,7 @@ describe('policy sources', () => {
     await sources.trust(ws);
     expect(await sources.untrust(ws)).toBe(true);
     expect((await sources.snapshot(ws)).ignored).toHaveLength(1);
-    await expect(sources.trust(home)).rejects.toThrow(/does not exist; there is nothing to trust/);
+    await expect(sources.trust(home)).rejects.toThrow(/nothing to trust in .*: none of \.agent\/policy\.json, \.mcp\.json, \.agent\/hooks\.json exists/);
   });
 
   it('a broken policy file fails closed with the file name', async () => {
