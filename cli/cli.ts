@@ -28,7 +28,11 @@ Usage:
   agent policy check --tool NAME --input JSON [--workspace DIR] [--mode M] [--rule R]... [--json]
   agent policy list [--workspace DIR] [--json]
   agent policy add|remove "<rule>" [--workspace DIR]
-  agent trust [DIR] [--revoke]  let the workspace's .agent/policy.json allow things (this exact content)
+  agent trust [DIR] [--revoke]  trust the workspace's .agent/policy.json, .mcp.json and .agent/hooks.json (this exact content)
+  agent mcp list [--workspace DIR] [--json]
+  agent mcp add <name> -- <command> [args...] [--env K=V]... [--network DOMAIN]... [--no-sandbox] [--timeout S]
+  agent mcp add <name> --url URL [--header "K: V"]... [--timeout S]
+  agent mcp remove <name> | test <name> [--workspace DIR] [--json]
   agent bg start <name> --goal "..." [--every "15m" | "<cron>"] [--workspace DIR] [--mode M] [--rule R]...
             [--tasks-per-day N] [--tokens-per-day N] [--max-turns N]
   agent bg send <name> "<message>" [--id ID]
@@ -93,6 +97,12 @@ const OPTIONS = {
   'max-turns': { type: 'string' },
   'max-cost': { type: 'string' },
   revoke: { type: 'boolean' },
+  url: { type: 'string' },
+  header: { type: 'string', multiple: true },
+  env: { type: 'string', multiple: true },
+  network: { type: 'string', multiple: true },
+  'no-sandbox': { type: 'boolean' },
+  timeout: { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -136,6 +146,12 @@ const FLAG_HELP: Record<Flag, [value: string, text: string]> = {
   'max-turns': ['N', 'model turns of the tool loop (default 100; with --team, per worker)'],
   'max-cost': ['USD', 'stop the tool loop at this model spend, e.g. 2.50'],
   revoke: ['', 'stop trusting it'],
+  url: ['URL', 'a Streamable HTTP MCP server'],
+  header: ['"K: V"', 'an HTTP header for the server; ${VAR} is read from the environment when it starts'],
+  env: ['K=V', "a variable for the server's process; ${VAR} is read from the environment when it starts"],
+  network: ['DOMAIN', 'a domain the sandboxed server may reach through the sandbox proxy'],
+  'no-sandbox': ['', "run the server as the worker's own process, outside the OS sandbox"],
+  timeout: ['S', 'seconds one tool call may take (default 60)'],
   debug: ['', 'print the stack trace of an error, and worker logs on the terminal too'],
   help: ['', 'this help'],
 };
@@ -236,7 +252,9 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   trust: {
     usage: 'agent trust [DIR] [--revoke] [--json]',
-    about: "Let the workspace's .agent/policy.json allow things, as the file is now (a change needs `agent trust` again).",
+    about:
+      "Trust the workspace's own files as they are now: .agent/policy.json may allow things, .mcp.json may start its MCP servers and " +
+      '.agent/hooks.json may run its hooks (a change to any of them needs `agent trust` again).',
     flags: ['revoke', 'json'],
     examples: ['agent trust ~/src/app'],
   },
@@ -337,6 +355,30 @@ const COMMANDS: Record<string, CommandSpec> = {
     flags: ['port', 'script'],
     examples: ['agent fake-llm --port 8787 --script replies.json'],
   },
+  'mcp list': {
+    usage: 'agent mcp list [--workspace DIR] [--json]',
+    about: "The MCP servers tasks in the workspace use: the user's (AGENT_HOME/mcp.json) and the workspace's trusted .mcp.json. Starts nothing.",
+    flags: ['workspace', 'json'],
+    examples: ['agent mcp list'],
+  },
+  'mcp add': {
+    usage: 'agent mcp add <name> -- <command> [args...] | agent mcp add <name> --url URL',
+    about:
+      "Add (or replace) an MCP server in the user's file. A stdio server runs inside the OS sandbox (the workspace writable, no network but --network); " +
+      'its tools are named mcp__<name>__<tool> and ask unless read-only or allowed by a rule (`allow mcp__<name>__<tool>`).',
+    flags: ['url', 'header', 'env', 'network', 'no-sandbox', 'timeout'],
+    examples: [
+      'agent mcp add files -- npx -y @modelcontextprotocol/server-filesystem .',
+      'agent mcp add github --url https://api.example.com/mcp --header "Authorization: Bearer ${GITHUB_TOKEN}"',
+    ],
+  },
+  'mcp remove': { usage: 'agent mcp remove <name>', about: "Remove an MCP server from the user's file.", flags: [], examples: ['agent mcp remove files'] },
+  'mcp test': {
+    usage: 'agent mcp test <name> [--workspace DIR] [--json]',
+    about: 'Start the server as a worker would and list its tools with the risk the policy gives them.',
+    flags: ['workspace', 'json'],
+    examples: ['agent mcp test files'],
+  },
   doctor: { usage: 'agent doctor [--json]', about: 'What is configured and reachable, with the fix for each problem.', flags: ['json'], examples: ['agent doctor'] },
 };
 
@@ -345,6 +387,7 @@ const GROUPS: Record<string, { about: string; subs: string[] }> = {
   policy: { about: "The permission policy: what a call would be decided, and this user's rules.", subs: ['check', 'list', 'add', 'remove'] },
   bg: { about: 'Background agents: persistent, triggered by messages and schedules.', subs: ['start', 'send', 'pause', 'resume', 'stop', 'list', 'status'] },
   approvals: { about: "Approvals from elsewhere: the chat receivers and this user's approver key.", subs: ['serve', 'key'] },
+  mcp: { about: 'MCP tool servers: list, add, remove, test.', subs: ['list', 'add', 'remove', 'test'] },
 };
 
 /** A mistake in how the command was typed: one line, then that command's usage line. */
@@ -665,6 +708,24 @@ async function dispatch(command: string, key: string, args: string[], values: Va
       return await (await import('./commands/dream')).dreamCommand(ctx, { now: values.now ?? false, scope: values.scope, workspace: values.workspace });
     case 'doctor':
       return await (await import('./commands/doctor')).doctorCommand(ctx);
+    case 'mcp': {
+      const sub = args[0];
+      const mcp = await import('./commands/mcp');
+      if (sub === 'list') return await mcp.mcpListCommand(ctx, values.workspace);
+      if (sub === 'test') return await mcp.mcpTestCommand(ctx, need(args, 1, 'the server name', key), values.workspace);
+      if (sub === 'remove') return await mcp.mcpRemoveCommand(ctx, need(args, 1, 'the server name', key));
+      if (sub === 'add')
+        return await mcp.mcpAddCommand(ctx, need(args, 1, 'the server name', key), {
+          url: values.url,
+          headers: values.header ?? [],
+          env: values.env ?? [],
+          network: values.network ?? [],
+          noSandbox: values['no-sandbox'] ?? false,
+          timeout: values.timeout,
+          command: args.slice(2),
+        });
+      throw new UserError(`unknown mcp command "${sub}" (list, add, remove, test)`, 2);
+    }
     case 'approvals': {
       const sub = args[0];
       if (sub === 'serve') return await (await import('./commands/approvals')).approvalsServeCommand(ctx);

@@ -357,3 +357,23 @@ export interface TerminalEnv {
 export function terminalEnv(env: NodeJS.ProcessEnv = process.env): TerminalEnv {
   return { user: env.USER || undefined, noColor: Boolean(env.NO_COLOR) };
 }
+
+/**
+ * What every sandbox hides and what its network proxy refuses, whatever a policy grants: the
+ * agent's own state and key, and the services that could approve, start or cancel tasks.
+ */
+export function sandboxSettings(config: Config): { hidden: string[]; refuse: string[] } {
+  const hostOf = (url: string | undefined) => {
+    if (!url) return [];
+    try {
+      const parsed = new URL(url);
+      return parsed.hostname ? [parsed.hostname.replace(/^\[(.*)\]$/, '$1')] : [];
+    } catch {
+      return [];
+    }
+  };
+  return {
+    hidden: [config.home, config.userDir],
+    refuse: [config.temporal.address, ...hostOf(config.databaseUrl), `${config.approvals.server.host}:${config.approvals.server.port}`, ...hostOf(config.memory.qdrant?.url)],
+  };
+}

@@ -11,7 +11,7 @@ import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { ensureDreamSchedule, startDream } from './dream-schedule';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
-import type { Config } from '../services/config';
+import { sandboxSettings, type Config } from '../services/config';
 import { AgentModel } from '../services/llm/agent-model';
 import { AnthropicLlm, type LlmClient } from '../services/llm/llm-client';
 import { modelInfo } from '../services/llm/model-catalog';
@@ -35,26 +35,6 @@ import { cachedWorkflowBundle } from './workflow-bundle';
 const { temporal } = proto;
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-
-/**
- * What every sandbox hides and what its network proxy refuses, whatever a policy grants: the
- * agent's own state and key, and the services that could approve, start or cancel tasks.
- */
-export function sandboxSettings(config: Config): { hidden: string[]; refuse: string[] } {
-  const hostOf = (url: string | undefined) => {
-    if (!url) return [];
-    try {
-      const parsed = new URL(url);
-      return parsed.hostname ? [parsed.hostname.replace(/^\[(.*)\]$/, '$1')] : [];
-    } catch {
-      return [];
-    }
-  };
-  return {
-    hidden: [config.home, config.userDir],
-    refuse: [config.temporal.address, ...hostOf(config.databaseUrl), `${config.approvals.server.host}:${config.approvals.server.port}`, ...hostOf(config.memory.qdrant?.url)],
-  };
-}
 
 /** History never holds more than this much of one tool output; the rest goes by reference. */
 const HISTORY_INLINE_BYTES = 1024;

@@ -56,6 +56,7 @@ describe('loadConfig', () => {
       },
       databaseUrl: undefined,
       approvalTimeoutMs: 30 * 60_000,
+      mcpStartTimeoutMs: 10_000,
       inlineOutputLimit: 20_000,
       worker: { maxConcurrentActivities: 50, maxConcurrentWorkflowTasks: 50, maxCachedWorkflows: 1_000, workflowBundle: undefined },
       environment: {},
