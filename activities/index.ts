@@ -13,6 +13,9 @@ import type { CompactInput, ExecuteStepInput, TaskContext, ToolResultForModel } 
 import { PolicyInvalidError, ToolInfrastructureError } from '../services/errors';
 import type { AgentModel, CallOptions } from '../services/llm/agent-model';
 import type { McpHub } from '../services/mcp/mcp-hub';
+import { loadHooks, type ResolvedHook } from '../services/hooks/hook-config';
+import { runHooks, type HookRequest } from '../services/hooks/hook-runner';
+import type { HookPlan } from '../domain/hooks';
 import { describeInstructions, instructionsBlock, loadProjectInstructions } from '../services/tools/project-instructions';
 import { PolicyFileError, type PolicySources } from '../services/policy/policy-sources';
 import { parseRule, RuleSyntaxError } from '../services/policy/rules';
@@ -37,6 +40,8 @@ export interface ActivityServices {
   home: string;
   /** The worker's MCP clients; absent: no MCP tools are offered. */
   mcp?: McpHub;
+  /** What every sandbox hides and what its proxy refuses: hooks run inside it. */
+  sandbox: { hidden: string[]; refuse: string[] };
 }
 
 const HEARTBEAT_EVERY_MS = 2_000;
@@ -69,20 +74,41 @@ async function llmCall<T>(fn: (options: CallOptions) => Promise<T>): Promise<T> 
   });
 }
 
-/** MCP catalogs read back by the gate, by ref (content-addressed, so never stale); a task reads its own many times. */
-const MCP_CATALOG_CACHE = 64;
+/** Task snapshots (MCP catalogs, hooks) kept in memory by ref; a task reads its own many times. */
+const SNAPSHOT_CACHE = 64;
 
-export function createActivities({ model, tools, store, policy, memory, home, mcp, approvals = null }: ActivityServices) {
-  const catalogs = new Map<string, McpToolEntry[]>();
-  async function mcpCatalog(ref: string | undefined): Promise<McpToolEntry[]> {
-    if (!ref) return [];
-    let entries = catalogs.get(ref);
-    if (!entries) {
-      entries = JSON.parse(await store.getBlob(ref)) as McpToolEntry[];
-      if (catalogs.size >= MCP_CATALOG_CACHE) catalogs.delete(catalogs.keys().next().value!);
-      catalogs.set(ref, entries);
+export function createActivities({ model, tools, store, policy, memory, home, mcp, sandbox, approvals = null }: ActivityServices) {
+  const snapshots = new Map<string, unknown>();
+  /** A task's stored snapshot (its MCP catalog, its hooks), read once per worker: content-addressed, so never stale. */
+  async function snapshot<T>(ref: string): Promise<T> {
+    let value = snapshots.get(ref);
+    if (value === undefined) {
+      value = JSON.parse(await store.getBlob(ref));
+      if (snapshots.size >= SNAPSHOT_CACHE) snapshots.delete(snapshots.keys().next().value!);
+      snapshots.set(ref, value);
     }
-    return entries;
+    return value as T;
+  }
+  async function storeSnapshot(value: unknown): Promise<string> {
+    const ref = await store.putBlob(JSON.stringify(value));
+    snapshots.set(ref, value);
+    return ref;
+  }
+
+  /** The hooks the task will run, fixed now (an edit during the task changes nothing), and which events and tools they cover. */
+  async function snapshotHooks(workspace: string): Promise<{ plan: HookPlan | null; lines: string[] }> {
+    const root = await workspaceRoot(workspace);
+    const { hooks, notices } = await loadHooks(home, root, (text) => policy.isTrusted(root, '.agent/hooks.json', text));
+    const lines = notices.map((n) => `hooks: ${n}`);
+    if (hooks.length === 0) return { plan: null, lines };
+    const matchers: HookPlan['matchers'] = {};
+    for (const h of hooks) (matchers[h.event] ??= []).push(h.matcher ?? '*');
+    lines.push(
+      `hooks: ${Object.entries(matchers)
+        .map(([event, m]) => `${event} ×${m.length}`)
+        .join(', ')} (${[...new Set(hooks.map((h) => h.source))].join(' and ')})`,
+    );
+    return { plan: { ref: await storeSnapshot(hooks), matchers }, lines };
   }
 
   /**
@@ -93,9 +119,7 @@ export function createActivities({ model, tools, store, policy, memory, home, mc
     if (!mcp) return { ref: null, names: [], lines: [] };
     const catalog = await mcp.catalog(workspace).catch((err: Error) => ({ tools: [], lines: [`mcp: no MCP tools: ${err.message}`] }));
     if (catalog.tools.length === 0) return { ref: null, names: [], lines: catalog.lines };
-    const ref = await store.putBlob(JSON.stringify(catalog.tools));
-    catalogs.set(ref, catalog.tools);
-    return { ref, names: catalog.tools.map((t) => t.name), lines: catalog.lines };
+    return { ref: await storeSnapshot(catalog.tools), names: catalog.tools.map((t) => t.name), lines: catalog.lines };
   }
 
   async function loadSnapshot(workspace: string, taskRules: string[]) {
@@ -118,7 +142,7 @@ export function createActivities({ model, tools, store, policy, memory, home, mc
      * fewer rules); memory that cannot answer only says why, and the task goes on without it.
      */
     async prepareTask(input: { workspace: string; taskRules: string[]; recall: Parameters<typeof memoryActivities.recallMemories>[0] }) {
-      const [policy, recall, instructions, mcpTools] = await Promise.all([
+      const [policy, recall, instructions, mcpTools, hooks] = await Promise.all([
         loadSnapshot(input.workspace, input.taskRules),
         memoryActivities.recallMemories(input.recall).then(
           (result) => ({ ok: true as const, result }),
@@ -129,8 +153,9 @@ export function createActivities({ model, tools, store, policy, memory, home, mc
           .then((root) => loadProjectInstructions(root, home))
           .catch(() => []),
         discoverMcpTools(input.workspace),
+        snapshotHooks(input.workspace).catch((err: Error) => ({ plan: null, lines: [`hooks: none run: ${err.message}`] })),
       ]);
-      return { policy, recall, instructions: { block: instructionsBlock(instructions), lines: describeInstructions(instructions) }, mcp: mcpTools };
+      return { policy, recall, instructions: { block: instructionsBlock(instructions), lines: describeInstructions(instructions) }, mcp: mcpTools, hooks };
     },
     async parseIntent(ctx: TaskContext) {
       return await llmCall((o) => model.parseIntent(ctx, o));
@@ -191,7 +216,14 @@ export function createActivities({ model, tools, store, policy, memory, home, mc
     /** The permission gate; pure CPU plus one realpath, run as a local activity. */
     async authorizeToolCall(request: GateRequest) {
       const { mcpCatalogRef, ...rest } = request;
-      return await gateToolCall(mcpCatalogRef ? { ...rest, mcpTools: await mcpCatalog(mcpCatalogRef) } : rest);
+      return await gateToolCall(mcpCatalogRef ? { ...rest, mcpTools: await snapshot<McpToolEntry[]>(mcpCatalogRef) } : rest);
+    },
+
+    /** One event's hooks of a task's snapshot, run now; a hook's own failure is a trace line, never an error. */
+    async runHooks(input: { ref: string } & Omit<HookRequest, 'taskId'>) {
+      const { ref, ...request } = input;
+      const taskId = Context.current().info.workflowExecution?.workflowId ?? '';
+      return await runHooks(await snapshot<ResolvedHook[]>(ref), { ...request, taskId }, { sandbox });
     },
     /**
      * The task's policy snapshot: builtin, user and workspace rules as they are now, plus the task's

@@ -34,6 +34,8 @@ export interface ToolResultForModel {
   outputRef?: string;
   /** Size of the whole output. */
   bytes?: number;
+  /** What PostToolUse hooks told the model about this result; it follows the content. */
+  hookNote?: string;
 }
 
 export interface ExecuteStepInput {
@@ -47,6 +49,8 @@ export interface ExecuteStepInput {
   start?: TaskContext & { goal: string; planSteps: string[]; memory?: string; /** The project's instruction files, as one block. */ instructions?: string };
   /** Answers to every tool_use of the previous turn (none may be left unanswered). */
   toolResults: ToolResultForModel[];
+  /** After a final answer that a Stop hook blocked: the hook's reason, sent as the user's next message. */
+  followUp?: string;
   /** The execute turn (1-based); absent in histories recorded before context management. */
   turn?: number;
   /** What the workflow knows about the context; absent in histories recorded before context management. */

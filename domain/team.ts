@@ -3,6 +3,7 @@
  * risk), the budgets the parent enforces, what worker and verifier children take and return, and
  * the team part of the status view. Pure and sandbox-safe.
  */
+import type { HookPlan } from './hooks';
 import type { OfferedTool } from './mcp';
 import { defineSignal } from '@temporalio/workflow';
 import { z } from 'zod';
@@ -137,6 +138,8 @@ interface ChildBase {
   rules: RuleRecord[];
   /** The parent's MCP catalog, when MCP tools are among the tools offered. */
   mcpCatalogRef?: string;
+  /** The parent's hooks: every child's tool calls run them too. */
+  hooks?: HookPlan;
   approvalTimeoutMs: number;
   submittedBy: string;
   /** The keys whose signed decisions the team accepts (absent in histories recorded before signing). */

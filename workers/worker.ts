@@ -160,6 +160,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
       policy,
       home: config.home,
       mcp,
+      sandbox: sandboxSettings(config),
       approvals,
       memory: {
         memory: () => memory.get(),

@@ -80,3 +80,9 @@ export const dreamModel = wf.proxyActivities<Activities>({
   heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
 });
+
+/**
+ * Lifecycle hooks: user commands on the worker, each bounded by its own timeout (at most 10 min),
+ * so a local activity with room for the slowest; one retry covers a worker that failed to start one.
+ */
+export const hooks = wf.proxyLocalActivities<Activities>({ startToCloseTimeout: '11m', retry: { maximumAttempts: 2 } });

@@ -97,10 +97,12 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     const outcomeNote = taskOutcomeNote(status, verification, exec.stopReason);
     const answer = await respond(host, { ...ctx, head: exec.head, verification, outcomeNote, ...refs });
     await remembering;
+    await gate.hooks.ended(status);
     return host.finish({ status, answer, verification, stopReason: exec.stopReason, compactions: exec.context.compactions });
   } catch (err) {
     await gate.stopBackgroundJobs().catch(() => {});
     recordFailure(host, err);
+    await wf.CancellationScope.nonCancellable(() => gate.hooks.ended(wf.isCancellation(err) ? 'cancelled' : 'failed')).catch(() => {});
     throw err;
   }
 }

@@ -4,6 +4,7 @@
  * traced and the work goes on without it, and the writer's outcome never changes the task's.
  * Workflow code: deterministic, no I/O.
  */
+import type { HookPlan } from '../domain/hooks';
 import type { McpToolName } from '../domain/mcp';
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -46,20 +47,22 @@ export async function prepareTask(
   input: Pick<TaskInput, 'prompt' | 'workspace' | 'submittedBy' | 'rules'>,
   intent: Intent,
   note: Note,
-): Promise<{ memory: string | undefined; rules: RuleRecord[]; instructions: string | undefined; mcp?: PreparedMcp }> {
-  const { policy, recall, instructions, mcp } = await prepare.prepareTask.executeWithOptions({ summary: 'load policy, recall memory' }, [
+): Promise<{ memory: string | undefined; rules: RuleRecord[]; instructions: string | undefined; mcp?: PreparedMcp; hooks?: HookPlan }> {
+  const { policy, recall, instructions, mcp, hooks } = await prepare.prepareTask.executeWithOptions({ summary: 'load policy, recall memory' }, [
     { workspace: input.workspace, taskRules: input.rules, recall: recallRequest(taskId, input, intent) },
   ]);
   for (const notice of policy.notices) note('note', notice);
   for (const line of instructions.lines) note('note', line);
   // Histories recorded before MCP tools have no `mcp` in this result.
   for (const line of mcp?.lines ?? []) note('note', line);
+  for (const line of hooks?.lines ?? []) note('note', line);
   if (!recall.ok) note('error', `memory recall failed, continuing without memory: ${recall.error}`);
   return {
     memory: recall.ok ? traceRecall(recall.result, note) : undefined,
     rules: policy.rules,
     instructions: instructions.block || undefined,
     ...(mcp?.ref ? { mcp: { ref: mcp.ref, names: mcp.names } } : {}),
+    ...(hooks?.plan ? { hooks: hooks.plan } : {}),
   };
 }
 

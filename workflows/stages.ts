@@ -9,6 +9,7 @@ import type { RuleRecord } from '../domain/policy';
 import { routeTools } from '../domain/routing';
 import type { Intent, Plan, TaskInput, TaskStatus, Verification } from '../domain/task';
 import type { OfferedTool } from '../domain/mcp';
+import type { HookPlan } from '../domain/hooks';
 import type { PreparedMcp } from './memory-steps';
 import { gate, llm } from './activity-proxies';
 import type { TaskHost } from './task-host';
@@ -36,7 +37,7 @@ export async function route(
   intent: Intent,
   plan: Plan,
   offered: string,
-  prepared?: { rules: RuleRecord[]; mcp?: PreparedMcp },
+  prepared?: { rules: RuleRecord[]; mcp?: PreparedMcp; hooks?: HookPlan },
 ): Promise<{ tools: OfferedTool[]; rules: RuleRecord[] }> {
   host.enter('route');
   // MCP tools are all offered: each asks unless its annotations say read-only or a rule allows it.
@@ -44,6 +45,7 @@ export async function route(
   const rules = prepared?.rules ?? (await snapshotPolicy(input.workspace, input.rules, host.note));
   host.gate.setPolicy(rules);
   host.gate.setMcpCatalog(prepared?.mcp?.ref ?? undefined);
+  host.gate.hooks.set(prepared?.hooks);
   host.note('note', `${offered}: ${tools.join(', ')}; mode ${input.mode}; ${rules.length} policy rules`);
   return { tools, rules };
 }

@@ -39,5 +39,6 @@ export function openChildHost(input: TeamWorkerInput | TeamVerifierInput, role: 
   );
   host.gate.setPolicy(input.rules);
   host.gate.setMcpCatalog(input.mcpCatalogRef);
+  host.gate.hooks.set(input.hooks);
   return host;
 }

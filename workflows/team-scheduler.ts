@@ -382,6 +382,7 @@ export class TeamScheduler {
       mode: input.mode,
       rules,
       ...(this.host.gate.mcpCatalogRef ? { mcpCatalogRef: this.host.gate.mcpCatalogRef } : {}),
+      ...(this.host.gate.hooks.plan ? { hooks: this.host.gate.hooks.plan } : {}),
       approvalTimeoutMs: input.approvalTimeoutMs,
       submittedBy: input.submittedBy,
       approverKeys: input.approverKeys ?? [],

@@ -17,6 +17,7 @@ import type { ApprovalRecord, ApprovalRequest, TraceEntry } from '../domain/task
 import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, describeCall, isToolName } from '../domain/tool-catalog';
 import { chat, gate, idempotentTools, sideEffectTools, state } from './activity-proxies';
 import { ApprovalDesk, type ApprovalAsk, type ApprovalHost } from './approval-desk';
+import { TaskHooks } from './task-hooks';
 import { sinceRelease2026_12 } from './release';
 
 /** What the gate needs from the workflow that hosts it. */
@@ -62,6 +63,8 @@ const PREVIEW = 240;
 export class ToolGate {
   /** The workflow's approvals: pending requests, decisions, outcomes. */
   readonly desk: ApprovalDesk;
+  /** The task's lifecycle hooks (none until the host sets the task's snapshot). */
+  readonly hooks: TaskHooks;
   /** Every call the gate saw and what became of it: the verifier's, the answer's and the memory writer's view of the task. */
   readonly ledger: LedgerEntry[] = [];
   /** The policy snapshot (set by the host at its route stage), then "always" answers given during the task. */
@@ -75,6 +78,7 @@ export class ToolGate {
 
   constructor(private readonly host: GateHost) {
     this.desk = new ApprovalDesk(host);
+    this.hooks = new TaskHooks(host);
   }
 
   /** Requests waiting for a human, by id. */
@@ -126,8 +130,19 @@ export class ToolGate {
     // at once. That costs one activity per approval but keeps deployment config out of the task input
     // and the workflow. Patched: histories recorded before this change have no such activity.
     const shown = wf.patched('chat-approval-notify') ? this.showInChat(request, options.alwaysOffered ?? false) : null;
+    // Notification hooks run while the request waits, like chat; what they say is only traced.
+    const notified = this.hooks
+      .approvalRequested(
+        `The agent needs your approval: ${request.kind === 'tool' ? describeCall(request.tool, request.input as Record<string, unknown>) : 'accept the result'} (${request.requestId})`,
+        {
+          request_id: request.requestId,
+          ...(request.kind === 'tool' ? { tool_name: request.tool, tool_input: request.input } : {}),
+        },
+      )
+      .catch((err: Error) => this.host.note('note', `hooks: Notification hooks failed: ${failureMessage(err)}`));
     const answered = await this.desk.decided(request);
     const record = this.desk.settle(request, answered);
+    await notified;
     // Awaited (bounded by the chat proxy's timeouts) so the message shows the outcome before the task moves on or ends.
     if (shown) await this.showOutcomeInChat(await shown, request, record);
     return record;
@@ -153,8 +168,16 @@ export class ToolGate {
     if (decision === 'deny') {
       return this.refuse(call, turn, `Denied by policy: ${reasons.join('; ')}. Do not retry this action.`, 'denied', `denied${matchedRule ? ` by ${matchedRule}` : ''}`);
     }
-    if (decision !== 'ask') return clearedCall(verdict, null);
-    const record = await this.requestApproval(toolApprovalAsk(call.id, verdict), { alwaysOffered: verdict.grantRules.length > 0 });
+    // PreToolUse hooks narrow what the policy let through, before a person is asked: they may deny, or make an allowed call ask.
+    const hooked = await this.hooks.beforeTool(call.id, verdict.tool, verdict.input);
+    if (hooked?.decision === 'deny') {
+      return this.refuse(call, turn, `Denied by a PreToolUse hook: ${hooked.reason}. Do not retry this action.`, 'denied', 'denied by a hook');
+    }
+    const hookAsks = hooked?.decision === 'ask';
+    if (decision !== 'ask' && !hookAsks) return clearedCall(verdict, null);
+    const ask = toolApprovalAsk(call.id, verdict);
+    if (hookAsks) ask.reasons = [...ask.reasons, `a PreToolUse hook asks: ${hooked.reason}`];
+    const record = await this.requestApproval(ask, { alwaysOffered: decision === 'ask' && verdict.grantRules.length > 0 });
     if (record.outcome !== 'approved') {
       const why = record.outcome === 'expired' ? 'nobody approved it in time, so it was treated as denied' : `the user denied it${record.reason ? ` (${record.reason})` : ''}`;
       return this.refuse(
@@ -165,7 +188,8 @@ export class ToolGate {
         `asked; ${record.outcome} by ${record.decidedBy}`,
       );
     }
-    if (record.always && verdict.grantRules.length) await this.rememberGrants(verdict.grantRules);
+    // "Always" grants what the policy asked about; a hook's ask is the hook's to make again next time.
+    if (record.always && decision === 'ask' && verdict.grantRules.length) await this.rememberGrants(verdict.grantRules);
     return clearedCall(verdict, record.decidedBy);
   }
 
@@ -183,12 +207,18 @@ export class ToolGate {
     );
     this.host.publish();
     this.ledger.push(ledgerEntry(turn, cleared, outcome));
+    const hookNote = await this.hooks.afterTool(call.id, cleared.tool, cleared.input, {
+      status: outcome.status,
+      isError: outcome.isError,
+      output: outcome.content ?? outcome.preview,
+    });
     return {
       toolUseId: call.id,
       isError: outcome.isError,
       content: outcome.content,
       contentRef: outcome.contentRef,
       ...(outcome.outputRef ? { outputRef: outcome.outputRef, bytes: outcome.bytes } : {}),
+      ...(hookNote ? { hookNote } : {}),
       status: outcome.status,
       preview: outcome.preview,
     };

@@ -54,6 +54,8 @@ export interface ToolLoopResult {
 export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
   let head: string | null = null;
   let toolResults: ToolResultForModel[] = [];
+  /** A Stop hook's reason to keep working, sent as the next user message. */
+  let followUp: string | null = null;
   let lastText = '';
   let context = initialContext();
   const done = (stopReason: string | null, extra: Partial<ToolLoopResult> = {}): ToolLoopResult => ({
@@ -84,6 +86,7 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
             ...(o.gate.mcpCatalogRef ? { mcpCatalogRef: o.gate.mcpCatalogRef } : {}),
             head,
             toolResults,
+            ...(followUp ? { followUp } : {}),
             turn,
             context,
             ...(head === null ? { start: o.start } : {}),
@@ -92,6 +95,7 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
       );
       head = reply.head;
       toolResults = [];
+      followUp = null;
       if (reply.context) context = reply.context;
       o.onContext?.(context);
       if (reply.note) o.note('note', reply.note);
@@ -135,7 +139,13 @@ export async function runToolLoop(o: ToolLoopOptions): Promise<ToolLoopResult> {
     );
     o.publish();
     if (outcome === 'refused') return done('the model refused to continue', { refused: true });
-    if (step.toolCalls.length === 0) return done(null);
+    if (step.toolCalls.length === 0) {
+      // Stop hooks may send the model back to work (a check that fails, a step it skipped).
+      followUp = await o.gate.hooks.beforeStop(lastText);
+      if (followUp === null) return done(null);
+      o.note('note', `hooks: a Stop hook sent the model back: ${followUp.replace(/\s+/g, ' ').slice(0, 200)}`);
+      continue;
+    }
     for (const call of step.toolCalls) {
       const { status: _status, preview: _preview, ...result } = await o.gate.callTool(call, o.tools, o.onToolOk, turn);
       toolResults.push(result);

@@ -237,6 +237,8 @@ export class AgentModel {
     } else if (input.toolResults.length) {
       const results = await Promise.all(input.toolResults.map((r) => this.toolResultBlock(r)));
       head = await this.transcripts.append(input.head, [{ role: 'user', content: results }]);
+    } else if (input.followUp) {
+      head = await this.transcripts.append(input.head, [{ role: 'user', content: `A Stop hook of this project did not let the task end yet:\n${input.followUp}` }]);
     } else {
       head = input.head;
     }
@@ -526,7 +528,8 @@ export class AgentModel {
   }
 
   private async toolResultBlock(result: ToolResultForModel): Promise<StoredToolResult> {
-    const content = result.contentRef ? await this.store.getBlob(result.contentRef) : (result.content ?? '');
+    const output = result.contentRef ? await this.store.getBlob(result.contentRef) : (result.content ?? '');
+    const content = result.hookNote ? `${output}\n\n${result.hookNote}` : output;
     // The stored output's ref travels with the block (stripped before the API sees it), so clearing can name it.
     return {
       type: 'tool_result',

@@ -1,0 +1,130 @@
+/**
+ * Which hooks a task runs: the user's (AGENT_HOME/hooks.json) and the workspace's own
+ * (`.agent/hooks.json`, once the user trusted its exact content with `agent trust`), in Claude
+ * Code's settings shape, so its `"hooks"` block can be copied as is:
+ *
+ *   { "hooks": { "PreToolUse": [ { "matcher": "Bash|run_command", "hooks": [ { "type": "command", "command": "./check.sh", "timeout": 30 } ] } ] } }
+ *
+ * A hook runs in the OS sandbox unless its entry says `"sandbox": false`. A bad entry or an event
+ * this runtime does not have is skipped with a notice: hooks add checks, so a broken one never
+ * stops a task, and it is said in the trace.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { HOOK_EVENTS, TOOL_EVENTS, type HookEvent } from '../../domain/hooks';
+
+/** A hook without its own timeout gets this long. */
+export const DEFAULT_HOOK_TIMEOUT_SECONDS = 60;
+
+const HookCommand = z.strictObject({
+  type: z.literal('command'),
+  command: z.string().min(1),
+  timeout: z.number().int().min(1).max(600).optional(),
+  sandbox: z.boolean().default(true),
+});
+const HookGroup = z.strictObject({ matcher: z.string().optional(), hooks: z.array(HookCommand).min(1) });
+
+/** One hook command, as a task's snapshot holds it. */
+export interface ResolvedHook {
+  event: HookEvent;
+  /** Tool events only: which tools it runs for (absent: all). */
+  matcher?: string;
+  command: string;
+  timeoutSeconds: number;
+  sandbox: boolean;
+  source: 'user' | 'workspace';
+}
+
+export interface LoadedHooks {
+  hooks: ResolvedHook[];
+  notices: string[];
+}
+
+export const userHooksFile = (home: string): string => path.join(home, 'hooks.json');
+export const workspaceHooksFile = (workspace: string): string => path.join(workspace, '.agent', 'hooks.json');
+
+async function readText(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+function parseFile(text: string, file: string, source: ResolvedHook['source']): LoadedHooks {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { hooks: [], notices: [`${file} is not valid JSON (${(err as Error).message}); its hooks do not run`] };
+  }
+  const events = (raw as { hooks?: unknown } | null)?.hooks;
+  if (typeof events !== 'object' || events === null || Array.isArray(events)) {
+    return { hooks: [], notices: [`${file} has no "hooks" object; write {"hooks": {"PreToolUse": [{"matcher": "…", "hooks": [{"type": "command", "command": "…"}]}]}}`] };
+  }
+  const hooks: ResolvedHook[] = [];
+  const notices: string[] = [];
+  for (const [event, groups] of Object.entries(events as Record<string, unknown>)) {
+    if (!(HOOK_EVENTS as readonly string[]).includes(event)) {
+      notices.push(`${file}: ${event} hooks skipped: this runtime runs ${HOOK_EVENTS.join(', ')}`);
+      continue;
+    }
+    const parsed = z.array(HookGroup).safeParse(groups);
+    if (!parsed.success) {
+      notices.push(`${file}: ${event} hooks skipped: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'entry'}: ${i.message}`).join('; ')}`);
+      continue;
+    }
+    for (const group of parsed.data) {
+      const matcher = TOOL_EVENTS.includes(event as HookEvent) && group.matcher && group.matcher !== '*' ? group.matcher : undefined;
+      if (matcher !== undefined && !validPattern(matcher)) {
+        notices.push(`${file}: ${event} hook skipped: its matcher "${matcher}" is not a valid regular expression`);
+        continue;
+      }
+      for (const h of group.hooks) {
+        hooks.push({
+          event: event as HookEvent,
+          ...(matcher !== undefined ? { matcher } : {}),
+          command: h.command,
+          timeoutSeconds: h.timeout ?? DEFAULT_HOOK_TIMEOUT_SECONDS,
+          sandbox: h.sandbox,
+          source,
+        });
+      }
+    }
+  }
+  return { hooks, notices };
+}
+
+function validPattern(matcher: string): boolean {
+  try {
+    new RegExp(matcher);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The hooks in force for a workspace: the user's, then the workspace's when its file is trusted.
+ * Never throws for a bad file. `trusted` answers whether the workspace file's text is the trusted one.
+ */
+export async function loadHooks(home: string, workspace: string, trusted: (text: string) => Promise<boolean>): Promise<LoadedHooks> {
+  const userFile = userHooksFile(home);
+  const user = await readText(userFile).then((t) => (t === null ? { hooks: [], notices: [] } : parseFile(t, userFile, 'user')));
+  const wsFile = workspaceHooksFile(workspace);
+  const wsText = wsFile === userFile ? null : await readText(wsFile);
+  if (wsText === null) return user;
+  const ws = parseFile(wsText, wsFile, 'workspace');
+  if (ws.hooks.length && !(await trusted(wsText))) {
+    return {
+      hooks: user.hooks,
+      notices: [
+        ...user.notices,
+        `${wsFile} is not trusted, so its ${ws.hooks.length} hook${ws.hooks.length === 1 ? '' : 's'} do not run. Review the file, then run \`agent trust ${workspace}\`.`,
+      ],
+    };
+  }
+  return { hooks: [...user.hooks, ...ws.hooks], notices: [...user.notices, ...ws.notices] };
+}
