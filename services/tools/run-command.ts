@@ -75,7 +75,8 @@ export async function prepareCommand(workspace: string, command: string, request
   const cwd = await workspaceRoot(workspace);
   // Only variables a build or test needs; secrets (API keys, tokens, DATABASE_URL) never reach a command.
   const env = { ...allowListedEnv(hostEnvironment()), ...extraEnv };
-  if (!request) return { file: '/bin/bash', args: ['-c', command], cwd, env, release: async () => null };
+  // --norc: with a socket on stdin (a hook's JSON), bash takes itself for a remote shell and would run the user's ~/.bashrc.
+  if (!request) return { file: '/bin/bash', args: ['--norc', '-c', command], cwd, env, release: async () => null };
   const sandbox = await detectSandbox();
   if (!sandbox.available || !sandbox.path) throw new SandboxUnavailableError(`run_command needs a sandbox, but none is available: ${sandbox.reason}`);
   const sandboxRoot = await realpath(request.workspace).catch(() => request.workspace);
