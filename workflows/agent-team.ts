@@ -62,10 +62,12 @@ export async function agentTeam(input: TeamInput): Promise<TaskResult> {
 
     // 8. Respond, citing the evidence
     const answer = await respond(host, { ...ctx, head: null, verification, outcomeNote: team.outcomeNote(status) });
+    await host.gate.hooks.ended(status);
     return host.finish({ status, answer, verification });
   } catch (err) {
     team.end();
     recordFailure(host, err, 'task cancelled; its running steps were cancelled with it');
+    await wf.CancellationScope.nonCancellable(() => host.gate.hooks.ended(wf.isCancellation(err) ? 'cancelled' : 'failed')).catch(() => {});
     throw err;
   }
 }
