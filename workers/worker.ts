@@ -25,6 +25,7 @@ import { createApprovalNotifier } from '../services/approvals/create-notifier';
 import { PolicySources } from '../services/policy/policy-sources';
 import { createRedactor } from '../services/tools/redact';
 import { ToolRunner } from '../services/tools/tool-runner';
+import { BlobCache } from '../services/state/blob-cache';
 import { McpHub } from '../services/mcp/mcp-hub';
 import { ToolInputError } from '../services/tools/workspace';
 import proto from '@temporalio/proto';
@@ -39,9 +40,10 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 /** History never holds more than this much of one tool output; the rest goes by reference. */
 const HISTORY_INLINE_BYTES = 1024;
 
+/** The state store the configuration names, behind this process's cache of recent blobs. */
 export async function openStateStore(config: Config): Promise<StateStore> {
-  if (config.databaseUrl) return await PgStateStore.open(new pg.Pool({ connectionString: config.databaseUrl, max: 10 }));
-  return new FileStateStore(path.join(config.home, 'state'));
+  const store = config.databaseUrl ? await PgStateStore.open(new pg.Pool({ connectionString: config.databaseUrl, max: 10 })) : new FileStateStore(path.join(config.home, 'state'));
+  return new BlobCache(store);
 }
 
 /**

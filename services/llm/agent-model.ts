@@ -76,9 +76,17 @@ export function toolDefinitions(tools: readonly string[], mcpTools: readonly Mcp
   });
 }
 
+/** Converting a schema costs ~1 ms of CPU and the schemas never change: once per schema per process. */
+const JSON_SCHEMAS = new WeakMap<z.ZodType, Anthropic.Tool.InputSchema>();
+
 function jsonSchemaOf(schema: z.ZodType): Anthropic.Tool.InputSchema {
-  const { $schema: _ignored, ...json } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
-  return { ...json, type: 'object' } as Anthropic.Tool.InputSchema;
+  let converted = JSON_SCHEMAS.get(schema);
+  if (!converted) {
+    const { $schema: _ignored, ...json } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+    converted = { ...json, type: 'object' } as Anthropic.Tool.InputSchema;
+    JSON_SCHEMAS.set(schema, converted);
+  }
+  return converted;
 }
 
 /** Tool output ids look like state-store refs; the model reads them back with read_output. */

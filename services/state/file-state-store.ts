@@ -1,10 +1,20 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { access, mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file';
-import { BLOB_REF, BlobNotFoundError, type EffectRecord, type StateStore } from './state-store';
+import { BLOB_REF, blobRef, BlobNotFoundError, type EffectRecord, type StateStore } from './state-store';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+async function exists(file: string): Promise<boolean> {
+  return await access(file).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false;
+      throw err;
+    },
+  );
+}
 
 async function readIfExists(file: string): Promise<string | null> {
   try {
@@ -20,10 +30,11 @@ export class FileStateStore implements StateStore {
   constructor(private readonly root: string) {}
 
   async putBlob(data: string): Promise<string> {
-    const hex = sha256(data);
-    const file = this.blobPath(hex);
-    if ((await readIfExists(file)) === null) await writeFileAtomic(file, data);
-    return `sha256:${hex}`;
+    const ref = blobRef(data);
+    const file = this.blobPath(ref.slice(7));
+    // Content-addressed: a blob that exists holds exactly this text, so only its existence is checked.
+    if (!(await exists(file))) await writeFileAtomic(file, data);
+    return ref;
   }
 
   async getBlob(ref: string): Promise<string> {

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { BLOB_REF, BlobNotFoundError, type EffectRecord, type StateStore } from './state-store';
+import { BLOB_REF, blobRef, BlobNotFoundError, type EffectRecord, type StateStore } from './state-store';
 import { migrate, type Migration } from './migrate';
 
 export const STATE_MIGRATIONS: Migration[] = [
@@ -33,7 +32,7 @@ export class PgStateStore implements StateStore {
   }
 
   async putBlob(data: string): Promise<string> {
-    const ref = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const ref = blobRef(data);
     await this.pool.query('INSERT INTO agent_blobs (ref, data) VALUES ($1, $2) ON CONFLICT (ref) DO NOTHING', [ref, Buffer.from(data, 'utf8')]);
     return ref;
   }

@@ -5,6 +5,8 @@
  * Two adapters: files under AGENT_HOME (embedded default) and PostgreSQL (DATABASE_URL, shared by
  * horizontally scaled workers).
  */
+import { createHash } from 'node:crypto';
+
 export type EffectRecord = { state: 'started'; startedAt: string } | { state: 'finished'; startedAt: string; outcome: string };
 
 export interface StateStore {
@@ -28,3 +30,8 @@ export class BlobNotFoundError extends Error {
 }
 
 export const BLOB_REF = /^sha256:[0-9a-f]{64}$/;
+
+/** The ref a blob is stored under: the sha256 of its UTF-8 text. */
+export function blobRef(data: string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
