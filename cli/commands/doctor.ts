@@ -1,12 +1,15 @@
 /** `agent doctor`: what is configured and what is reachable, each with the fix when it is not. */
 import { execFile } from 'node:child_process';
-import { access, constants, mkdir, readFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, realpath } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { loadApproverIdentity } from '../../services/approvals/approver-key';
+import { loadHooks } from '../../services/hooks/hook-config';
+import { loadMcpServers } from '../../services/mcp/mcp-config';
 import { memoryStatus } from '../../services/memory/memory-status';
+import { PolicySources } from '../../services/policy/policy-sources';
 import { detectSandbox } from '../../services/sandbox/bubblewrap';
 import { findTemporalCli, isPortOpen } from '../../services/temporal-dev-server';
 import type { CliContext } from '../cli-context';
@@ -118,6 +121,24 @@ export async function doctorCommand(ctx: CliContext): Promise<number> {
 
   // Opens the store: shows the backend, vectors or the full-text fallback, and who holds an embedded one.
   add({ name: 'memory-store', ...(await memoryStatus(config)) });
+
+  // MCP servers and hooks for the current directory's workspace, as a task there would load them (nothing is started).
+  const workspace = await realpath(process.cwd()).catch(() => process.cwd());
+  const policy = new PolicySources(config.home, config.userDir);
+  const mcp = await loadMcpServers(config.home, workspace, (text) => policy.isTrusted(workspace, '.mcp.json', text));
+  add({
+    name: 'mcp-servers',
+    ok: mcp.notices.length === 0,
+    detail: `${mcp.servers.length ? mcp.servers.map((s) => `${s.name} (${s.source}, ${s.type === 'http' ? 'http' : s.sandbox ? 'stdio, sandboxed' : 'stdio'})`).join(', ') : 'none'}${mcp.notices.map((n) => `\n    ${n}`).join('')}`,
+    fix: 'fix or remove the entries named above (`agent mcp list`); `agent mcp test NAME` starts one as a worker would',
+  });
+  const hooks = await loadHooks(config.home, workspace, (text) => policy.isTrusted(workspace, '.agent/hooks.json', text));
+  add({
+    name: 'hooks',
+    ok: hooks.notices.length === 0,
+    detail: `${hooks.hooks.length ? hooks.hooks.map((h) => `${h.event}${h.matcher ? `(${h.matcher})` : ''} ${h.source}`).join(', ') : 'none'}${hooks.notices.map((n) => `\n    ${n}`).join('')}`,
+    fix: 'fix the hook files named above (AGENT_HOME/hooks.json, .agent/hooks.json)',
+  });
 
   if (ctx.json) ctx.emit({ ok: checks.every((c) => c.ok), checks });
   else for (const c of checks) ctx.out(`${c.ok ? '✔' : '✖'} ${c.name.padEnd(18)} ${c.detail}${c.ok || !c.fix ? '' : `\n    fix: ${c.fix}`}`);

@@ -3,7 +3,7 @@
  * one, list them, test one (started in the sandbox as a worker would), remove them, and the one-line
  * errors with their exit codes.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../services/temporal-dev-server';
@@ -66,5 +66,22 @@ describe('agent mcp', () => {
     expect(down.code).toBe(1);
     expect(down.stderr.trim().split('\n')).toHaveLength(1);
     expect(down.stderr).toMatch(/^agent: MCP server "down" failed: /);
+  });
+
+  it('agent doctor names the servers and hooks a task here would load, and what is wrong with them', { timeout: 60_000 }, async () => {
+    const home = env.AGENT_HOME!;
+    await writeFile(path.join(home, 'mcp.json'), JSON.stringify({ mcpServers: { good: { command: 'node', args: ['server.js'] }, bad_name: { command: 'x' } } }));
+    await writeFile(
+      path.join(home, 'hooks.json'),
+      JSON.stringify({ hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: './check.sh' }] }], PreCompact: [] } }),
+    );
+    const doctor = await runCli(['doctor', '--json'], env);
+    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; ok: boolean; detail: string }[] }).checks;
+    const mcp = checks.find((c) => c.name === 'mcp-servers')!;
+    expect(mcp.ok).toBe(false);
+    expect(mcp.detail).toMatch(/^good \(user, stdio, sandboxed\)\n {4}.*MCP server "bad_name" skipped/);
+    const hooks = checks.find((c) => c.name === 'hooks')!;
+    expect(hooks.ok).toBe(false);
+    expect(hooks.detail).toMatch(/^PreToolUse\(Bash\) user\n {4}.*PreCompact hooks skipped/);
   });
 });
