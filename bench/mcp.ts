@@ -57,7 +57,7 @@ async function main() {
   const http = await startHttpServerProcess();
   await writeFile(
     path.join(home, 'mcp.json'),
-    JSON.stringify({ mcpServers: { remote: { type: 'http', url: http.url }, local: { command: process.execPath, args: ['--import', TSX, SERVER] } } }),
+    JSON.stringify({ mcpServers: { remote: { type: 'http', url: http.url }, local: { command: process.execPath, args: ['--import', TSX, SERVER], readOnly: [ROOT] } } }),
   );
   const policy = new PolicySources(home, path.join(home, 'user'));
   const hub = new McpHub({ home, trusted: async () => false, sandbox: { hidden: [home], refuse: [] }, connectTimeoutMs: 30_000 });

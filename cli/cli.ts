@@ -30,7 +30,7 @@ Usage:
   agent policy add|remove "<rule>" [--workspace DIR]
   agent trust [DIR] [--revoke]  trust the workspace's .agent/policy.json, .mcp.json and .agent/hooks.json (this exact content)
   agent mcp list [--workspace DIR] [--json]
-  agent mcp add <name> -- <command> [args...] [--env K=V]... [--network DOMAIN]... [--no-sandbox] [--timeout S]
+  agent mcp add <name> -- <command> [args...] [--env K=V]... [--network DOMAIN]... [--read-only DIR]... [--no-sandbox] [--timeout S]
   agent mcp add <name> --url URL [--header "K: V"]... [--timeout S]
   agent mcp remove <name> | test <name> [--workspace DIR] [--json]
   agent bg start <name> --goal "..." [--every "15m" | "<cron>"] [--workspace DIR] [--mode M] [--rule R]...
@@ -101,6 +101,7 @@ const OPTIONS = {
   header: { type: 'string', multiple: true },
   env: { type: 'string', multiple: true },
   network: { type: 'string', multiple: true },
+  'read-only': { type: 'string', multiple: true },
   'no-sandbox': { type: 'boolean' },
   timeout: { type: 'string' },
   debug: { type: 'boolean' },
@@ -150,6 +151,7 @@ const FLAG_HELP: Record<Flag, [value: string, text: string]> = {
   header: ['"K: V"', 'an HTTP header for the server; ${VAR} is read from the environment when it starts'],
   env: ['K=V', "a variable for the server's process; ${VAR} is read from the environment when it starts"],
   network: ['DOMAIN', 'a domain the sandboxed server may reach through the sandbox proxy'],
+  'read-only': ['DIR', 'a directory the sandboxed server may read: where it is installed, when under a home directory or /tmp (which the sandbox hides)'],
   'no-sandbox': ['', "run the server as the worker's own process, outside the OS sandbox"],
   timeout: ['S', 'seconds one tool call may take (default 60)'],
   debug: ['', 'print the stack trace of an error, and worker logs on the terminal too'],
@@ -366,7 +368,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     about:
       "Add (or replace) an MCP server in the user's file. A stdio server runs inside the OS sandbox (the workspace writable, no network but --network); " +
       'its tools are named mcp__<name>__<tool> and ask unless read-only or allowed by a rule (`allow mcp__<name>__<tool>`).',
-    flags: ['url', 'header', 'env', 'network', 'no-sandbox', 'timeout'],
+    flags: ['url', 'header', 'env', 'network', 'read-only', 'no-sandbox', 'timeout'],
     examples: [
       'agent mcp add files -- npx -y @modelcontextprotocol/server-filesystem .',
       'agent mcp add github --url https://api.example.com/mcp --header "Authorization: Bearer ${GITHUB_TOKEN}"',
@@ -720,6 +722,7 @@ async function dispatch(command: string, key: string, args: string[], values: Va
           headers: values.header ?? [],
           env: values.env ?? [],
           network: values.network ?? [],
+          readOnly: values['read-only'] ?? [],
           noSandbox: values['no-sandbox'] ?? false,
           timeout: values.timeout,
           command: args.slice(2),

@@ -4,6 +4,7 @@
  * `agent trust`. `test` starts a server exactly as a worker would (in the sandbox for stdio) and
  * lists its tools with the risk the policy will give them.
  */
+import path from 'node:path';
 import { UserError } from '../../client/user-error';
 import { McpConfigError, UserMcpFile, userMcpFile, workspaceMcpFile } from '../../services/mcp/mcp-config';
 import { McpHub } from '../../services/mcp/mcp-hub';
@@ -57,6 +58,7 @@ export interface McpAddOptions {
   headers: string[];
   env: string[];
   network: string[];
+  readOnly: string[];
   noSandbox: boolean;
   timeout?: string;
   /** The command and its arguments (after `--`), for a stdio server. */
@@ -85,6 +87,7 @@ export async function mcpAddCommand(ctx: CliContext, name: string, options: McpA
         ...(options.env.length ? { env: pairs(options.env, '=', 'env') } : {}),
         ...(options.noSandbox ? { sandbox: false } : {}),
         ...(options.network.length ? { network: options.network } : {}),
+        ...(options.readOnly.length ? { readOnly: options.readOnly.map((dir) => path.resolve(dir)) } : {}),
         ...(timeoutSeconds ? { timeoutSeconds } : {}),
       };
   const file = new UserMcpFile(userMcpFile(ctx.config.home));

@@ -32,6 +32,11 @@ const StdioEntry = z.strictObject({
   sandbox: z.boolean().default(true),
   /** Domains the sandboxed server may reach through the sandbox's proxy. */
   network: z.array(z.string()).default([]),
+  /**
+   * Directories the sandboxed server may read besides the system's: where it is installed when that
+   * is under a home directory or /tmp, which every sandbox hides (absolute, `~/…` or `${VAR}/…`).
+   */
+  readOnly: z.array(z.string().min(1)).default([]),
   timeoutSeconds,
 });
 

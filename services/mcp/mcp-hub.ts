@@ -10,6 +10,8 @@
  * change a decision: risk comes only from the annotations, read once when the task prepares.
  */
 import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -243,6 +245,7 @@ export class McpHub {
     const request: SandboxRequest = {
       workspace: root,
       network: server.network.length ? { allow: server.network, deny: [] } : null,
+      extraReadOnly: server.readOnly.map((dir) => expandHome(expandVariables(dir, server.name))),
       hidden: this.options.sandbox.hidden,
       refuse: this.options.sandbox.refuse,
     };
@@ -354,6 +357,10 @@ function callFailure(server: McpServerConfig, target: McpToolTarget, err: Error,
     return `MCP server "${server.name}" stopped before answering ${target.tool}${effect} (it is started again on the next call)${stderr ? `; stderr: ${stderr}` : ''}`;
   }
   return `${target.tool} on MCP server "${server.name}" failed: ${err.message}${effect}`;
+}
+
+function expandHome(dir: string): string {
+  return dir === '~' ? os.homedir() : dir.startsWith('~/') ? path.join(os.homedir(), dir.slice(2)) : dir;
 }
 
 function shellQuote(word: string): string {

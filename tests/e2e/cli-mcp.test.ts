@@ -25,12 +25,13 @@ afterAll(async () => {
 describe('agent mcp', () => {
   it('adds, lists, tests and removes servers', { timeout: 120_000 }, async () => {
     const workspace = await makeWorkspace();
-    const added = await runCli(['mcp', 'add', 'files', '--network', 'example.com', '--', process.execPath, ...SERVER_ARGS], env);
+    // --read-only: the project must be readable in the sandbox, as a clone under /tmp is hidden there.
+    const added = await runCli(['mcp', 'add', 'files', '--network', 'example.com', '--read-only', PROJECT_ROOT, '--', process.execPath, ...SERVER_ARGS], env);
     expect(added.stdout, added.stderr).toMatch(/^added MCP server "files" to .*mcp\.json/);
     expect((await runCli(['mcp', 'add', 'remote', '--url', http.url, '--header', 'Authorization: Bearer ${MCP_TOKEN:-none}'], env)).code).toBe(0);
     const file = JSON.parse(await readFile(path.join(env.AGENT_HOME!, 'mcp.json'), 'utf8'));
     expect(file.mcpServers.remote).toEqual({ type: 'http', url: http.url, headers: { Authorization: 'Bearer ${MCP_TOKEN:-none}' } });
-    expect(file.mcpServers.files).toEqual({ command: process.execPath, args: SERVER_ARGS, network: ['example.com'] });
+    expect(file.mcpServers.files).toEqual({ command: process.execPath, args: SERVER_ARGS, network: ['example.com'], readOnly: [PROJECT_ROOT] });
 
     const listed = JSON.parse((await runCli(['mcp', 'list', '--workspace', workspace, '--json'], env)).stdout);
     expect(listed.servers.map((s: { name: string; transport: string; sandbox: boolean | null }) => [s.name, s.transport, s.sandbox])).toEqual([

@@ -22,7 +22,8 @@ import { INJECTED_DESCRIPTION, startHttpMcpServer } from '../support/mcp-test-se
 const SERVER_SCRIPT = path.join(PROJECT_ROOT, 'tests', 'support', 'mcp-test-server.ts');
 /** tsx by its absolute location: the server's working directory is the workspace, where no node_modules is. */
 const TSX = import.meta.resolve('tsx');
-const stdioEntry = (extra: Record<string, unknown> = {}) => ({ command: process.execPath, args: ['--import', TSX, SERVER_SCRIPT], ...extra });
+/** The project must be readable in the sandbox: a clone under /tmp is hidden there like every /tmp. */
+const stdioEntry = (extra: Record<string, unknown> = {}) => ({ command: process.execPath, args: ['--import', TSX, SERVER_SCRIPT], readOnly: [PROJECT_ROOT], ...extra });
 
 let base: string;
 let ws: string;

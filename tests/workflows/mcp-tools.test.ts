@@ -14,7 +14,12 @@ import { PROJECT_ROOT } from '../../services/temporal-dev-server';
 import { connectClient, makeWorkspace, spawnCli, spawnPollingWorker, testEnv, useTaskHarness, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
 
-const SERVER = { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), path.join(PROJECT_ROOT, 'tests', 'support', 'mcp-test-server.ts')] };
+/** The project must be readable in the sandbox: a clone under /tmp is hidden there like every /tmp. */
+const SERVER = {
+  command: process.execPath,
+  args: ['--import', import.meta.resolve('tsx'), path.join(PROJECT_ROOT, 'tests', 'support', 'mcp-test-server.ts')],
+  readOnly: [PROJECT_ROOT],
+};
 
 async function configureServer(home: string): Promise<void> {
   await writeFile(path.join(home, 'mcp.json'), JSON.stringify({ mcpServers: { test: SERVER } }));
