@@ -60,6 +60,8 @@ interface Connection {
   tools?: Tool[];
   stderr: string;
   lastUsed: number;
+  /** Calls running now: a connection in use is never closed as idle, however long its call takes. */
+  inFlight: number;
   closed: boolean;
   close(): Promise<void>;
 }
@@ -125,6 +127,7 @@ export class McpHub {
       throw new ToolInputError(`MCP server "${server.name}" could not be started: ${err.message}`);
     });
     connection.lastUsed = Date.now();
+    connection.inFlight++;
     let result: CallToolResult;
     try {
       result = (await connection.client.callTool({ name: target.tool, arguments: args }, undefined, {
@@ -134,6 +137,9 @@ export class McpHub {
     } catch (err) {
       if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new ToolInputError(`${target.tool} was cancelled`);
       throw new ToolInputError(callFailure(server, target, err as Error, connection));
+    } finally {
+      connection.inFlight--;
+      connection.lastUsed = Date.now();
     }
     const text = resultText(result);
     if (result.isError) throw new ToolInputError(text || `${target.tool} reported an error without a message`);
@@ -195,6 +201,7 @@ export class McpHub {
       server,
       stderr: '',
       lastUsed: Date.now(),
+      inFlight: 0,
       closed: false,
       close: async () => {
         connection.closed = true;
@@ -257,7 +264,7 @@ export class McpHub {
     const now = Date.now();
     for (const pending of [...this.connections.values()]) {
       const connection = await pending.catch(() => null);
-      if (connection && !connection.closed && now - connection.lastUsed > idleMs) await connection.close();
+      if (connection && !connection.closed && connection.inFlight === 0 && now - connection.lastUsed > idleMs) await connection.close();
     }
   }
 }

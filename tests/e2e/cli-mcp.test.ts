@@ -45,7 +45,7 @@ describe('agent mcp', () => {
     expect(probe.tools).toContainEqual({ name: 'mcp__files__echo', risk: 'read-only', hints: 'read-only', idempotent: true });
     expect(probe.tools).toContainEqual({ name: 'mcp__files__erase', risk: 'destructive', hints: 'destructive', idempotent: false });
     const human = await runCli(['mcp', 'test', 'remote', '--workspace', workspace], env);
-    expect(human.stdout).toMatch(/^MCP server "remote" \(user\) answered in \d+ ms with 13 tools:\n/);
+    expect(human.stdout).toMatch(/^MCP server "remote" \(user\) answered in \d+ ms with 14 tools:\n/);
     expect(human.stdout).toMatch(/mcp__remote__plain +unknown +no annotations \(asks unless a rule allows it\)/);
 
     expect((await runCli(['mcp', 'remove', 'files'], env)).stdout).toMatch(/^removed MCP server "files"/);

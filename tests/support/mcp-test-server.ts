@@ -57,6 +57,7 @@ export function testMcpServer(): McpServer {
       return text(`recorded ${note} slowly`);
     },
   );
+  server.registerTool('pid', { description: "The server process's id.", annotations: { readOnlyHint: true } }, async () => text(String(process.pid)));
   server.registerTool('erase', { description: 'Erase every record.', annotations: { destructiveHint: true } }, async () => text('erased'));
   server.registerTool('plain', { description: 'A tool without annotations.' }, async () => text('plain result'));
   server.registerTool('fails', { description: 'Always reports an error.', annotations: { readOnlyHint: true } }, async () => ({

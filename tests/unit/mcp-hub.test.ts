@@ -17,6 +17,7 @@ import { FileStateStore } from '../../services/state/file-state-store';
 import { ToolRunner } from '../../services/tools/tool-runner';
 import { ToolInputError } from '../../services/tools/workspace';
 import { PROJECT_ROOT } from '../../services/temporal-dev-server';
+import { waitFor } from '../support/harness';
 import { INJECTED_DESCRIPTION, startHttpMcpServer } from '../support/mcp-test-server';
 
 const SERVER_SCRIPT = path.join(PROJECT_ROOT, 'tests', 'support', 'mcp-test-server.ts');
@@ -68,7 +69,7 @@ describe('a stdio server in the sandbox', () => {
   it('offers its tools namespaced, with risk from the annotations and descriptions labelled and capped', { timeout: 60_000 }, async () => {
     await writeUserServers({ test: stdioEntry() });
     const { tools, lines } = await hub.catalog(ws);
-    expect(lines).toContain('mcp: server "test" (user): 13 tools, 9 read-only');
+    expect(lines).toContain('mcp: server "test" (user): 14 tools, 10 read-only');
     expect(entry(tools, 'mcp__test__echo')).toMatchObject({ server: 'test', tool: 'echo', risk: 'read-only', readOnly: true, idempotent: true, hints: 'read-only' });
     expect(entry(tools, 'mcp__test__record')).toMatchObject({ risk: 'unknown', readOnly: false, idempotent: false, hints: 'not destructive' });
     expect(entry(tools, 'mcp__test__erase')).toMatchObject({ risk: 'destructive', readOnly: false, hints: 'destructive' });
@@ -121,6 +122,33 @@ describe('a stdio server in the sandbox', () => {
   });
 });
 
+describe('connections', () => {
+  it('an idle server is stopped and started again on the next call; one in a long call is not', { timeout: 60_000 }, async () => {
+    hub = new McpHub({ home, trusted: async () => false, sandbox: { hidden: [home], refuse: [] }, connectTimeoutMs: 20_000, idleMs: 300 });
+    // Outside the sandbox, so the pid it reports is this machine's, not its own namespace's.
+    await writeUserServers({ test: stdioEntry({ sandbox: false }) });
+    const { tools } = await hub.catalog(ws);
+    const signal = new AbortController().signal;
+    const pid = async () => Number(await hub.call(ws, entry(tools, 'mcp__test__pid'), {}, signal));
+    const alive = (p: number) => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const first = await pid();
+    // Far longer than the idle time: the call in flight keeps its server.
+    expect(await hub.call(ws, entry(tools, 'mcp__test__record_slowly'), { note: 'slow', ms: 1_500 }, signal)).toBe('recorded slow slowly');
+    expect(await pid()).toBe(first);
+    await waitFor(async () => !alive(first), 'the idle server to stop', 10_000);
+    const second = await pid();
+    expect(second).not.toBe(first);
+    expect(alive(second)).toBe(true);
+  });
+});
+
 describe('through the tool runner', () => {
   it('a hanging call times out, a huge result is cut and stored, a non-idempotent call runs once', { timeout: 90_000 }, async () => {
     await writeUserServers({ test: stdioEntry({ timeoutSeconds: 2 }) });
@@ -170,7 +198,7 @@ describe('an HTTP server', () => {
   it('is listed and called over Streamable HTTP, with ${VAR} headers from the environment', { timeout: 60_000 }, async () => {
     await writeUserServers({ remote: { type: 'http', url: http.url, headers: { 'X-Token': '${MCP_TEST_TOKEN:-none}' } } });
     const { tools, lines } = await hub.catalog(ws);
-    expect(lines).toContain('mcp: server "remote" (user): 13 tools, 9 read-only');
+    expect(lines).toContain('mcp: server "remote" (user): 14 tools, 10 read-only');
     expect(await hub.call(ws, entry(tools, 'mcp__remote__echo'), { text: 'over http' }, new AbortController().signal)).toBe('echo: over http');
   });
 });

@@ -63,7 +63,7 @@ describe('MCP tools in a task', () => {
 
     expect(await readFile(path.join(workspace, 'mcp-calls.log'), 'utf8')).toBe('approved-once\n');
     const trace = (await h.client.trace(taskId)).map((e) => e.message);
-    expect(trace, trace.join('\n')).toContain('mcp: server "test" (user): 13 tools, 9 read-only');
+    expect(trace, trace.join('\n')).toContain('mcp: server "test" (user): 14 tools, 10 read-only');
     expect(trace.some((m) => m.startsWith('tools offered: ') && m.includes('mcp__test__echo') && m.includes('mcp__test__erase'))).toBe(true);
     expect(trace.some((m) => m.startsWith('mcp__test__echo → allow (read-only; mode: default)'))).toBe(true);
     expect(trace).toContain('mcp__test__echo {"text":"hello"} → ok: echo: hello');
