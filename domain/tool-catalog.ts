@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { once } from './lazy-schema';
 import { ForgetInput, RememberInput } from './memory';
 
-/** Risk classes a person reads in an approval prompt; the shell analyser (issue 3) refines `unknown`. */
+/** Risk classes a person reads in an approval prompt; the shell analyser refines `unknown` per command. */
 export const RISK_CLASSES = [
   'read-only',
   'workspace-write',
