@@ -1,5 +1,5 @@
 /**
- * Background-agent costs (issue 5): what a worker pays to hold many idle agents, and how much
+ * Background-agent costs: what a worker pays to hold many idle agents, and how much
  * workflow history an agent writes per day.
  *
  *   1. Worker memory and CPU with 100 idle background agents on the Temporal dev server (SQLite):

@@ -1,5 +1,5 @@
 /**
- * Agent-team speed-up (issue 5): the same plan of independent steps run by the team with workers in
+ * Agent-team speed-up: the same plan of independent steps run by the team with workers in
  * parallel and with one worker at a time, against a fake model that takes a realistic 500 ms per
  * call. Each step is two model turns (write a file, then report) and a mechanical verifier check;
  * the task adds intent, plan, memory writer and answer calls. Also compared: one plain agentTask
