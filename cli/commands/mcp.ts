@@ -13,7 +13,8 @@ import { sandboxSettings } from '../../services/config';
 import { resolveWorkspace } from '../arguments';
 import type { CliContext } from '../cli-context';
 
-function hub(ctx: CliContext): McpHub {
+/** The MCP hub a worker started with this configuration would have; the caller closes it. */
+export function mcpHub(ctx: CliContext): McpHub {
   const policy = new PolicySources(ctx.config.home, ctx.config.userDir);
   return new McpHub({
     home: ctx.config.home,
@@ -26,7 +27,7 @@ function hub(ctx: CliContext): McpHub {
 /** `agent mcp list`: the servers in force for the workspace, where each comes from, and what was skipped. Starts nothing. */
 export async function mcpListCommand(ctx: CliContext, workspaceArg: string | undefined): Promise<number> {
   const workspace = await resolveWorkspace(workspaceArg ?? process.cwd());
-  const mcp = hub(ctx);
+  const mcp = mcpHub(ctx);
   try {
     const { servers, notices } = await mcp.servers(workspace);
     const rows = servers.map((s) => ({
@@ -112,7 +113,7 @@ export async function mcpRemoveCommand(ctx: CliContext, name: string): Promise<n
 /** `agent mcp test NAME`: starts the server as a worker would and lists its tools with their risk. Exits 1 with the reason when it cannot. */
 export async function mcpTestCommand(ctx: CliContext, name: string, workspaceArg: string | undefined): Promise<number> {
   const workspace = await resolveWorkspace(workspaceArg ?? process.cwd());
-  const mcp = hub(ctx);
+  const mcp = mcpHub(ctx);
   try {
     const probe = await mcp.probe(workspace, name).catch((err: Error) => {
       throw new UserError(`MCP server "${name}" failed: ${err.message}`);

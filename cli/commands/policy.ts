@@ -5,7 +5,8 @@
 import os from 'node:os';
 import { UserError } from '../../client/user-error';
 import { isToolName, TOOL_NAMES, TOOL_SPECS } from '../../domain/tool-catalog';
-import { decide } from '../../services/policy/evaluate';
+import { isMcpToolName, mcpServerOf } from '../../domain/mcp';
+import { decide, evaluate } from '../../services/policy/evaluate';
 import { hostsNamedIn, networkGrant } from '../../services/policy/network-policy';
 import { PolicyFileError, PolicySources } from '../../services/policy/policy-sources';
 import { parseRule, RuleSyntaxError } from '../../services/policy/rules';
@@ -15,7 +16,8 @@ import { parseMode, parseTaskRules, resolveWorkspace } from '../arguments';
 import type { CliContext } from '../cli-context';
 
 export async function policyCheckCommand(ctx: CliContext, options: { tool?: string; input?: string; workspace?: string; mode?: string; rules: string[] }): Promise<number> {
-  if (!options.tool || !isToolName(options.tool)) throw new UserError(`--tool must be one of ${TOOL_NAMES.join(', ')}`, 2);
+  if (options.tool && isMcpToolName(options.tool)) return await mcpPolicyCheck(ctx, options.tool, options);
+  if (!options.tool || !isToolName(options.tool)) throw new UserError(`--tool must be one of ${TOOL_NAMES.join(', ')}, or an MCP tool (mcp__<server>__<tool>)`, 2);
   let raw: unknown;
   try {
     raw = JSON.parse(options.input ?? '{}');
@@ -44,6 +46,35 @@ export async function policyCheckCommand(ctx: CliContext, options: { tool?: stri
     if (network)
       ctx.out(`  network: only through the sandbox proxy, to ${network.allow.join(', ') || 'no domain'}${network.deny.length ? ` (denied: ${network.deny.join(', ')})` : ''}`);
     if (!sandbox.available) ctx.out(`  (no OS sandbox on this machine: ${sandbox.reason})`);
+  }
+  return 0;
+}
+
+/**
+ * An MCP tool's decision: its server is started as a worker would start it (its annotations give the
+ * risk), then the same chain judges it. Performs nothing else.
+ */
+async function mcpPolicyCheck(ctx: CliContext, tool: string, options: { workspace?: string; mode?: string; rules: string[] }): Promise<number> {
+  const workspace = await resolveWorkspace(options.workspace ?? process.cwd());
+  const server = mcpServerOf(tool)!;
+  const mcp = (await import('./mcp')).mcpHub(ctx);
+  let entry;
+  try {
+    const probe = await mcp.probe(workspace, server).catch((err: Error) => {
+      throw new UserError(`MCP server "${server}" failed: ${err.message}`);
+    });
+    entry = probe.tools.find((t) => t.name === tool);
+    if (!entry) throw new UserError(`MCP server "${server}" has no tool ${tool} (its tools: ${probe.tools.map((t) => t.name).join(', ')})`, 2);
+  } finally {
+    await mcp.close();
+  }
+  const rules = [...(await policySources(ctx).load(workspace)), ...parseTaskRules(options.rules).map((r) => parseRule(r, 'task'))];
+  const sandbox = await detectSandbox();
+  const verdict = evaluate(tool, { kind: 'mcp', entry }, { workspace, mode: parseMode(options.mode), rules, sandboxAvailable: sandbox.available });
+  if (ctx.json) ctx.emit({ decision: verdict.decision, risk: verdict.risk, reasons: verdict.reasons, matchedRule: verdict.matchedRule });
+  else {
+    ctx.out(`${verdict.decision}  (risk: ${verdict.risk}${verdict.matchedRule ? `; rule: ${verdict.matchedRule}` : ''})`);
+    for (const r of verdict.reasons) ctx.out(`  - ${r}`);
   }
   return 0;
 }

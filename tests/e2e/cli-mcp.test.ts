@@ -48,6 +48,12 @@ describe('agent mcp', () => {
     expect(human.stdout).toMatch(/^MCP server "remote" \(user\) answered in \d+ ms with 14 tools:\n/);
     expect(human.stdout).toMatch(/mcp__remote__plain +unknown +no annotations \(asks unless a rule allows it\)/);
 
+    // The dry run judges an MCP tool as the gate would, with the risk its server's annotations give.
+    const check = async (...args: string[]) => JSON.parse((await runCli(['policy', 'check', '--workspace', workspace, '--json', ...args], env)).stdout);
+    expect(await check('--tool', 'mcp__files__erase')).toMatchObject({ decision: 'ask', risk: 'destructive' });
+    expect(await check('--tool', 'mcp__files__erase', '--rule', 'allow mcp__files__*')).toMatchObject({ decision: 'allow', matchedRule: 'allow mcp__files__*' });
+    expect(await check('--tool', 'mcp__files__echo', '--mode', 'plan')).toMatchObject({ decision: 'allow', risk: 'read-only' });
+
     expect((await runCli(['mcp', 'remove', 'files'], env)).stdout).toMatch(/^removed MCP server "files"/);
     const again = await runCli(['mcp', 'remove', 'files'], env);
     expect([again.code, again.stderr.trim()]).toEqual([
