@@ -230,9 +230,9 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   'policy check': {
     usage: 'agent policy check --tool NAME --input JSON [--workspace DIR] [--mode M] [--rule R]... [--json]',
-    about: 'What the policy would decide for one tool call, with the reasons. Performs nothing.',
-    flags: ['tool', 'input', 'workspace', 'mode', 'rule', 'json'],
-    examples: [`agent policy check --tool run_command --input '{"command":"git push"}'`],
+    about: 'What the policy would decide for one tool call, with the reasons. Performs nothing (an MCP tool: its server is started to read its annotations).',
+    flags: [['tool', 'the tool, e.g. run_command, or an MCP tool such as mcp__github__create_issue'], 'input', 'workspace', 'mode', 'rule', 'json'],
+    examples: [`agent policy check --tool run_command --input '{"command":"git push"}'`, 'agent policy check --tool mcp__github__create_issue'],
   },
   'policy list': {
     usage: 'agent policy list [--workspace DIR] [--json]',
