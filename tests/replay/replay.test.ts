@@ -1,13 +1,15 @@
 /**
  * Determinism: recorded histories must replay against the current workflow code. A failure here
  * means a change would break running tasks on deploy: guard it with patched() instead.
- * Refresh the fixtures only on purpose: RECORD_HISTORY=1 (the task) or RECORD_HISTORY=team (the team) npx vitest run tests/replay
+ * Refresh the fixtures only on purpose: RECORD_HISTORY=1 (the task), RECORD_HISTORY=team (the team) or
+ * RECORD_HISTORY=mcp (a task with MCP tools and hooks) npx vitest run tests/replay
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it, inject } from 'vitest';
+import { PROJECT_ROOT } from '../../services/temporal-dev-server';
 import { makeWorkspace, useTaskHarness, waitFor } from '../support/harness';
 import { scenario } from '../support/scripts';
 import { replanScenario, stepScenario, teamScenario, writes } from '../support/team-scripts';
@@ -47,8 +49,54 @@ const h = useTaskHarness({
       { id: 'rpc', dependsOn: ['rpb'], evidence: [{ kind: 'judgement', criteria: 'x.txt was read' }] },
     ]),
     teamScenario('replay-team', [{ id: 'rpa', evidence: [{ kind: 'file_contains', path: 'x.txt', text: 'right' }] }]),
+    scenario('replay-mcp', {
+      execute: [
+        { toolCalls: [{ name: 'mcp__test__echo', input: { text: 'hi' } }] },
+        { toolCalls: [{ name: 'mcp__test__record', input: { note: 'once' } }] },
+        { text: 'finished too early' },
+        { text: 'done' },
+      ],
+    }),
   ],
 });
+
+/**
+ * Runs a task with an MCP server and every kind of hook: a read-only MCP call, one approved, a
+ * PostToolUse note, a Stop hook that sends the model back once. Returns its history.
+ */
+async function recordMcpTask() {
+  const home = h.env.AGENT_HOME!;
+  const server = {
+    command: process.execPath,
+    args: ['--import', import.meta.resolve('tsx'), path.join(PROJECT_ROOT, 'tests', 'support', 'mcp-test-server.ts')],
+    readOnly: [PROJECT_ROOT],
+  };
+  await writeFile(path.join(home, 'mcp.json'), JSON.stringify({ mcpServers: { test: server } }));
+  const hook = (command: string, matcher?: string) => [{ ...(matcher ? { matcher } : {}), hooks: [{ type: 'command', command }] }];
+  const hooks = {
+    PreToolUse: hook('exit 0', 'mcp__.*'),
+    PostToolUse: hook(`echo '{"hookSpecificOutput":{"additionalContext":"noted"}}'`, 'mcp__test__echo'),
+    Stop: hook(`test -f stopped-once || { touch stopped-once; echo 'not yet' >&2; exit 2; }`),
+    Notification: hook('exit 0'),
+    SessionEnd: hook('exit 0'),
+  };
+  await writeFile(path.join(home, 'hooks.json'), JSON.stringify({ hooks }));
+  try {
+    const taskId = await h.client.start({ prompt: 'replay-mcp', workspace: await makeWorkspace() });
+    const [request] = await waitFor(async () => {
+      const view = await h.client.status(taskId);
+      return view.pendingApprovals.length ? view.pendingApprovals : null;
+    }, 'the MCP call to ask');
+    await h.client.decide(taskId, request!.requestId, { approve: true, decidedBy: 'replay', channel: 'cli' });
+    expect((await h.client.result(taskId)).status).toBe('completed');
+    const trace = (await h.client.trace(taskId)).map((e) => e.message);
+    expect(trace).toContain('hooks: a Stop hook sent the model back: not yet');
+    return { taskId, history: await h.client.handle(taskId).fetchHistory() };
+  } finally {
+    await rm(path.join(home, 'mcp.json'));
+    await rm(path.join(home, 'hooks.json'));
+  }
+}
 
 /** Runs a task through approvals (approve, deny), a tool error and result confirmation, and returns its history. */
 async function recordTask() {
@@ -98,6 +146,12 @@ describe('replay', () => {
     const { taskId, history } = await recordTask();
     // Decisions are signed over the workflow id, so a history replays under its own id (as Temporal always replays it).
     if (process.env.RECORD_HISTORY === '1') await writeFile(path.join(FIXTURES, `agent-task-approvals@${taskId}.binpb`), History.encode(history).finish());
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, taskId);
+  });
+
+  it('a freshly recorded task with MCP tools and every hook replays against the current code', { timeout: 120_000 }, async () => {
+    const { taskId, history } = await recordMcpTask();
+    if (process.env.RECORD_HISTORY === 'mcp') await writeFile(path.join(FIXTURES, `agent-task-mcp-hooks@${taskId}.binpb`), History.encode(history).finish());
     await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, taskId);
   });
 
