@@ -54,4 +54,6 @@ export interface LedgerEntry {
   /** The whole output in the state store (read_output pages it), when it was stored. */
   outputRef?: string;
   bytes?: number;
+  /** An MCP tool that is not read-only: a successful call counts as a change, like a write or a command. */
+  changes?: boolean;
 }

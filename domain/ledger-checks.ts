@@ -14,7 +14,7 @@ const CHANGING_TOOLS = new Set(['write_file', 'edit_file', 'run_command']);
  */
 export function checkAgainstLedger(verification: Verification, ledger: readonly LedgerEntry[], needsWrite: boolean): Verification {
   const problems: string[] = [];
-  const changed = ledger.filter((e) => CHANGING_TOOLS.has(e.tool) && e.status === 'ok');
+  const changed = ledger.filter((e) => (CHANGING_TOOLS.has(e.tool) || e.changes === true) && e.status === 'ok');
   const blocked = ledger.filter((e) => (e.tool === 'write_file' || e.tool === 'edit_file') && e.status !== 'ok');
   if (needsWrite && changed.length === 0) {
     problems.push(

@@ -356,6 +356,7 @@ function ledgerEntry(turn: number, cleared: Cleared, outcome: ToolOutcome): Ledg
     preview: outcome.preview.slice(0, PREVIEW),
     ...(outcome.outputRef ? { outputRef: outcome.outputRef } : {}),
     bytes: outcome.bytes,
+    ...(cleared.mcp && !cleared.mcp.readOnly ? { changes: true } : {}),
   };
 }
 

@@ -28,6 +28,12 @@ describe('verification against the ledger', () => {
     expect(v).toMatchObject({ passed: false, problems: ['write_file b.txt did not happen (denied): Denied by policy'] });
   });
 
+  it('a successful MCP call that is not read-only is a change; a read-only one is not', () => {
+    const mcp = (changes: boolean) => entry({ tool: 'mcp__files__write', call: 'mcp__files__write {"path":"a"}', ...(changes ? { changes } : {}) });
+    expect(checkAgainstLedger(passed, [mcp(true)], true)).toBe(passed);
+    expect(checkAgainstLedger(passed, [mcp(false)], true)).toMatchObject({ passed: false, problems: ['no file change happened: no write, edit or command succeeded'] });
+  });
+
   it('a question needs no write, and a failed verification stays failed', () => {
     expect(checkAgainstLedger(passed, [entry({ tool: 'read_file', call: 'read_file a' })], false)).toBe(passed);
     const failed = { passed: false, evidence: [], problems: ['nope'] };
