@@ -94,20 +94,16 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
   // why it cannot, or that it runs without vectors, goes to stderr once per process.
   const memory = lazyMemoryService(config, { tell: (line) => process.stderr.write(`warning: ${line}\n`) });
   const policy = new PolicySources(config.home, config.userDir);
+  const sandbox = sandboxSettings(config);
   // MCP servers start on a task's first use and stay up for the tasks after it, until the worker stops.
-  const mcp = new McpHub({
-    home: config.home,
-    trusted: (workspace, text) => policy.isTrusted(workspace, '.mcp.json', text),
-    sandbox: sandboxSettings(config),
-    connectTimeoutMs: config.mcpStartTimeoutMs,
-  });
+  const mcp = McpHub.forConfig(config, policy);
   const tools = new ToolRunner(store, {
     mcp,
     modelOutputLimit: config.inlineOutputLimit,
     historyInlineBytes: HISTORY_INLINE_BYTES,
     // The worker's own secrets (API keys, DATABASE_URL) are the first thing a tool could leak.
     redactor: createRedactor({ env: config.environment }),
-    sandbox: sandboxSettings(config),
+    sandbox,
     // The agent's remember / forget tools write through the same memory layer as the memory writer;
     // memory that cannot be opened is a tool error the model reads, never a failed task.
     ...(config.memory.enabled
@@ -162,7 +158,7 @@ export async function createAgentWorker(config: Config, overrides: WorkerOverrid
       policy,
       home: config.home,
       mcp,
-      sandbox: sandboxSettings(config),
+      sandbox,
       approvals,
       memory: {
         memory: () => memory.get(),

@@ -9,19 +9,12 @@ import { UserError } from '../../client/user-error';
 import { McpConfigError, UserMcpFile, userMcpFile, workspaceMcpFile } from '../../services/mcp/mcp-config';
 import { McpHub } from '../../services/mcp/mcp-hub';
 import { PolicySources } from '../../services/policy/policy-sources';
-import { sandboxSettings } from '../../services/config';
 import { resolveWorkspace } from '../arguments';
 import type { CliContext } from '../cli-context';
 
 /** The MCP hub a worker started with this configuration would have; the caller closes it. */
 export function mcpHub(ctx: CliContext): McpHub {
-  const policy = new PolicySources(ctx.config.home, ctx.config.userDir);
-  return new McpHub({
-    home: ctx.config.home,
-    trusted: (workspace, text) => policy.isTrusted(workspace, '.mcp.json', text),
-    sandbox: sandboxSettings(ctx.config),
-    connectTimeoutMs: ctx.config.mcpStartTimeoutMs,
-  });
+  return McpHub.forConfig(ctx.config, new PolicySources(ctx.config.home, ctx.config.userDir));
 }
 
 /** `agent mcp list`: the servers in force for the workspace, where each comes from, and what was skipped. Starts nothing. */

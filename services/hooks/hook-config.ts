@@ -9,7 +9,8 @@
  * this runtime does not have is skipped with a notice: hooks add checks, so a broken one never
  * stops a task, and it is said in the trace.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileIfExists } from '../atomic-file';
+import { settingsSection } from '../settings-file';
 import path from 'node:path';
 import { z } from 'zod';
 import { HOOK_EVENTS, TOOL_EVENTS, type HookEvent } from '../../domain/hooks';
@@ -44,29 +45,12 @@ export interface LoadedHooks {
 export const userHooksFile = (home: string): string => path.join(home, 'hooks.json');
 export const workspaceHooksFile = (workspace: string): string => path.join(workspace, '.agent', 'hooks.json');
 
-async function readText(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 function parseFile(text: string, file: string, source: ResolvedHook['source']): LoadedHooks {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { hooks: [], notices: [`${file} is not valid JSON (${(err as Error).message}); its hooks do not run`] };
-  }
-  const events = (raw as { hooks?: unknown } | null)?.hooks;
-  if (typeof events !== 'object' || events === null || Array.isArray(events)) {
-    return { hooks: [], notices: [`${file} has no "hooks" object; write {"hooks": {"PreToolUse": [{"matcher": "…", "hooks": [{"type": "command", "command": "…"}]}]}}`] };
-  }
+  const section = settingsSection(text, file, 'hooks', 'its hooks do not run', '{"hooks": {"PreToolUse": [{"matcher": "…", "hooks": [{"type": "command", "command": "…"}]}]}}');
+  if ('notice' in section) return { hooks: [], notices: [section.notice] };
   const hooks: ResolvedHook[] = [];
   const notices: string[] = [];
-  for (const [event, groups] of Object.entries(events as Record<string, unknown>)) {
+  for (const [event, groups] of Object.entries(section.entries)) {
     if (!(HOOK_EVENTS as readonly string[]).includes(event)) {
       notices.push(`${file}: ${event} hooks skipped: this runtime runs ${HOOK_EVENTS.join(', ')}`);
       continue;
@@ -112,9 +96,9 @@ function validPattern(matcher: string): boolean {
  */
 export async function loadHooks(home: string, workspace: string, trusted: (text: string) => Promise<boolean>): Promise<LoadedHooks> {
   const userFile = userHooksFile(home);
-  const user = await readText(userFile).then((t) => (t === null ? { hooks: [], notices: [] } : parseFile(t, userFile, 'user')));
+  const user = await readFileIfExists(userFile).then((t) => (t === null ? { hooks: [], notices: [] } : parseFile(t, userFile, 'user')));
   const wsFile = workspaceHooksFile(workspace);
-  const wsText = wsFile === userFile ? null : await readText(wsFile);
+  const wsText = wsFile === userFile ? null : await readFileIfExists(wsFile);
   if (wsText === null) return user;
   const ws = parseFile(wsText, wsFile, 'workspace');
   if (ws.hooks.length && !(await trusted(wsText))) {

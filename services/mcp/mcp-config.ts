@@ -11,12 +11,12 @@
  * args, url and headers are read from the worker's environment when the server starts, so tokens
  * stay out of the files.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { MCP_SERVER_NAME } from '../../domain/mcp';
-import { writeFileAtomic } from '../atomic-file';
+import { readFileIfExists, writeFileAtomic } from '../atomic-file';
 import { hostEnvironment } from '../config';
+import { settingsSection } from '../settings-file';
 
 /** A tool call on a server gets this long unless its entry says otherwise. */
 export const DEFAULT_MCP_TIMEOUT_SECONDS = 60;
@@ -70,30 +70,13 @@ export const userMcpFile = (home: string): string => path.join(home, 'mcp.json')
 /** The workspace's MCP file: where other agents look for a project's servers. */
 export const workspaceMcpFile = (workspace: string): string => path.join(workspace, '.mcp.json');
 
-async function readText(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /** The entries of one file, each checked on its own; a bad one becomes a notice. */
 function parseFile(text: string, file: string, source: McpServerConfig['source']): McpServers {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return { servers: [], notices: [`${file} is not valid JSON (${(err as Error).message}); its MCP servers were not started`] };
-  }
-  const entries = (raw as { mcpServers?: unknown } | null)?.mcpServers;
-  if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
-    return { servers: [], notices: [`${file} has no "mcpServers" object; write {"mcpServers": {"name": {"command": …}}}`] };
-  }
+  const section = settingsSection(text, file, 'mcpServers', 'its MCP servers were not started', '{"mcpServers": {"name": {"command": …}}}');
+  if ('notice' in section) return { servers: [], notices: [section.notice] };
   const servers: McpServerConfig[] = [];
   const notices: string[] = [];
-  for (const [name, value] of Object.entries(entries as Record<string, unknown>)) {
+  for (const [name, value] of Object.entries(section.entries)) {
     if (!MCP_SERVER_NAME.test(name)) {
       notices.push(`${file}: MCP server "${name}" skipped: a name is up to 32 letters, digits and "-" (no "_"), so its tools can be named mcp__${'<server>'}__<tool>`);
       continue;
@@ -115,9 +98,9 @@ function parseFile(text: string, file: string, source: McpServerConfig['source']
  */
 export async function loadMcpServers(home: string, workspace: string, trusted: (text: string) => Promise<boolean>): Promise<McpServers> {
   const userFile = userMcpFile(home);
-  const user = await readText(userFile).then((t) => (t === null ? { servers: [], notices: [] } : parseFile(t, userFile, 'user')));
+  const user = await readFileIfExists(userFile).then((t) => (t === null ? { servers: [], notices: [] } : parseFile(t, userFile, 'user')));
   const wsFile = workspaceMcpFile(workspace);
-  const wsText = await readText(wsFile);
+  const wsText = await readFileIfExists(wsFile);
   if (wsText === null || wsFile === userFile) return user;
   const ws = parseFile(wsText, wsFile, 'workspace');
   if (ws.servers.length === 0) return { servers: user.servers, notices: [...user.notices, ...ws.notices] };
@@ -155,7 +138,7 @@ export class UserMcpFile {
   constructor(readonly file: string) {}
 
   async entries(): Promise<Record<string, unknown>> {
-    const text = await readText(this.file);
+    const text = await readFileIfExists(this.file);
     if (text === null) return {};
     try {
       const raw = JSON.parse(text) as { mcpServers?: Record<string, unknown> };

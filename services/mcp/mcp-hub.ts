@@ -17,7 +17,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { mcpRisk, type McpToolEntry, type McpToolName, type McpToolTarget } from '../../domain/mcp';
-import { hostEnvironment } from '../config';
+import { hostEnvironment, sandboxSettings, type Config } from '../config';
+import type { PolicySources } from '../policy/policy-sources';
 import { detectSandbox } from '../sandbox/bubblewrap';
 import { allowListedEnv } from '../tools/redact';
 import { prepareCommand, type SandboxRequest } from '../tools/run-command';
@@ -69,6 +70,16 @@ interface Connection {
 export class McpHub {
   private readonly connections = new Map<string, Promise<Connection>>();
   private readonly sweeper: NodeJS.Timeout;
+
+  /** The hub a worker with this configuration has: its AGENT_HOME, its sandbox boundaries, the user's trust in workspace files. */
+  static forConfig(config: Config, policy: PolicySources): McpHub {
+    return new McpHub({
+      home: config.home,
+      trusted: (workspace, text) => policy.isTrusted(workspace, '.mcp.json', text),
+      sandbox: sandboxSettings(config),
+      connectTimeoutMs: config.mcpStartTimeoutMs,
+    });
+  }
 
   constructor(private readonly options: McpHubOptions) {
     const idleMs = options.idleMs ?? 10 * 60_000;

@@ -90,6 +90,18 @@ function directoryRules(tool: ToolName, requested: string, root: string): RuleRe
   return [parseRule(`allow ${tool}(${dir === '.' ? './*' : `${dir}/**`})`, 'session')];
 }
 
+/** What the chain judges a call in: the workspace's real path (a missing one is an invalid call), the mode, the rules, the sandbox. */
+async function policyContext(request: ResolvedGateRequest): Promise<PolicyContext | Extract<GateResult, { kind: 'invalid' }>> {
+  let root: string;
+  try {
+    root = await workspaceRoot(request.workspace);
+  } catch (err) {
+    if (err instanceof ToolInputError) return { kind: 'invalid', message: err.message };
+    throw err;
+  }
+  return { workspace: root, mode: request.mode, rules: request.rules, sandboxAvailable: (await detectSandbox()).available };
+}
+
 /** Never throws for bad model input: an invalid call comes back as { kind: 'invalid' } for the model to see. */
 export async function gateToolCall(request: ResolvedGateRequest): Promise<GateResult> {
   if (isMcpToolName(request.tool)) return await gateMcpCall(request);
@@ -102,16 +114,10 @@ export async function gateToolCall(request: ResolvedGateRequest): Promise<GateRe
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
     return { kind: 'invalid', message: `invalid arguments for ${request.tool}: ${issues}` };
   }
-  let root: string;
-  try {
-    root = await workspaceRoot(request.workspace);
-  } catch (err) {
-    if (err instanceof ToolInputError) return { kind: 'invalid', message: err.message };
-    throw err;
-  }
+  const ctx = await policyContext(request);
+  if ('kind' in ctx) return ctx;
+  const root = ctx.workspace;
   const input = parsed.data as Record<string, unknown>;
-  const sandbox = await detectSandbox();
-  const ctx: PolicyContext = { workspace: root, mode: request.mode, rules: request.rules, sandboxAvailable: sandbox.available };
   const target = await resolveTarget(request.tool, input, ctx);
   const decided = evaluate(request.tool, target, ctx);
   let verdict = decided;
@@ -150,16 +156,11 @@ async function gateMcpCall(request: ResolvedGateRequest): Promise<GateResult> {
   if (typeof request.input !== 'object' || request.input === null || Array.isArray(request.input)) {
     return { kind: 'invalid', message: `invalid arguments for ${request.tool}: the arguments must be an object` };
   }
-  let root: string;
-  try {
-    root = await workspaceRoot(request.workspace);
-  } catch (err) {
-    if (err instanceof ToolInputError) return { kind: 'invalid', message: err.message };
-    throw err;
-  }
+  const ctx = await policyContext(request);
+  if ('kind' in ctx) return ctx;
+  const root = ctx.workspace;
   const input = request.input as Record<string, unknown>;
-  const sandbox = await detectSandbox();
-  const verdict = evaluate(entry.name, { kind: 'mcp', entry }, { workspace: root, mode: request.mode, rules: request.rules, sandboxAvailable: sandbox.available });
+  const verdict = evaluate(entry.name, { kind: 'mcp', entry }, ctx);
   const { server, tool, readOnly, idempotent, timeoutSeconds } = entry;
   return {
     kind: 'decided',

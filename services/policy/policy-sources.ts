@@ -11,8 +11,7 @@
  * programs: its MCP servers (`.mcp.json`) and its hooks (`.agent/hooks.json`).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../atomic-file';
+import { readFileIfExists, writeFileAtomic } from '../atomic-file';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_NETWORK_RULES } from './network-policy';
@@ -70,15 +69,6 @@ export interface WorkspaceTrust {
   sha256: string | null;
 }
 
-async function readText(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 function parseJson(text: string | null, file: string): unknown | null {
   if (text === null) return null;
   try {
@@ -89,7 +79,7 @@ function parseJson(text: string | null, file: string): unknown | null {
 }
 
 async function readJson(file: string): Promise<unknown | null> {
-  return parseJson(await readText(file), file);
+  return parseJson(await readFileIfExists(file), file);
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -148,7 +138,7 @@ export class PolicySources {
   async snapshot(workspace: string): Promise<PolicySnapshot> {
     const user = await this.readUser();
     const wsFile = PolicySources.workspaceFile(workspace);
-    const wsText = await readText(wsFile);
+    const wsText = await readFileIfExists(wsFile);
     const ws = WorkspacePolicyFile.safeParse(parseJson(wsText, wsFile) ?? {});
     if (!ws.success)
       throw new PolicyFileError(`${wsFile}: ${ws.error.issues.map((i) => i.message).join('; ')} (the file holds only {"rules": ["allow|ask|deny tool(specifier)", …]})`);
@@ -176,7 +166,7 @@ export class PolicySources {
   /** Whether the workspace has a policy file and whether its current content is trusted. */
   async trustState(workspace: string): Promise<WorkspaceTrust> {
     const file = PolicySources.workspaceFile(workspace);
-    const text = await readText(file);
+    const text = await readFileIfExists(file);
     return { file, exists: text !== null, trusted: text !== null && (await this.isTrusted(workspace, '.agent/policy.json', text)), sha256: text === null ? null : sha256(text) };
   }
 
@@ -196,7 +186,7 @@ export class PolicySources {
     const found: { name: TrustedWorkspaceFile; file: string; sha256: string }[] = [];
     for (const name of TRUSTED_WORKSPACE_FILES) {
       const file = path.join(workspace, name);
-      const text = await readText(file);
+      const text = await readFileIfExists(file);
       if (text === null) continue;
       const json = parseJson(text, file);
       if (name === '.agent/policy.json') {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { access, mkdir, open, readFile } from 'node:fs/promises';
+import { access, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../atomic-file';
+import { readFileIfExists, writeFileAtomic } from '../atomic-file';
 import { BLOB_REF, blobRef, BlobNotFoundError, type EffectRecord, type StateStore } from './state-store';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -14,15 +14,6 @@ async function exists(file: string): Promise<boolean> {
       throw err;
     },
   );
-}
-
-async function readIfExists(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
 }
 
 /** The embedded default: plain files under AGENT_HOME/state, safe for several processes on one machine. */
@@ -39,7 +30,7 @@ export class FileStateStore implements StateStore {
 
   async getBlob(ref: string): Promise<string> {
     if (!BLOB_REF.test(ref)) throw new BlobNotFoundError(ref);
-    const data = await readIfExists(this.blobPath(ref.slice(7)));
+    const data = await readFileIfExists(this.blobPath(ref.slice(7)));
     if (data === null) throw new BlobNotFoundError(ref);
     return data;
   }
@@ -57,7 +48,7 @@ export class FileStateStore implements StateStore {
       return null;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const existing = await readIfExists(file);
+      const existing = await readFileIfExists(file);
       // An empty file means the owner crashed between create and write: it may have started.
       if (!existing) return { state: 'started', startedAt: record.startedAt };
       const { state, startedAt, outcome } = JSON.parse(existing) as { state: 'started' | 'finished'; startedAt: string; outcome?: string };
@@ -67,7 +58,7 @@ export class FileStateStore implements StateStore {
 
   async finishEffect(key: string, outcome: string): Promise<void> {
     const file = this.effectPath(key);
-    const existing = await readIfExists(file);
+    const existing = await readFileIfExists(file);
     const startedAt = existing ? ((JSON.parse(existing) as EffectRecord).startedAt ?? null) : null;
     await writeFileAtomic(file, JSON.stringify({ key, state: 'finished', startedAt, outcome }));
   }
