@@ -24,7 +24,7 @@ import {
   type TaskSubmission,
   type TraceEntry,
 } from '../domain/task';
-import type { ApproverKey } from '../domain/approver-signature';
+import { signedRequestOf, type ApproverKey } from '../domain/approver-signature';
 import { ApproverKeyError, loadApproverIdentity, type ApproverIdentity } from '../services/approvals/approver-key';
 import type { Config } from '../services/config';
 import type { agentTask } from '../workflows/agent-task';
@@ -286,10 +286,7 @@ export class TaskClient {
       pending && pending.requestId === parsed.data.requestId
         ? {
             ...parsed.data,
-            signature: (await this.approver()).sign(
-              { workflowId: taskId, requestId: pending.requestId, actionHash: parsed.data.actionHash, requestedAt: pending.requestedAt },
-              parsed.data,
-            ),
+            signature: (await this.approver()).sign(signedRequestOf(taskId, { ...pending, actionHash: parsed.data.actionHash }), parsed.data),
           }
         : parsed.data;
     try {
@@ -319,7 +316,7 @@ export class TaskClient {
     if (Date.now() >= Date.parse(request.expiresAt)) throw new UserError(`approval request ${request.requestId} expired at ${request.expiresAt}`);
     const holder = request.taskId ?? taskId;
     const parsed = ApprovalDecisionSchema.parse({ ...decision, always: decision.always ?? false, requestId: request.requestId, actionHash: request.actionHash });
-    const signature = (await this.approver()).sign({ workflowId: holder, requestId: request.requestId, actionHash: request.actionHash, requestedAt: request.requestedAt }, parsed);
+    const signature = (await this.approver()).sign(signedRequestOf(holder, request), parsed);
     await this.handle(holder).signal(queuedDecisionSignal, { ...parsed, signature });
     return { queued: true, taskId: holder, requestId: request.requestId, tool: request.tool, approve: parsed.approve };
   }

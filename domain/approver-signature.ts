@@ -5,8 +5,10 @@
  * keys named in its input when it started; the update validator checks the signature.
  *
  * The signed bytes bind the decision to one request of one workflow (its id, request id, action
- * hash and the time the request was raised), so a signature can never be replayed onto another
- * request, another task, or a later request that happens to reuse the id.
+ * hash and the nonce the workflow drew for the request), so a signature can never be replayed onto
+ * another request, another task, or a later request that happens to reuse the id. Requests raised
+ * before requests carried a nonce are bound by the time they were raised instead; that time is not
+ * reproduced exactly when a history replays after a local activity, so new requests never use it.
  *
  * Workflow-safe: pure JavaScript (@noble/curves), deterministic, no Node APIs.
  */
@@ -41,6 +43,19 @@ export interface SignedRequest {
   requestId: string;
   actionHash: string;
   requestedAt: string;
+  /** Drawn by the workflow from its deterministic random source; absent in requests from older releases. */
+  nonce?: string | undefined;
+}
+
+/** What a signature on a decision for `request`, held by the workflow `workflowId`, covers. */
+export function signedRequestOf(workflowId: string, request: Omit<SignedRequest, 'workflowId'>): SignedRequest {
+  return {
+    workflowId,
+    requestId: request.requestId,
+    actionHash: request.actionHash,
+    requestedAt: request.requestedAt,
+    ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
+  };
 }
 
 export interface SignedDecisionFields {
@@ -63,7 +78,7 @@ export function decisionSigningBytes(request: SignedRequest, decision: SignedDec
     workflowId: request.workflowId,
     requestId: request.requestId,
     actionHash: request.actionHash,
-    requestedAt: request.requestedAt,
+    ...(request.nonce !== undefined ? { nonce: request.nonce } : { requestedAt: request.requestedAt }),
     approve: decision.approve,
     always: decision.always,
     reason: decision.reason ?? null,

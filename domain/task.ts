@@ -127,6 +127,8 @@ export interface ApprovalRequest {
   actionHash: string;
   requestedAt: string;
   expiresAt: string;
+  /** What binds a signed decision to this request (see approver-signature.ts); absent in requests from older releases. */
+  nonce?: string;
   /** The workflow that holds the request when it is not the task itself (a team's worker or verifier child); decisions go there. */
   taskId?: string;
   /** For file writes: the change as a diff (absent for other actions and in requests from before previews). */
@@ -136,7 +138,7 @@ export interface ApprovalRequest {
 /** The memo key under which a running task lists its pending requests, readable without a worker. */
 export const PENDING_APPROVALS_MEMO = 'pendingApprovals';
 /** What the memo keeps of a pending request: enough to show it, and to sign and send a decision on it. */
-export type PendingApprovalMemo = Pick<ApprovalRequest, 'requestId' | 'tool' | 'risk' | 'actionHash' | 'requestedAt' | 'expiresAt' | 'taskId'>;
+export type PendingApprovalMemo = Pick<ApprovalRequest, 'requestId' | 'tool' | 'risk' | 'actionHash' | 'requestedAt' | 'expiresAt' | 'nonce' | 'taskId'>;
 export const pendingApprovalMemo = (r: ApprovalRequest): PendingApprovalMemo => ({
   requestId: r.requestId,
   tool: r.tool,
@@ -144,6 +146,7 @@ export const pendingApprovalMemo = (r: ApprovalRequest): PendingApprovalMemo => 
   actionHash: r.actionHash,
   requestedAt: r.requestedAt,
   expiresAt: r.expiresAt,
+  ...(r.nonce !== undefined ? { nonce: r.nonce } : {}),
   ...(r.taskId ? { taskId: r.taskId } : {}),
 });
 

@@ -12,7 +12,7 @@ import type { EpisodeRecord, Plan, PlanStepView, TaskInput, TaskResult, TokenUsa
 import { taskDetails, taskOutcomeNote } from '../domain/task-view';
 import { llm } from './activity-proxies';
 import { prepareTask, recallMemory, remember, traceMemoryWrite } from './memory-steps';
-import { sinceRelease2026_12, sinceRelease2026_12_06 } from './release';
+import { legacyPatch, sinceRelease2026_12, sinceRelease2026_12_06 } from './release';
 import { confirmResult, enterConfirm, parseIntent, recordFailure, respond, route } from './stages';
 import { firstLine, TaskHost } from './task-host';
 import { runToolLoop } from './tool-loop';
@@ -40,7 +40,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
     // with the policy snapshot loaded in the same step
     host.enter('plan');
     const prepared = sinceRelease2026_12_06() ? await prepareTask(taskId, input, intent, host.note) : null;
-    const memory = prepared ? prepared.memory : wf.patched('agent-memory-recall') ? await recallMemory(taskId, input, intent, host.note) : undefined;
+    const memory = prepared ? prepared.memory : legacyPatch('agent-memory-recall') ? await recallMemory(taskId, input, intent, host.note) : undefined;
     const planned = host.countUsage(await llm.makePlan.executeWithOptions({ summary: 'make plan' }, memory ? [ctx, intent, memory] : [ctx, intent])).plan;
     const planSteps = plan.start(planned);
     host.note('llm', `plan: ${planned.steps.length} steps`);
@@ -87,7 +87,7 @@ export async function agentTask(input: TaskInput): Promise<TaskResult> {
       toolCalls: gate.toolCalls(),
       recordedAt: new Date().toISOString(),
     };
-    const writing = await remember(episode, input.submittedBy, () => wf.patched('agent-memory-write'));
+    const writing = await remember(episode, input.submittedBy, () => legacyPatch('agent-memory-write'));
     // The memory writer and the answer are two model calls that need nothing from each other: run
     // them side by side, so memory costs the task no wall time (older histories wrote first).
     const remembering = writing && traceMemoryWrite(host.note, writing.lines, 'memory write');

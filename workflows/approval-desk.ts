@@ -7,9 +7,9 @@
  * them (task-host.ts). Workflow code: deterministic, no I/O.
  */
 import * as wf from '@temporalio/workflow';
-import { checkDecisionSignature, type ApproverKey } from '../domain/approver-signature';
+import { checkDecisionSignature, signedRequestOf, type ApproverKey } from '../domain/approver-signature';
 import { ApprovalDecisionSchema, type ApprovalDecision, type ApprovalRecord, type ApprovalRequest, type TraceEntry } from '../domain/task';
-import { sinceRelease2026_12 } from './release';
+import { sinceRelease2026_12, sinceRelease2026_12_06_2 } from './release';
 
 /** What the desk needs from the workflow that hosts it. */
 export interface ApprovalHost {
@@ -25,7 +25,7 @@ export interface ApprovalHost {
 }
 
 /** What a caller asks approval for; the desk names and times the request. */
-export type ApprovalAsk = Omit<ApprovalRequest, 'requestId' | 'requestedAt' | 'expiresAt'>;
+export type ApprovalAsk = Omit<ApprovalRequest, 'requestId' | 'requestedAt' | 'expiresAt' | 'nonce'>;
 
 /** Unsigned or forged decisions recorded per request; past the cap they are refused unrecorded, so they cannot flood history. */
 const MAX_RECORDED_FORGERIES = 3;
@@ -44,6 +44,8 @@ export class ApprovalDesk {
   private seq = 0;
   // Histories recorded before decisions were signed replay without the check (their decisions carry no signature).
   private readonly signaturesRequired = sinceRelease2026_12();
+  // Histories recorded before requests carried a nonce replay with decisions signed over the request time.
+  private readonly nonceBound = sinceRelease2026_12_06_2();
 
   constructor(private readonly host: ApprovalHost) {}
 
@@ -74,7 +76,8 @@ export class ApprovalDesk {
     if (!parsed.success) return this.host.note('approval', `a queued decision was not applied: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     const request = this.pending.get(parsed.data.requestId);
     if (request && this.pastForgeryCap(parsed.data, request)) return;
-    const reason = this.refusal(parsed.data);
+    // A request still pending has not expired (its timer settles it), so the clock is not asked: it could read differently on replay.
+    const reason = this.refusal(parsed.data, { expiry: false });
     if (reason) return this.host.note('approval', `a decision queued while no worker ran was not applied: ${reason}`);
     try {
       this.decide(parsed.data);
@@ -92,6 +95,10 @@ export class ApprovalDesk {
       requestId,
       requestedAt: new Date(requestedAt).toISOString(),
       expiresAt: new Date(requestedAt + this.host.input.approvalTimeoutMs).toISOString(),
+      // Signatures cover the nonce, not the time: workflow time after a local activity is not the
+      // same when the history replays, and a check that judged a decision differently on replay
+      // would leave the wait for it unresolved (a nondeterminism error).
+      ...(this.nonceBound ? { nonce: wf.uuid4() } : {}),
     };
     this.pending.set(requestId, request);
     this.pendingChanged();
@@ -127,12 +134,12 @@ export class ApprovalDesk {
   }
 
   /** Why a decision cannot be applied (stale, duplicate, expired, for another action, or a forgery past the cap), or null. */
-  private refusal(decision: ApprovalDecision): string | null {
+  private refusal(decision: ApprovalDecision, check = { expiry: true }): string | null {
     const decided = this.decisions.get(decision.requestId) ?? this.approvals.find((a) => a.requestId === decision.requestId);
     if (decided) return `approval request ${decision.requestId} was already ${decided.outcome} by ${decided.decidedBy} at ${decided.decidedAt}`;
     const request = this.pending.get(decision.requestId);
     if (!request) return `task ${this.host.taskId} has no approval request ${decision.requestId}`;
-    if (Date.now() >= Date.parse(request.expiresAt)) return `approval request ${decision.requestId} expired at ${request.expiresAt}`;
+    if (check.expiry && Date.now() >= Date.parse(request.expiresAt)) return `approval request ${decision.requestId} expired at ${request.expiresAt}`;
     if (decision.actionHash !== request.actionHash) {
       return `approval request ${decision.requestId} is for a different action (action hash mismatch); nothing was approved`;
     }
@@ -159,11 +166,7 @@ export class ApprovalDesk {
 
   private signatureCheck(decision: ApprovalDecision, request: ApprovalRequest) {
     const { taskId, input } = this.host;
-    return checkDecisionSignature(
-      input.approverKeys ?? [],
-      { workflowId: taskId, requestId: request.requestId, actionHash: request.actionHash, requestedAt: request.requestedAt },
-      decision,
-    );
+    return checkDecisionSignature(input.approverKeys ?? [], signedRequestOf(taskId, request), decision);
   }
 }
 

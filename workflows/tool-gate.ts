@@ -18,7 +18,7 @@ import { MAX_TOOL_INPUT_BYTES, TOOL_SPECS, describeCall, isToolName } from '../d
 import { chat, gate, idempotentTools, sideEffectTools, state } from './activity-proxies';
 import { ApprovalDesk, type ApprovalAsk, type ApprovalHost } from './approval-desk';
 import { TaskHooks } from './task-hooks';
-import { sinceRelease2026_12 } from './release';
+import { legacyPatch, sinceRelease2026_12 } from './release';
 
 /** What the gate needs from the workflow that hosts it. */
 export interface GateHost extends ApprovalHost {
@@ -129,7 +129,7 @@ export class ToolGate {
     // decision. Whether chat is configured is the worker's business: without it the activity returns
     // at once. That costs one activity per approval but keeps deployment config out of the task input
     // and the workflow. Patched: histories recorded before this change have no such activity.
-    const shown = wf.patched('chat-approval-notify') ? this.showInChat(request, options.alwaysOffered ?? false) : null;
+    const shown = legacyPatch('chat-approval-notify') ? this.showInChat(request, options.alwaysOffered ?? false) : null;
     // Notification hooks run while the request waits, like chat; what they say is only traced.
     const notified = this.hooks
       .approvalRequested(
@@ -226,7 +226,7 @@ export class ToolGate {
 
   /** Background jobs never outlive the execute stage (or a failed/cancelled task). */
   async stopBackgroundJobs(): Promise<void> {
-    if (!this.startedBackgroundJobs || !wf.patched('stop-background-jobs')) return;
+    if (!this.startedBackgroundJobs || !legacyPatch('stop-background-jobs')) return;
     this.startedBackgroundJobs = false;
     const stopped = await wf.CancellationScope.nonCancellable(() => state.stopBackgroundJobs.executeWithOptions({ summary: 'stop background jobs' }, [this.host.taskId]));
     if (stopped > 0) this.host.note('note', `stopped ${stopped} background job${stopped === 1 ? '' : 's'} still running`);

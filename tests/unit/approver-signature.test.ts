@@ -30,6 +30,21 @@ describe('approver keys and signed decisions', () => {
     }
   });
 
+  it('a request with a nonce is bound by the nonce, not by its time (which a replay may read differently)', async () => {
+    const alice = await loadApproverIdentity(await mkdtemp(path.join(os.tmpdir(), 'approver-')), 'alice');
+    const withNonce = { ...request, nonce: '3b0c6a52-0d7e-4a7c-9f1e-5d2a8c4b7e10' };
+    const signature = alice.sign(withNonce, decision);
+    expect(checkDecisionSignature([alice.key], withNonce, { ...decision, signature })).toEqual({ ok: true, key: alice.key });
+    expect(checkDecisionSignature([alice.key], { ...withNonce, requestedAt: '2026-12-06T00:00:00.093Z' }, { ...decision, signature })).toEqual({ ok: true, key: alice.key });
+    for (const [what, r] of [
+      ['a later request with the same id', { ...withNonce, nonce: '9d1f0e2a-6b4c-4e8d-a3f7-1c5b9e0d2a46' }],
+      ['the request without its nonce', request],
+      ['another task', { ...withNonce, workflowId: 'task-2' }],
+    ] as const) {
+      expect(checkDecisionSignature([alice.key], r, { ...decision, signature }), what).toMatchObject({ ok: false, reason: expect.stringMatching(/does not match/) });
+    }
+  });
+
   it('rejects unsigned decisions, unknown keys and garbage without throwing', async () => {
     const alice = await loadApproverIdentity(await mkdtemp(path.join(os.tmpdir(), 'approver-')), 'alice');
     const mallory = await loadApproverIdentity(await mkdtemp(path.join(os.tmpdir(), 'approver-')), 'mallory');

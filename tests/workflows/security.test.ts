@@ -15,6 +15,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { innermostMessage } from '../../client/user-error';
+import { signedRequestOf } from '../../domain/approver-signature';
 import { decideApprovalUpdate, queuedDecisionSignal } from '../../domain/messages';
 import type { ApprovalRequest } from '../../domain/task';
 import { loadApproverIdentity } from '../../services/approvals/approver-key';
@@ -195,7 +196,7 @@ describe('approvals only from approvers', () => {
     await expect(handle.executeUpdate(decideApprovalUpdate, { args: [base] })).rejects.toThrow();
     // 2. Signed, but with a key the task never trusted.
     const stranger = await loadApproverIdentity(path.join(h.env.AGENT_HOME!, 'stranger'), 'stranger');
-    const signed = { workflowId: taskId, requestId: request.requestId, actionHash: request.actionHash, requestedAt: request.requestedAt };
+    const signed = signedRequestOf(taskId, request);
     await expect(handle.executeUpdate(decideApprovalUpdate, { args: [{ ...base, signature: stranger.sign(signed, base) }] })).rejects.toThrow();
     // 3. The user's real signature on a denial, replayed onto an approval.
     const user = await h.client.approver();
@@ -223,7 +224,7 @@ describe('approvals only from approvers', () => {
     const user = await h.client.approver();
     const signedFor = (d: typeof base) => ({
       ...d,
-      signature: user.sign({ workflowId: taskId, requestId: d.requestId, actionHash: d.actionHash, requestedAt: request.requestedAt }, d),
+      signature: user.sign(signedRequestOf(taskId, { ...request, requestId: d.requestId, actionHash: d.actionHash }), d),
     });
     await handle.signal(queuedDecisionSignal, base);
     await handle.signal(queuedDecisionSignal, signedFor({ ...base, actionHash: 'f'.repeat(64) }));
