@@ -21,6 +21,7 @@ import type { WebhookEvent } from '../../services/approvals/webhook-notifier';
 import { loadConfig } from '../../services/config';
 import { FakeSlack, type SignedRequest, type SlackMessage } from '../support/fake-slack';
 import { connectClient, makeWorkspace, runCli, spawnCli, startTestWorker, testEnv, waitFor, type TestWorker } from '../support/harness';
+import { replayTaskQueue } from '../support/replay-check';
 import { scenario } from '../support/scripts';
 
 const BOT_TOKEN = 'xoxb-1111-2222-testbottoken';
@@ -68,6 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (client) await replayTaskQueue(client.client, env.AGENT_TASK_QUEUE!);
   await server?.close();
   await client?.close();
   await worker?.stop();

@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../../services/temporal-dev-server';
 import type { LlmClient } from '../../services/llm/llm-client';
 import { createAgentWorker } from '../../workers/worker';
 import { TaskClient } from '../../client/task-client';
+import { replayTaskQueue } from './replay-check';
 
 export const AGENT_BIN = path.join(PROJECT_ROOT, 'bin', 'agent.js');
 
@@ -171,9 +172,13 @@ export function useTaskHarness(script: unknown, extraEnv: Record<string, string>
     harness.client = await connectClient(harness.env);
   });
   afterAll(async () => {
-    await harness.client?.close();
-    await harness.worker?.stop();
-    await harness.fake?.close();
+    try {
+      if (harness.client) await replayTaskQueue(harness.client.client, harness.env.AGENT_TASK_QUEUE!);
+    } finally {
+      await harness.client?.close();
+      await harness.worker?.stop();
+      await harness.fake?.close();
+    }
   });
   return harness;
 }

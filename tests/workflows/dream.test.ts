@@ -16,6 +16,7 @@ import { MemoryService } from '../../services/memory/memory-service';
 import { PgVectorIndex } from '../../services/memory/pgvector-index';
 import type { dream, DreamReport } from '../../workflows/dream';
 import { connectClient, makeWorkspace, spawnCli, startTestWorker, testEnv, waitFor, type TestWorker } from '../support/harness';
+import { replayTaskQueue } from '../support/replay-check';
 import { createTestDatabase } from '../support/memory-db';
 
 const mem = (subject: string, attribute: string, value: string, importance = 0.6) => ({ scope: 'workspace', kind: 'fact', subject, attribute, value, confidence: 0.8, importance });
@@ -94,6 +95,8 @@ afterEach(async () => {
   }
 });
 afterAll(async () => {
+  if (client) await replayTaskQueue(client.client, inProcessEnv.AGENT_TASK_QUEUE!);
+  if (processClient) await replayTaskQueue(processClient.client, processEnv.AGENT_TASK_QUEUE!);
   await client?.close();
   await processClient?.close();
   await inProcess?.stop();

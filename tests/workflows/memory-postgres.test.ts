@@ -8,6 +8,7 @@ import { startFakeLlm, type FakeLlm, type RecordedRequest } from '../../servers/
 import { parseScript } from '../../servers/fake-llm/script';
 import type { TaskClient } from '../../client/task-client';
 import { connectClient, makeWorkspace, runCli, startTestWorker, testEnv, type TestWorker } from '../support/harness';
+import { replayTaskQueue } from '../support/replay-check';
 import { createDatabaseWithoutPgvector } from '../support/memory-db';
 import { scenario, toolResultsAt } from '../support/scripts';
 
@@ -46,6 +47,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.stderr.write = write;
+  if (client) await replayTaskQueue(client.client, env.AGENT_TASK_QUEUE!);
   await client?.close();
   await worker?.stop();
   await fake?.close();

@@ -8,6 +8,7 @@ import { startFakeLlm, type FakeLlm, type RecordedRequest } from '../../servers/
 import { parseScript } from '../../servers/fake-llm/script';
 import type { TaskClient } from '../../client/task-client';
 import { connectClient, makeWorkspace, runCli, startTestWorker, testEnv, type TestWorker } from '../support/harness';
+import { replayTaskQueue } from '../support/replay-check';
 import { createTestDatabase } from '../support/memory-db';
 import { scenario, toolResultsAt } from '../support/scripts';
 
@@ -70,6 +71,7 @@ beforeAll(async () => {
   client = await connectClient(env);
 });
 afterAll(async () => {
+  if (client) await replayTaskQueue(client.client, env.AGENT_TASK_QUEUE!);
   await client?.close();
   await worker?.stop();
   await fake?.close();
