@@ -245,7 +245,7 @@ export class McpHub {
       await client.connect(transport, { timeout: this.options.connectTimeoutMs });
     } catch (err) {
       await connection.close();
-      const stderr = connection.stderr.trim().split('\n').slice(-3).join(' | ');
+      const stderr = stderrGist(connection.stderr);
       throw new Error(`${startFailure(err as Error, this.options.connectTimeoutMs)}${stderr ? ` (stderr: ${stderr})` : ''}`);
     }
     return connection;
@@ -367,11 +367,24 @@ function startFailure(err: Error, timeoutMs: number): string {
   return err.message;
 }
 
+/**
+ * What a server's stderr says about why it stopped, in a line: its last error line (the stack
+ * frames and the runtime banner that follow it say nothing), else its last two lines.
+ */
+function stderrGist(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^at\s/.test(line));
+  const error = lines.filter((line) => /error|exception|fatal|panic|cannot|denied|refused/i.test(line)).pop();
+  return (error ?? lines.slice(-2).join(' | ')).slice(0, 500);
+}
+
 function callFailure(server: McpServerConfig, target: McpToolTarget, err: Error, connection: Connection): string {
   const effect = target.readOnly ? '' : '; it may or may not have taken effect, so check before calling it again';
   if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) return `${target.tool} on MCP server "${server.name}" timed out after ${target.timeoutSeconds}s${effect}`;
   if (connection.closed || (err instanceof McpError && err.code === ErrorCode.ConnectionClosed)) {
-    const stderr = connection.stderr.trim().split('\n').slice(-2).join(' | ');
+    const stderr = stderrGist(connection.stderr);
     return `MCP server "${server.name}" stopped before answering ${target.tool}${effect} (it is started again on the next call)${stderr ? `; stderr: ${stderr}` : ''}`;
   }
   return `${target.tool} on MCP server "${server.name}" failed: ${err.message}${effect}`;

@@ -228,4 +228,14 @@ describe('configuration', () => {
     expect(text).toMatch(/MCP server "sse" skipped: /);
     expect(text).toMatch(/server "silent" \(user\) offers no tools: it did not answer within 1s/);
   });
+
+  it('a server that cannot start says why in one line: the error from its stderr, not the runtime banner after it', { timeout: 60_000 }, async () => {
+    // What `node --import tsx server.ts` does when tsx is not installed where the server starts (the workspace).
+    await writeUserServers({ test: { command: process.execPath, args: ['--import', 'no-such-loader', SERVER_SCRIPT], readOnly: [PROJECT_ROOT] } });
+    const { tools, lines } = await hub.catalog(ws);
+    expect(tools).toEqual([]);
+    expect(lines.join('\n')).toMatch(
+      /server "test" \(user\) offers no tools: it exited during start-up \(stderr: Error \[ERR_MODULE_NOT_FOUND\]: Cannot find package 'no-such-loader' imported from .*\)$/m,
+    );
+  });
 });
