@@ -143,6 +143,15 @@ function decisionOf(event: HookEvent, stdout: string): { decision: HookOutcome['
   return { decision: 'none' };
 }
 
+/** What a hook's answer does, as the trace says it: after a tool call nothing is blocked, the model is told. */
+function traceVerb(event: HookEvent, decision: HookOutcome['decision']): string {
+  if (decision !== 'block') return decision;
+  if (event === 'PreToolUse') return 'deny';
+  if (event === 'PostToolUse') return 'note for the model';
+  if (event === 'Stop') return 'block';
+  return 'exit 2 (nothing to block)';
+}
+
 /** One event's answer from all its hooks: deny beats ask; every block's reason is kept; each hook is one trace line. */
 function combine(event: HookEvent, runs: HookRun[]): HookOutcome {
   const lines: string[] = [];
@@ -167,9 +176,7 @@ function combine(event: HookEvent, runs: HookRun[]): HookOutcome {
       if (event === 'PreToolUse') denied.push(reason);
       else if (event === 'PostToolUse') context.push(reason);
       else if (event === 'Stop') blocked.push(reason);
-      lines.push(
-        `hook ${event} ${name} → ${event === 'PreToolUse' ? 'deny' : event === 'Notification' || event === 'SessionEnd' ? 'exit 2 (nothing to block)' : 'block'} (${took}): ${oneLine(reason)}`,
-      );
+      lines.push(`hook ${event} ${name} → ${traceVerb(event, 'block')} (${took}): ${oneLine(reason)}`);
       continue;
     }
     if (run.exitCode !== 0) {
@@ -189,7 +196,7 @@ function combine(event: HookEvent, runs: HookRun[]): HookOutcome {
     if (said.decision === 'ask') asked.push(said.reason ?? `${name} asks for a person`);
     if (said.decision === 'block' && event === 'Stop') blocked.push(said.reason!);
     if (said.context) context.push(said.context);
-    lines.push(`hook ${event} ${name} → ${said.decision} (${took})${(said.reason ?? said.context) ? `: ${oneLine(said.reason ?? said.context!)}` : ''}`);
+    lines.push(`hook ${event} ${name} → ${traceVerb(event, said.decision)} (${took})${(said.reason ?? said.context) ? `: ${oneLine(said.reason ?? said.context!)}` : ''}`);
   }
   if (denied.length) return { decision: 'deny', reason: denied.join('; '), lines };
   if (asked.length) return { decision: 'ask', reason: asked.join('; '), lines };

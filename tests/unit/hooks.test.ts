@@ -71,7 +71,10 @@ describe('a hook answers', () => {
       reason: 'tests fail',
     });
     const ctx = JSON.stringify({ hookSpecificOutput: { hookEventName: 'PostToolUse', additionalContext: 'lint: 2 warnings' } });
-    expect(await run([hook(`echo '${ctx}'`, { event: 'PostToolUse' })], { event: 'PostToolUse' })).toMatchObject({ decision: 'block', context: 'lint: 2 warnings' });
+    const noted = await run([hook(`echo '${ctx}'`, { event: 'PostToolUse' })], { event: 'PostToolUse' });
+    expect(noted).toMatchObject({ decision: 'block', context: 'lint: 2 warnings' });
+    // The call already ran: the trace says the model is told, not that something was blocked.
+    expect(noted.lines).toEqual([expect.stringMatching(/^hook PostToolUse echo .* → note for the model \(\d+ ms\): lint: 2 warnings$/)]);
   });
 
   it('runs in the sandbox: the agent home is hidden and the network is not there', async () => {
