@@ -3,6 +3,7 @@
  * git state, the project's scripts — and the NAMES of environment variables, never their values.
  */
 import { execFile } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +71,8 @@ async function osSection(): Promise<string[]> {
 async function runtimesSection(signal?: AbortSignal): Promise<string[]> {
   // Run in a neutral directory: version probes must not pick up (and act on) workspace files such
   // as rust-toolchain.toml, which makes rustup download a toolchain.
+  // Every probe listens on the one signal at once; more than Node's default of 10 is expected here, not a leak.
+  if (signal) setMaxListeners(RUNTIMES.length + 10, signal);
   const results = await Promise.all(RUNTIMES.map(async ([label, file, args]) => [label, await run(file, args, os.tmpdir(), signal)] as const));
   const found = results.filter(([, r]) => r.ok && r.out).map(([label, r]) => `  ${label}: ${r.out.split('\n')[0]!.slice(0, 120)}`);
   const missing = results.filter(([, r]) => !r.ok).map(([label]) => label);

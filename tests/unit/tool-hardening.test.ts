@@ -179,6 +179,21 @@ describe('inspect_environment', () => {
     }
   });
 
+  it("probes every runtime at once under the activity's cancellation signal without a listener-leak warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const out = await inspectEnvironmentTool(ws, { signal: new AbortController().signal });
+      expect(out).toContain(`  node: ${process.version}`);
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it("does not run a repository's configured fsmonitor program during git status", async () => {
     execFileSync('git', ['init', '-q'], { cwd: ws });
     const marker = path.join(outside, 'fsmonitor-ran');
