@@ -117,8 +117,10 @@ export async function mcpTestCommand(ctx: CliContext, name: string, workspaceArg
       return 0;
     }
     ctx.out(`MCP server "${name}" (${probe.server.source}) answered in ${Math.round(probe.ms)} ms with ${tools.length} tool${tools.length === 1 ? '' : 's'}:`);
-    for (const t of tools)
-      ctx.out(`  ${t.name.padEnd(40)} ${t.risk.padEnd(12)} ${t.hints === t.risk ? '' : t.hints}${t.risk === 'read-only' ? '' : ' (asks unless a rule allows it)'}`.trimEnd());
+    for (const t of tools) {
+      const note = [t.hints === t.risk ? '' : t.hints, t.risk === 'read-only' ? '' : '(asks unless a rule allows it)'].filter(Boolean).join(' ');
+      ctx.out(`  ${t.name.padEnd(40)} ${t.risk.padEnd(12)} ${note}`.trimEnd());
+    }
     for (const s of probe.skipped) ctx.out(`note: ${s}`);
     return 0;
   } finally {
