@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
 import { parseScript } from '../../servers/fake-llm/script';
 import { loadConfig, type Config } from '../../services/config';
@@ -179,6 +179,48 @@ export function useTaskHarness(script: unknown, extraEnv: Record<string, string>
       await harness.worker?.stop();
       await harness.fake?.close();
     }
+  });
+  return harness;
+}
+
+export interface WorkerProcessHarness {
+  fake: FakeLlm;
+  client: TaskClient;
+  env: Record<string, string>;
+  /** Worker processes of this harness; each is SIGKILLed after the test that started it. */
+  workers: ReturnType<typeof spawnCli>[];
+  /** An `agent worker` process of this environment, once it polls; killed after the test. */
+  startWorker(): Promise<ReturnType<typeof spawnCli>>;
+}
+
+/**
+ * Registers beforeAll/afterEach/afterAll for tests that run workers as processes so they can kill
+ * them: a fake LLM answering from `script`, a fresh task queue and a client, and no worker until a
+ * test starts one. Each test owns its workers: a survivor would silently serve the next test.
+ */
+export function useWorkerProcesses(script: unknown, extraEnv: Record<string, string> = {}): WorkerProcessHarness {
+  const harness = {
+    workers: [],
+    async startWorker() {
+      const worker = await spawnPollingWorker(harness.env);
+      harness.workers.push(worker);
+      return worker;
+    },
+  } as unknown as WorkerProcessHarness;
+  beforeAll(async () => {
+    harness.fake = await startFakeLlm(parseScript(script));
+    harness.env = await testEnv(harness.fake.url, extraEnv);
+    harness.client = await connectClient(harness.env);
+  });
+  afterEach(async () => {
+    for (const w of harness.workers.splice(0)) {
+      w.child.kill('SIGKILL');
+      await w.done;
+    }
+  });
+  afterAll(async () => {
+    await harness.client?.close();
+    await harness.fake?.close();
   });
   return harness;
 }

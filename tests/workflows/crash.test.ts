@@ -5,93 +5,61 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
-import { parseScript } from '../../servers/fake-llm/script';
-import type { TaskClient } from '../../client/task-client';
-import { connectClient, makeWorkspace, spawnCli, spawnPollingWorker, testEnv, waitFor } from '../support/harness';
+import { describe, expect, it } from 'vitest';
+import { makeWorkspace, useWorkerProcesses, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
 
-let fake: FakeLlm;
-let env: Record<string, string>;
-let client: TaskClient;
-const workers: ReturnType<typeof spawnCli>[] = [];
-
-/** A worker process of this file's environment, stopped after each test. */
-async function startWorkerProcess() {
-  const worker = await spawnPollingWorker(env);
-  workers.push(worker);
-  return worker;
-}
-
-beforeAll(async () => {
-  fake = await startFakeLlm(
-    parseScript({
-      scenarios: [
-        scenario('crash-in-tool', {
-          needsShell: true,
-          execute: [
-            { toolCalls: [{ name: 'run_command', input: { command: 'echo started > started.marker; sleep 3; echo effect >> effects.log' } }] },
-            { text: 'The command outcome is unknown; I checked and stopped.' },
-          ],
-        }),
-        scenario('crash-at-approval', {
-          needsWrite: true,
-          execute: [{ toolCalls: [{ name: 'write_file', input: { path: 'out.txt', content: 'written once\n' } }] }, { text: 'done' }],
-        }),
-        {
-          // The second turn overflows once, so the loop compacts; the compaction is slow, so the worker dies in it.
-          match: 'crash-in-compaction',
-          stages: {
-            execute: [
-              { toolCalls: [{ name: 'list_files', input: {} }] },
-              { text: 'finished after the compaction', errors: [{ status: 400, message: 'prompt is too long: 250000 tokens > 200000 maximum' }] },
-            ],
-            compact: { text: 'Summary of the work so far: listed the files.', delayMs: 4_000 },
-          },
-        },
+const h = useWorkerProcesses({
+  scenarios: [
+    scenario('crash-in-tool', {
+      needsShell: true,
+      execute: [
+        { toolCalls: [{ name: 'run_command', input: { command: 'echo started > started.marker; sleep 3; echo effect >> effects.log' } }] },
+        { text: 'The command outcome is unknown; I checked and stopped.' },
       ],
     }),
-  );
-  env = await testEnv(fake.url);
-  client = await connectClient(env);
-});
-afterEach(async () => {
-  // Each test owns its workers: a survivor would silently serve the next test.
-  for (const w of workers.splice(0)) {
-    w.child.kill('SIGKILL');
-    await w.done;
-  }
-});
-afterAll(async () => {
-  await client?.close();
-  await fake?.close();
+    scenario('crash-at-approval', {
+      needsWrite: true,
+      execute: [{ toolCalls: [{ name: 'write_file', input: { path: 'out.txt', content: 'written once\n' } }] }, { text: 'done' }],
+    }),
+    {
+      // The second turn overflows once, so the loop compacts; the compaction is slow, so the worker dies in it.
+      match: 'crash-in-compaction',
+      stages: {
+        execute: [
+          { toolCalls: [{ name: 'list_files', input: {} }] },
+          { text: 'finished after the compaction', errors: [{ status: 400, message: 'prompt is too long: 250000 tokens > 200000 maximum' }] },
+        ],
+        compact: { text: 'Summary of the work so far: listed the files.', delayMs: 4_000 },
+      },
+    },
+  ],
 });
 
 // Tests that start worker processes (and wait out a dead worker's heartbeat timeout) take ~30-50 s idle; they get room for a loaded machine.
 describe('worker SIGKILL', () => {
   it('during a side-effecting tool: the effect happens once and the model hears "outcome unknown"', { timeout: 240_000 }, async () => {
     const workspace = await makeWorkspace();
-    const first = await startWorkerProcess();
-    const taskId = await client.start({ prompt: 'crash-in-tool', workspace });
+    const first = await h.startWorker();
+    const taskId = await h.client.start({ prompt: 'crash-in-tool', workspace });
     const [request] = await waitFor(
       async () => {
-        const view = await client.status(taskId);
+        const view = await h.client.status(taskId);
         return view.pendingApprovals.length ? view.pendingApprovals : null;
       },
       'approval',
       45_000,
     );
-    await client.decide(taskId, request!.requestId, { approve: true, decidedBy: 'tester', channel: 'cli' });
+    await h.client.decide(taskId, request!.requestId, { approve: true, decidedBy: 'tester', channel: 'cli' });
 
     await waitFor(async () => existsSync(path.join(workspace, 'started.marker')), 'the command to start');
     first.child.kill('SIGKILL');
     await first.done;
 
-    await startWorkerProcess();
-    const result = await client.result(taskId);
+    await h.startWorker();
+    const result = await h.client.result(taskId);
     expect(result.status).toBe('completed');
-    const [toolResult] = toolResultsAt(fake.requests, taskId, 1);
+    const [toolResult] = toolResultsAt(h.fake.requests, taskId, 1);
     expect(toolResult).toMatchObject({ is_error: true, content: expect.stringMatching(/^OUTCOME UNKNOWN: run_command was started/) });
     // The sandboxed command died with its worker (bubblewrap --die-with-parent), and the retry did not
     // start it again: it began exactly once and never finished.
@@ -99,25 +67,25 @@ describe('worker SIGKILL', () => {
     expect(await readFile(path.join(workspace, 'started.marker'), 'utf8')).toBe('started\n');
     expect(existsSync(path.join(workspace, 'effects.log'))).toBe(false);
     // Model calls before the crash were not repeated.
-    expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'intent')).toHaveLength(1);
-    expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.turn === 0)).toHaveLength(1);
+    expect(h.fake.requests.filter((r) => r.task === taskId && r.stage === 'intent')).toHaveLength(1);
+    expect(h.fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.turn === 0)).toHaveLength(1);
   });
 
   it('during a compaction: the new worker compacts again and the transcript holds the summary once', { timeout: 240_000 }, async () => {
     const workspace = await makeWorkspace();
-    const first = await startWorkerProcess();
-    const taskId = await client.start({ prompt: 'crash-in-compaction', workspace, confirmResult: 'never' });
-    await waitFor(async () => fake.requests.some((r) => r.task === taskId && r.stage === 'compact'), 'the compaction to start', 60_000);
+    const first = await h.startWorker();
+    const taskId = await h.client.start({ prompt: 'crash-in-compaction', workspace, confirmResult: 'never' });
+    await waitFor(async () => h.fake.requests.some((r) => r.task === taskId && r.stage === 'compact'), 'the compaction to start', 60_000);
     first.child.kill('SIGKILL');
     await first.done;
 
-    await startWorkerProcess();
-    const result = await client.result(taskId);
+    await h.startWorker();
+    const result = await h.client.result(taskId);
     expect(result.status).toBe('completed');
     expect(result.compactions).toBe(1);
     // The compaction ran again on the new worker; only its result entered the transcript, once.
-    expect(fake.requests.filter((r) => r.task === taskId && r.stage === 'compact').length).toBeGreaterThanOrEqual(2);
-    const last = fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.status === 200).at(-1)!;
+    expect(h.fake.requests.filter((r) => r.task === taskId && r.stage === 'compact').length).toBeGreaterThanOrEqual(2);
+    const last = h.fake.requests.filter((r) => r.task === taskId && r.stage === 'execute' && r.status === 200).at(-1)!;
     const first0 = JSON.stringify(last.body.messages[0]);
     expect(first0.match(/Summary of the work so far: listed the files\./g)).toHaveLength(1);
     expect(first0.match(/summary-of-earlier-work compactions/g)).toHaveLength(1);
@@ -126,11 +94,11 @@ describe('worker SIGKILL', () => {
 
   it('while waiting for approval: the request survives, the approved write happens exactly once', { timeout: 240_000 }, async () => {
     const workspace = await makeWorkspace();
-    const first = await startWorkerProcess();
-    const taskId = await client.start({ prompt: 'crash-at-approval', workspace });
+    const first = await h.startWorker();
+    const taskId = await h.client.start({ prompt: 'crash-at-approval', workspace });
     const pendingBefore = await waitFor(
       async () => {
-        const view = await client.status(taskId);
+        const view = await h.client.status(taskId);
         return view.pendingApprovals.length ? view.pendingApprovals : null;
       },
       'approval',
@@ -139,10 +107,10 @@ describe('worker SIGKILL', () => {
     first.child.kill('SIGKILL');
     await first.done;
 
-    await startWorkerProcess();
+    await h.startWorker();
     const pendingAfter = await waitFor(
       async () => {
-        const view = await client.status(taskId);
+        const view = await h.client.status(taskId);
         return view.pendingApprovals.length ? view.pendingApprovals : null;
       },
       'approval after restart',
@@ -150,8 +118,8 @@ describe('worker SIGKILL', () => {
     );
     expect(pendingAfter).toEqual(pendingBefore);
     // A stray edit between request and approval must not be clobbered twice: the write runs once.
-    await client.decide(taskId, undefined, { approve: true, decidedBy: 'tester', channel: 'cli' });
-    const result = await client.result(taskId);
+    await h.client.decide(taskId, undefined, { approve: true, decidedBy: 'tester', channel: 'cli' });
+    const result = await h.client.result(taskId);
     expect(result.status).toBe('completed');
     expect(result.toolCalls).toBe(1);
     expect(await readFile(path.join(workspace, 'out.txt'), 'utf8')).toBe('written once\n');
@@ -160,7 +128,7 @@ describe('worker SIGKILL', () => {
     expect(await readFile(path.join(workspace, 'out.txt'), 'utf8')).toBe('changed later\n');
     for (const stage of ['intent', 'plan', 'verify', 'respond']) {
       expect(
-        fake.requests.filter((r) => r.task === taskId && r.stage === stage),
+        h.fake.requests.filter((r) => r.task === taskId && r.stage === stage),
         stage,
       ).toHaveLength(1);
     }

@@ -6,12 +6,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskClient } from '../../client/task-client';
-import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
-import { parseScript } from '../../servers/fake-llm/script';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../services/temporal-dev-server';
-import { connectClient, makeWorkspace, spawnCli, spawnPollingWorker, testEnv, useTaskHarness, waitFor } from '../support/harness';
+import { makeWorkspace, useTaskHarness, useWorkerProcesses, waitFor } from '../support/harness';
 import { scenario, toolResultsAt } from '../support/scripts';
 
 /** The project must be readable in the sandbox: a clone under /tmp is hidden there like every /tmp. */
@@ -119,43 +116,26 @@ describe('MCP tools in a task', () => {
 });
 
 describe('a non-idempotent MCP call when its worker is killed', () => {
-  let fake: FakeLlm;
-  let env: Record<string, string>;
-  let client: TaskClient;
-  const workers: ReturnType<typeof spawnCli>[] = [];
-
+  const p = useWorkerProcesses(
+    { scenarios: [scenario('slow-record', { execute: [call('mcp__test__record_slowly', { note: 'effect', ms: 120_000 }), { text: 'checked' }] })] },
+    { AGENT_MEMORY: 'off' },
+  );
   beforeAll(async () => {
-    fake = await startFakeLlm(
-      parseScript({ scenarios: [scenario('slow-record', { execute: [call('mcp__test__record_slowly', { note: 'effect', ms: 120_000 }), { text: 'checked' }] })] }),
-    );
-    env = await testEnv(fake.url, { AGENT_MEMORY: 'off' });
-    await configureServer(env.AGENT_HOME!);
-    client = await connectClient(env);
-  });
-  afterEach(async () => {
-    for (const w of workers.splice(0)) {
-      w.child.kill('SIGKILL');
-      await w.done;
-    }
-  });
-  afterAll(async () => {
-    await client?.close();
-    await fake?.close();
+    await configureServer(p.env.AGENT_HOME!);
   });
 
   it('is reported as outcome unknown on the next worker, never run again', { timeout: 240_000 }, async () => {
-    const first = await spawnPollingWorker(env);
-    workers.push(first);
+    const first = await p.startWorker();
     const workspace = await makeWorkspace();
-    const taskId = await client.start({ prompt: 'slow-record', workspace, rules: ['allow mcp__test__record_slowly'] });
+    const taskId = await p.client.start({ prompt: 'slow-record', workspace, rules: ['allow mcp__test__record_slowly'] });
     const log = path.join(workspace, 'mcp-calls.log');
     await waitFor(async () => (await readFile(log, 'utf8').catch(() => '')) === 'effect\n', 'the MCP server to record the effect', 90_000);
     first.child.kill('SIGKILL');
     await first.done;
 
-    workers.push(await spawnPollingWorker(env));
-    expect((await client.result(taskId)).status).toBe('completed');
-    const result = toolResultsAt(fake.requests, taskId, 1)[0]!;
+    await p.startWorker();
+    expect((await p.client.result(taskId)).status).toBe('completed');
+    const result = toolResultsAt(p.fake.requests, taskId, 1)[0]!;
     expect(result.is_error).toBe(true);
     expect(result.content).toMatch(/^OUTCOME UNKNOWN: mcp__test__record_slowly was started at .* It was NOT run again/);
     expect(await readFile(log, 'utf8')).toBe('effect\n');

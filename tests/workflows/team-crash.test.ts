@@ -4,57 +4,35 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../../servers/fake-llm/fake-llm-server';
-import { parseScript } from '../../servers/fake-llm/script';
-import type { TaskClient } from '../../client/task-client';
-import { connectClient, makeWorkspace, spawnCli, testEnv, waitFor } from '../support/harness';
+import { describe, expect, it } from 'vitest';
+import { makeWorkspace, spawnCli, useWorkerProcesses, waitFor } from '../support/harness';
 import { stepScenario, teamScenario } from '../support/team-scripts';
 
-let fake: FakeLlm;
-let env: Record<string, string>;
-let client: TaskClient;
-const workers: ReturnType<typeof spawnCli>[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeLlm(
-    parseScript({
-      scenarios: [
-        // The first model turn of step ka is slow, so the worker can be killed while the child is mid-step.
-        stepScenario('ka', [{ toolCalls: [{ name: 'write_file', input: { path: 'k.txt', content: 'kept\n' } }], delayMs: 4_000 }, { text: 'wrote k.txt' }]),
-        stepScenario('kb', [{ toolCalls: [{ name: 'write_file', input: { path: 'kb.txt', content: 'bee\n' } }] }, { text: 'wrote kb.txt' }]),
-        teamScenario('crash-team', [
-          { id: 'ka', evidence: [{ kind: 'file_contains', path: 'k.txt', text: 'kept' }] },
-          { id: 'kb', dependsOn: ['ka'], evidence: [{ kind: 'file_exists', path: 'kb.txt' }] },
-        ]),
-      ],
-    }),
-  );
-  env = await testEnv(fake.url);
-  client = await connectClient(env);
-});
-afterAll(async () => {
-  for (const w of workers.splice(0)) {
-    w.child.kill('SIGKILL');
-    await w.done;
-  }
-  await client?.close();
-  await fake?.close();
+const h = useWorkerProcesses({
+  scenarios: [
+    // The first model turn of step ka is slow, so the worker can be killed while the child is mid-step.
+    stepScenario('ka', [{ toolCalls: [{ name: 'write_file', input: { path: 'k.txt', content: 'kept\n' } }], delayMs: 4_000 }, { text: 'wrote k.txt' }]),
+    stepScenario('kb', [{ toolCalls: [{ name: 'write_file', input: { path: 'kb.txt', content: 'bee\n' } }] }, { text: 'wrote kb.txt' }]),
+    teamScenario('crash-team', [
+      { id: 'ka', evidence: [{ kind: 'file_contains', path: 'k.txt', text: 'kept' }] },
+      { id: 'kb', dependsOn: ['ka'], evidence: [{ kind: 'file_exists', path: 'kb.txt' }] },
+    ]),
+  ],
 });
 
 describe('agent team and worker SIGKILL', () => {
   it('a worker killed during a child step: the same child resumes elsewhere and the team completes', async () => {
     const workspace = await makeWorkspace();
-    const first = spawnCli(['worker'], env);
-    workers.push(first);
-    const taskId = await client.start({ prompt: 'crash-team', workspace, mode: 'accept-edits' }, { team: {} });
+    const first = spawnCli(['worker'], h.env);
+    h.workers.push(first);
+    const taskId = await h.client.start({ prompt: 'crash-team', workspace, mode: 'accept-edits' }, { team: {} });
     const childId = `${taskId}.ka.1`;
-    await waitFor(async () => fake.requests.some((r) => r.task === childId && r.stage === 'execute'), 'the child step to call the model', 60_000);
+    await waitFor(async () => h.fake.requests.some((r) => r.task === childId && r.stage === 'execute'), 'the child step to call the model', 60_000);
     first.child.kill('SIGKILL');
     await first.done;
 
-    workers.push(spawnCli(['worker'], env));
-    const result = await client.result(taskId);
+    h.workers.push(spawnCli(['worker'], h.env));
+    const result = await h.client.result(taskId);
     expect(result.status, JSON.stringify(result.team?.steps)).toBe('completed');
     expect(result.team!.steps.map((s) => [s.id, s.state, s.attempt])).toEqual([
       ['ka', 'passed', 1],
@@ -64,7 +42,7 @@ describe('agent team and worker SIGKILL', () => {
     expect(await readFile(path.join(workspace, 'k.txt'), 'utf8')).toBe('kept\n');
     // The child that was mid-step is the one that finished: one run, completed.
     const runs = [];
-    for await (const wf of client.client.workflow.list({ query: `WorkflowId = '${childId}'` })) runs.push(wf.status.name);
+    for await (const wf of h.client.client.workflow.list({ query: `WorkflowId = '${childId}'` })) runs.push(wf.status.name);
     expect(runs).toEqual(['COMPLETED']);
     // Two worker processes start, and the dead one's model call must time out before it is retried: ~50 s on an idle machine.
   }, 180_000);
