@@ -18,11 +18,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { BackgroundClient } from '../client/background-client';
 import { startFakeLlm } from '../servers/fake-llm/fake-llm-server';
 import { parseScript } from '../servers/fake-llm/script';
-import { TaskClient } from '../client/task-client';
 import { backgroundWorkflowId } from '../domain/background-agent';
-import { loadConfig } from '../services/config';
-import { createAgentWorker } from '../workers/worker';
-import { startBenchDevServer } from './dev-server';
+import { startBenchAgent, startBenchDevServer } from './dev-server';
 
 const QUICK = process.argv.includes('--quick');
 const AGENTS = QUICK ? 30 : 100;
@@ -43,21 +40,8 @@ async function main() {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-bg-'));
   const { server } = await startBenchDevServer(tmp);
   const fake = await startFakeLlm(parseScript({ scenarios: [{ match: '', stages: { execute: { text: 'handled' } } }] }));
-  const config = loadConfig(
-    {
-      TEMPORAL_ADDRESS: server.address,
-      AGENT_TASK_QUEUE: 'bench-bg',
-      AGENT_HOME: path.join(tmp, 'home'),
-      ANTHROPIC_API_KEY: 'bench',
-      ANTHROPIC_BASE_URL: fake.url,
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-    },
-    tmp,
-  );
-  const agentWorker = await createAgentWorker(config);
-  const running = agentWorker.run();
-  const tasks = await TaskClient.connect(config);
+  const agent = await startBenchAgent(server.address, fake.url, tmp, { AGENT_TASK_QUEUE: 'bench-bg', AGENT_HOME: path.join(tmp, 'home') });
+  const { client: tasks, config } = agent;
   const bg = new BackgroundClient(tasks.client, config.temporal.taskQueue, () => tasks.approverKeys());
   const workspace = tmp;
   try {
@@ -123,9 +107,7 @@ async function main() {
   } finally {
     for (let i = 0; i < AGENTS; i++) await bg.stop(`idle-${i}`, 'bench').catch(() => {});
     await bg.stop('hist', 'bench').catch(() => {});
-    await tasks.close();
-    agentWorker.worker.shutdown();
-    await running.catch(() => {});
+    await agent.stop().catch(() => {});
     await fake.close();
     await server.stop();
     await rm(tmp, { recursive: true, force: true });

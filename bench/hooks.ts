@@ -15,15 +15,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { TaskClient } from '../client/task-client';
 import { startFakeLlm } from '../servers/fake-llm/fake-llm-server';
 import { parseScript } from '../servers/fake-llm/script';
-import { loadConfig } from '../services/config';
 import type { ResolvedHook } from '../services/hooks/hook-config';
 import { runHooks } from '../services/hooks/hook-runner';
 import { PolicySources } from '../services/policy/policy-sources';
-import { createAgentWorker } from '../workers/worker';
-import { startBenchDevServer } from './dev-server';
+import { startBenchAgent, startBenchDevServer } from './dev-server';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
@@ -80,23 +77,13 @@ async function perToolCall(tmp: string): Promise<string[]> {
   const fake = await startFakeLlm(
     parseScript({ latencyMs: 0, scenarios: [{ match: '', stages: { execute: [...Array.from({ length: CALLS }, () => readTurn), { text: 'read it ten times' }] } }] }),
   );
-  const config = loadConfig(
-    {
-      TEMPORAL_ADDRESS: server.address,
-      AGENT_TASK_QUEUE: 'bench-hooks',
-      AGENT_HOME: path.join(tmp, 'home'),
-      AGENT_USER_DIR: path.join(tmp, 'user'),
-      AGENT_MEMORY: 'off',
-      ANTHROPIC_API_KEY: 'bench',
-      ANTHROPIC_BASE_URL: fake.url,
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-    },
-    tmp,
-  );
-  const agentWorker = await createAgentWorker(config);
-  const running = agentWorker.run();
-  const tasks = await TaskClient.connect(config);
+  const agent = await startBenchAgent(server.address, fake.url, tmp, {
+    AGENT_TASK_QUEUE: 'bench-hooks',
+    AGENT_HOME: path.join(tmp, 'home'),
+    AGENT_USER_DIR: path.join(tmp, 'user'),
+    AGENT_MEMORY: 'off',
+  });
+  const { client: tasks, config } = agent;
   const workspaces = { without: path.join(tmp, 'ws-plain'), with: path.join(tmp, 'ws-hooks') };
   for (const ws of Object.values(workspaces)) {
     await mkdir(path.join(ws, '.agent'), { recursive: true });
@@ -119,9 +106,7 @@ async function perToolCall(tmp: string): Promise<string[]> {
       }
     }
   } finally {
-    await tasks.close();
-    agentWorker.worker.shutdown();
-    await running;
+    await agent.stop();
     await fake.close();
     await server.stop();
   }

@@ -15,10 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startFakeLlm } from '../servers/fake-llm/fake-llm-server';
 import { parseScript } from '../servers/fake-llm/script';
-import { TaskClient } from '../client/task-client';
-import { loadConfig } from '../services/config';
-import { createAgentWorker } from '../workers/worker';
-import { startBenchDevServer } from './dev-server';
+import { startBenchAgent, startBenchDevServer } from './dev-server';
 
 const QUICK = process.argv.includes('--quick');
 const LATENCY_MS = 500;
@@ -78,21 +75,8 @@ async function main() {
   try {
     for (const steps of STEP_COUNTS) {
       const fake = await startFakeLlm(script(steps));
-      const config = loadConfig(
-        {
-          TEMPORAL_ADDRESS: server.address,
-          AGENT_TASK_QUEUE: `bench-team-${steps}`,
-          AGENT_HOME: path.join(tmp, `home-${steps}`),
-          ANTHROPIC_API_KEY: 'bench',
-          ANTHROPIC_BASE_URL: fake.url,
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-        },
-        tmp,
-      );
-      const worker = await createAgentWorker(config);
-      const running = worker.run();
-      const client = await TaskClient.connect(config);
+      const agent = await startBenchAgent(server.address, fake.url, tmp, { AGENT_TASK_QUEUE: `bench-team-${steps}`, AGENT_HOME: path.join(tmp, `home-${steps}`) });
+      const { client } = agent;
       const run = async (label: string, prompt: string, team: { maxParallel: number } | undefined) => {
         const times: number[] = [];
         let calls = 0;
@@ -119,9 +103,7 @@ async function main() {
       rows.push(
         `| ${steps} | ${s(parallel.median)} | ${s(sequential.median)} | **${(sequential.median / parallel.median).toFixed(2)}×** | ${s(single.median)} | ${parallel.calls} / ${single.calls} |`,
       );
-      await client.close();
-      worker.worker.shutdown();
-      await running;
+      await agent.stop();
       await fake.close();
     }
   } finally {

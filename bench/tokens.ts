@@ -17,10 +17,7 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startFakeLlm, type RecordedRequest } from '../servers/fake-llm/fake-llm-server';
 import { parseScript } from '../servers/fake-llm/script';
-import { TaskClient } from '../client/task-client';
-import { loadConfig } from '../services/config';
-import { createAgentWorker } from '../workers/worker';
-import { startBenchDevServer } from './dev-server';
+import { startBenchAgent, startBenchDevServer } from './dev-server';
 
 const QUICK = process.argv.includes('--quick');
 const WINDOW = 200_000;
@@ -110,32 +107,20 @@ async function run(c: Case, caching: boolean, serverAddress: string, tmp: string
   const workspace = await mkdtemp(path.join(tmp, 'ws-'));
   await mkdir(path.join(workspace, 'src'));
   for (let i = 1; i <= c.turns; i++) await writeFile(path.join(workspace, 'src', `f${i}.ts`), fileText(i, c.fileBytes));
-  const config = loadConfig(
-    {
-      TEMPORAL_ADDRESS: serverAddress,
-      AGENT_TASK_QUEUE: `bench-tokens-${Math.random().toString(16).slice(2, 8)}`,
-      AGENT_HOME: home,
-      AGENT_USER_DIR: path.join(home, 'user'),
-      ANTHROPIC_API_KEY: 'bench',
-      ANTHROPIC_BASE_URL: fake.url,
-      AGENT_PROMPT_CACHING: caching ? 'on' : 'off',
-      AGENT_MEMORY: 'off',
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-    },
-    tmp,
-  );
-  const worker = await createAgentWorker(config);
-  const running = worker.run();
-  const client = await TaskClient.connect(config);
+  const agent = await startBenchAgent(serverAddress, fake.url, tmp, {
+    AGENT_TASK_QUEUE: `bench-tokens-${Math.random().toString(16).slice(2, 8)}`,
+    AGENT_HOME: home,
+    AGENT_USER_DIR: path.join(home, 'user'),
+    AGENT_PROMPT_CACHING: caching ? 'on' : 'off',
+    AGENT_MEMORY: 'off',
+  });
+  const { client } = agent;
   try {
     const taskId = await client.start({ prompt: `READ-ALL: read src/f1.ts … src/f${c.turns}.ts`, workspace, maxTurns: c.turns + 5, confirmResult: 'never' });
     const result = await client.result(taskId);
     return measure(fake.requests, taskId, result);
   } finally {
-    await client.close();
-    worker.worker.shutdown();
-    await running;
+    await agent.stop();
     await fake.close();
   }
 }
