@@ -13,11 +13,10 @@
  * A hook cannot widen a permission: "allow" is noted and changes nothing, since the policy already
  * decided the call may run (or a person is asked).
  */
-import { spawn } from 'node:child_process';
 import type { HookEvent, HookOutcome } from '../../domain/hooks';
 import { matcherCovers } from '../../domain/hooks';
 import { detectSandbox } from '../sandbox/bubblewrap';
-import { killProcessGroup, prepareCommand } from '../tools/run-command';
+import { prepareCommand, spawnPrepared } from '../tools/run-command';
 import { workspaceRoot } from '../tools/workspace';
 import type { ResolvedHook } from './hook-config';
 
@@ -87,31 +86,10 @@ async function runOne(hook: ResolvedHook, input: string, root: string, options: 
     return result({ notRun: (err as Error).message });
   }
   try {
-    return await new Promise<HookRun>((resolve) => {
-      const child = spawn(prepared.file, prepared.args, { cwd: prepared.cwd, env: prepared.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-      const out = { stdout: '', stderr: '' };
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        killProcessGroup(child.pid);
-      }, hook.timeoutSeconds * 1000);
-      for (const stream of ['stdout', 'stderr'] as const) {
-        child[stream].on('data', (chunk: Buffer) => {
-          if (out[stream].length < OUTPUT_CAP) out[stream] += chunk.toString('utf8').slice(0, OUTPUT_CAP - out[stream].length);
-        });
-      }
-      // A hook that does not read its input must not fail the write.
-      child.stdin.on('error', () => {});
-      child.stdin.end(input);
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        resolve(result({ notRun: err.message }));
-      });
-      child.on('close', (exitCode) => {
-        clearTimeout(timer);
-        resolve(result({ exitCode, ...out, timedOut }));
-      });
-    });
+    const run = await spawnPrepared(prepared, { timeoutSeconds: hook.timeoutSeconds, capBytes: OUTPUT_CAP, stdin: input });
+    return result({ exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, timedOut: run.timedOut });
+  } catch (err) {
+    return result({ notRun: (err as Error).message });
   } finally {
     await prepared.release();
   }

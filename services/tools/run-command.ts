@@ -132,7 +132,11 @@ export function killProcessGroup(pid: number | undefined): void {
 export async function runCommand(workspace: string, input: CommandLine, options: RunCommandOptions = {}): Promise<CommandResult> {
   const prepared = await prepareCommand(workspace, input.command, options.sandbox);
   try {
-    const result = await spawnCommand(prepared, input, options);
+    // An abort listener added to an already-aborted signal never fires: check first (after the awaits above).
+    if (options.signal?.aborted) throw new Error('run_command cancelled before it started');
+    const { capped, ...spawned } = await spawnPrepared(prepared, { timeoutSeconds: input.timeoutSeconds, capBytes: OUTPUT_CAP_BYTES, signal: options.signal });
+    const note = (stream: 'stdout' | 'stderr') => (capped[stream] ? `${spawned[stream]}\n[output capped at ${OUTPUT_CAP_BYTES} bytes]` : spawned[stream]);
+    const result: CommandResult = { ...spawned, stdout: note('stdout'), stderr: note('stderr') };
     const network = await prepared.release();
     return network ? { ...result, network } : result;
   } finally {
@@ -140,11 +144,26 @@ export async function runCommand(workspace: string, input: CommandLine, options:
   }
 }
 
-async function spawnCommand({ file, args, cwd, env }: PreparedCommand, input: CommandLine, options: RunCommandOptions): Promise<CommandResult> {
-  // An abort listener added to an already-aborted signal never fires: check first (after the awaits above).
-  if (options.signal?.aborted) throw new Error('run_command cancelled before it started');
-  return await new Promise<CommandResult>((resolve, reject) => {
-    const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface SpawnOptions {
+  timeoutSeconds: number;
+  /** What of stdout and of stderr is kept; the rest is dropped (and `capped` says so). */
+  capBytes: number;
+  /** Written to the command's stdin, which is then closed; without it stdin is /dev/null. */
+  stdin?: string;
+  /** Kills the process group when aborted. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs a prepared command as its own process group, killed whole on timeout or abort, keeping up to
+ * `capBytes` of each output stream. Rejects only when it cannot start; a failing command is a result.
+ */
+export async function spawnPrepared(
+  { file, args, cwd, env }: PreparedCommand,
+  options: SpawnOptions,
+): Promise<Omit<CommandResult, 'network'> & { capped: { stdout: boolean; stderr: boolean } }> {
+  return await new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd, env, detached: true, stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
     const sizes = { stdout: 0, stderr: 0 };
     let timedOut = false;
@@ -152,28 +171,37 @@ async function spawnCommand({ file, args, cwd, env }: PreparedCommand, input: Co
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup();
-    }, input.timeoutSeconds * 1000);
-    const onAbort = () => killGroup();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    }, options.timeoutSeconds * 1000);
+    options.signal?.addEventListener('abort', killGroup, { once: true });
     for (const stream of ['stdout', 'stderr'] as const) {
-      child[stream].on('data', (chunk: Buffer) => {
-        if (sizes[stream] >= OUTPUT_CAP_BYTES) return;
+      child[stream]!.on('data', (chunk: Buffer) => {
+        if (sizes[stream] >= options.capBytes) return;
         chunks[stream].push(chunk);
         sizes[stream] += chunk.length;
       });
     }
+    if (options.stdin !== undefined && child.stdin) {
+      // A command that does not read its input must not fail the write.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.stdin);
+    }
     child.on('error', (err) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', killGroup);
       reject(err);
     });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      const text = (stream: 'stdout' | 'stderr') => {
-        const out = Buffer.concat(chunks[stream]).toString('utf8');
-        return sizes[stream] >= OUTPUT_CAP_BYTES ? `${out}\n[output capped at ${OUTPUT_CAP_BYTES} bytes]` : out;
-      };
-      resolve({ exitCode, signal, timedOut, stdout: text('stdout'), stderr: text('stderr') });
+      options.signal?.removeEventListener('abort', killGroup);
+      const text = (stream: 'stdout' | 'stderr') => Buffer.concat(chunks[stream]).toString('utf8');
+      resolve({
+        exitCode,
+        signal,
+        timedOut,
+        stdout: text('stdout'),
+        stderr: text('stderr'),
+        capped: { stdout: sizes.stdout >= options.capBytes, stderr: sizes.stderr >= options.capBytes },
+      });
     });
   });
 }
