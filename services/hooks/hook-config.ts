@@ -9,8 +9,7 @@
  * this runtime does not have is skipped with a notice: hooks add checks, so a broken one never
  * stops a task, and it is said in the trace.
  */
-import { readFileIfExists } from '../atomic-file';
-import { settingsSection } from '../settings-file';
+import { loadSettingsLayers, settingsSection, type SettingsLayer } from '../settings-file';
 import path from 'node:path';
 import { z } from 'zod';
 import { HOOK_EVENTS, TOOL_EVENTS, type HookEvent } from '../../domain/hooks';
@@ -45,9 +44,9 @@ export interface LoadedHooks {
 export const userHooksFile = (home: string): string => path.join(home, 'hooks.json');
 export const workspaceHooksFile = (workspace: string): string => path.join(workspace, '.agent', 'hooks.json');
 
-function parseFile(text: string, file: string, source: ResolvedHook['source']): LoadedHooks {
+function parseFile(text: string, file: string, source: ResolvedHook['source']): SettingsLayer<ResolvedHook> {
   const section = settingsSection(text, file, 'hooks', 'its hooks do not run', '{"hooks": {"PreToolUse": [{"matcher": "…", "hooks": [{"type": "command", "command": "…"}]}]}}');
-  if ('notice' in section) return { hooks: [], notices: [section.notice] };
+  if ('notice' in section) return { items: [], notices: [section.notice] };
   const hooks: ResolvedHook[] = [];
   const notices: string[] = [];
   for (const [event, groups] of Object.entries(section.entries)) {
@@ -78,7 +77,7 @@ function parseFile(text: string, file: string, source: ResolvedHook['source']): 
       }
     }
   }
-  return { hooks, notices };
+  return { items: hooks, notices };
 }
 
 function validPattern(matcher: string): boolean {
@@ -95,20 +94,12 @@ function validPattern(matcher: string): boolean {
  * Never throws for a bad file. `trusted` answers whether the workspace file's text is the trusted one.
  */
 export async function loadHooks(home: string, workspace: string, trusted: (text: string) => Promise<boolean>): Promise<LoadedHooks> {
-  const userFile = userHooksFile(home);
-  const user = await readFileIfExists(userFile).then((t) => (t === null ? { hooks: [], notices: [] } : parseFile(t, userFile, 'user')));
   const wsFile = workspaceHooksFile(workspace);
-  const wsText = wsFile === userFile ? null : await readFileIfExists(wsFile);
-  if (wsText === null) return user;
-  const ws = parseFile(wsText, wsFile, 'workspace');
-  if (ws.hooks.length && !(await trusted(wsText))) {
-    return {
-      hooks: user.hooks,
-      notices: [
-        ...user.notices,
-        `${wsFile} is not trusted, so its ${ws.hooks.length} hook${ws.hooks.length === 1 ? '' : 's'} do not run. Review the file, then run \`agent trust ${workspace}\`.`,
-      ],
-    };
-  }
-  return { hooks: [...user.hooks, ...ws.hooks], notices: [...user.notices, ...ws.notices] };
+  const layers = await loadSettingsLayers(
+    { user: userHooksFile(home), workspace: wsFile },
+    parseFile,
+    trusted,
+    (hooks) => `${wsFile} is not trusted, so its ${hooks.length} hook${hooks.length === 1 ? '' : 's'} do not run. Review the file, then run \`agent trust ${workspace}\`.`,
+  );
+  return { hooks: [...layers.user.items, ...(layers.workspace?.items ?? [])], notices: layers.notices };
 }

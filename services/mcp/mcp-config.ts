@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { MCP_SERVER_NAME } from '../../domain/mcp';
 import { readFileIfExists, writeFileAtomic } from '../atomic-file';
 import { hostEnvironment } from '../config';
-import { settingsSection } from '../settings-file';
+import { loadSettingsLayers, settingsSection, type SettingsLayer } from '../settings-file';
 
 /** A tool call on a server gets this long unless its entry says otherwise. */
 export const DEFAULT_MCP_TIMEOUT_SECONDS = 60;
@@ -71,9 +71,9 @@ export const userMcpFile = (home: string): string => path.join(home, 'mcp.json')
 export const workspaceMcpFile = (workspace: string): string => path.join(workspace, '.mcp.json');
 
 /** The entries of one file, each checked on its own; a bad one becomes a notice. */
-function parseFile(text: string, file: string, source: McpServerConfig['source']): McpServers {
+function parseFile(text: string, file: string, source: McpServerConfig['source']): SettingsLayer<McpServerConfig> {
   const section = settingsSection(text, file, 'mcpServers', 'its MCP servers were not started', '{"mcpServers": {"name": {"command": …}}}');
-  if ('notice' in section) return { servers: [], notices: [section.notice] };
+  if ('notice' in section) return { items: [], notices: [section.notice] };
   const servers: McpServerConfig[] = [];
   const notices: string[] = [];
   for (const [name, value] of Object.entries(section.entries)) {
@@ -88,7 +88,7 @@ function parseFile(text: string, file: string, source: McpServerConfig['source']
     }
     servers.push({ ...parsed.data, name, source, file });
   }
-  return { servers, notices };
+  return { items: servers, notices };
 }
 
 /**
@@ -97,25 +97,23 @@ function parseFile(text: string, file: string, source: McpServerConfig['source']
  * `trusted` answers whether the workspace file's current text is the one the user trusted.
  */
 export async function loadMcpServers(home: string, workspace: string, trusted: (text: string) => Promise<boolean>): Promise<McpServers> {
-  const userFile = userMcpFile(home);
-  const user = await readFileIfExists(userFile).then((t) => (t === null ? { servers: [], notices: [] } : parseFile(t, userFile, 'user')));
   const wsFile = workspaceMcpFile(workspace);
-  const wsText = await readFileIfExists(wsFile);
-  if (wsText === null || wsFile === userFile) return user;
-  const ws = parseFile(wsText, wsFile, 'workspace');
-  if (ws.servers.length === 0) return { servers: user.servers, notices: [...user.notices, ...ws.notices] };
-  if (!(await trusted(wsText))) {
-    const names = ws.servers.map((s) => s.name).join(', ');
-    return {
-      servers: user.servers,
-      notices: [...user.notices, `${wsFile} is not trusted, so its MCP servers (${names}) were not started. Review the file, then run \`agent trust ${workspace}\` to use them.`],
-    };
-  }
-  const taken = new Set(user.servers.map((s) => s.name));
-  const shadowed = ws.servers.filter((s) => taken.has(s.name));
+  const {
+    user,
+    workspace: ws,
+    notices,
+  } = await loadSettingsLayers(
+    { user: userMcpFile(home), workspace: wsFile },
+    parseFile,
+    trusted,
+    (servers) =>
+      `${wsFile} is not trusted, so its MCP servers (${servers.map((s) => s.name).join(', ')}) were not started. Review the file, then run \`agent trust ${workspace}\` to use them.`,
+  );
+  const taken = new Set(user.items.map((s) => s.name));
+  const shadowed = (ws?.items ?? []).filter((s) => taken.has(s.name));
   return {
-    servers: [...user.servers, ...ws.servers.filter((s) => !taken.has(s.name))],
-    notices: [...user.notices, ...ws.notices, ...shadowed.map((s) => `${wsFile}: MCP server "${s.name}" is also configured by the user; the user's is used`)],
+    servers: [...user.items, ...(ws?.items ?? []).filter((s) => !taken.has(s.name))],
+    notices: [...notices, ...shadowed.map((s) => `${wsFile}: MCP server "${s.name}" is also configured by the user; the user's is used`)],
   };
 }
 
