@@ -84,15 +84,18 @@ export function createActivities({ model, tools, store, policy, memory, home, mc
     let value = snapshots.get(ref);
     if (value === undefined) {
       value = JSON.parse(await store.getBlob(ref));
-      if (snapshots.size >= SNAPSHOT_CACHE) snapshots.delete(snapshots.keys().next().value!);
-      snapshots.set(ref, value);
+      remember(ref, value);
     }
     return value as T;
   }
   async function storeSnapshot(value: unknown): Promise<string> {
     const ref = await store.putBlob(JSON.stringify(value));
-    snapshots.set(ref, value);
+    remember(ref, value);
     return ref;
+  }
+  function remember(ref: string, value: unknown): void {
+    if (snapshots.size >= SNAPSHOT_CACHE) snapshots.delete(snapshots.keys().next().value!);
+    snapshots.set(ref, value);
   }
 
   /** The hooks the task will run, fixed now (an edit during the task changes nothing), and which events and tools they cover. */
@@ -165,7 +168,9 @@ export function createActivities({ model, tools, store, policy, memory, home, mc
       return await llmCall((o) => model.makePlan(ctx, intent, o, memory));
     },
     async executeStep(input: ExecuteStepInput) {
-      return await llmCall((o) => model.executeStep(input, o));
+      // The catalog is parsed once per worker, not on every turn.
+      const mcpTools = input.mcpCatalogRef ? await snapshot<McpToolEntry[]>(input.mcpCatalogRef) : [];
+      return await llmCall((o) => model.executeStep(input, o, mcpTools));
     },
     /** Summarises the work so far and continues the transcript from the summary and the last turns. */
     async compactTranscript(input: CompactInput) {

@@ -229,7 +229,8 @@ export class AgentModel {
    * the model with cache breakpoints, and turn its stop_reason into what the loop does next. Throws
    * only what the activity classifies (provider errors other than an overflow, missing segments).
    */
-  async executeStep(input: ExecuteStepInput, options: CallOptions = {}): Promise<ExecuteStepResult> {
+  /** `mcpTools`: the catalog `input.mcpCatalogRef` names, which the caller holds parsed. */
+  async executeStep(input: ExecuteStepInput, options: CallOptions = {}, mcpTools: readonly McpToolEntry[] = []): Promise<ExecuteStepResult> {
     const state: ContextState = { ...(input.context ?? initialContext()), window: this.options.model.contextWindow };
     let head: string;
     if (input.head === null) {
@@ -251,7 +252,7 @@ export class AgentModel {
       head = input.head;
     }
     const { system, messages } = await this.transcripts.load(head);
-    const tools = toolDefinitions(input.tools, input.mcpCatalogRef ? (JSON.parse(await this.store.getBlob(input.mcpCatalogRef)) as McpToolEntry[]) : []);
+    const tools = toolDefinitions(input.tools, mcpTools);
     const systemText = system ?? '';
     const rough = () => roughTokens([systemText, tools, apiMessages(messages, state.clearedBefore)]);
     let estimate = estimateRequest(rough(), state);
