@@ -10,18 +10,16 @@
  * change a decision: risk comes only from the annotations, read once when the task prepares.
  */
 import { createHash } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { mcpRisk, type McpToolEntry, type McpToolName, type McpToolTarget } from '../../domain/mcp';
-import { hostEnvironment, sandboxSettings, type Config } from '../config';
+import { sandboxSettings, type Config } from '../config';
 import type { PolicySources } from '../policy/policy-sources';
+import { expandHome } from '../policy/rules';
 import { detectSandbox } from '../sandbox/bubblewrap';
-import { allowListedEnv } from '../tools/redact';
-import { prepareCommand, type SandboxRequest } from '../tools/run-command';
+import { commandEnv, prepareCommand, type SandboxRequest } from '../tools/run-command';
 import { ToolInputError, workspaceRoot } from '../tools/workspace';
 import { DEFAULT_MCP_TIMEOUT_SECONDS, expandVariables, loadMcpServers, McpConfigError, type McpServerConfig, type McpServers } from './mcp-config';
 
@@ -255,7 +253,7 @@ export class McpHub {
   private async stdioCommand(server: Extract<McpServerConfig, { command: string }>, root: string) {
     const env = Object.fromEntries(Object.entries(server.env).map(([k, v]) => [k, expandVariables(v, server.name)]));
     const argv = [server.command, ...server.args].map((a) => expandVariables(a, server.name));
-    if (!server.sandbox) return { file: argv[0]!, args: argv.slice(1), env: { ...allowListedEnv(hostEnvironment()), ...env }, release: async () => null };
+    if (!server.sandbox) return { file: argv[0]!, args: argv.slice(1), env: commandEnv(env), release: async () => null };
     const sandbox = await detectSandbox();
     if (!sandbox.available) {
       throw new McpConfigError(`no OS sandbox on this worker (${sandbox.reason}); set "sandbox": false in its entry to run it as the worker's own process`);
@@ -388,10 +386,6 @@ function callFailure(server: McpServerConfig, target: McpToolTarget, err: Error,
     return `MCP server "${server.name}" stopped before answering ${target.tool}${effect} (it is started again on the next call)${stderr ? `; stderr: ${stderr}` : ''}`;
   }
   return `${target.tool} on MCP server "${server.name}" failed: ${err.message}${effect}`;
-}
-
-function expandHome(dir: string): string {
-  return dir === '~' ? os.homedir() : dir.startsWith('~/') ? path.join(os.homedir(), dir.slice(2)) : dir;
 }
 
 function shellQuote(word: string): string {

@@ -68,7 +68,8 @@ export function matchesCommand(specifier: string, argv: readonly string[]): bool
 
 const MATCHERS = new Map<string, picomatch.Matcher>();
 
-function expandHome(p: string, home: string): string {
+/** `~` and `~/…` as paths under `home` (the user's home directory unless given); other paths as they are. */
+export function expandHome(p: string, home = os.homedir()): string {
   return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : p;
 }
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { McpToolEntry } from '../../domain/mcp';
 import { TOOL_SPECS, type ToolName } from '../../domain/tool-catalog';
+import { expandHome } from './rules';
 import type { ShellAnalysis } from './shell/analysis';
 import { analyzeShell } from './shell/analyze';
 
@@ -47,7 +48,7 @@ export async function resolveTarget(tool: ToolName, input: Record<string, unknow
 /** The locations a file path stands for: where it is written, and where its symlinks lead. */
 async function pathTargets(requested: string, ctx: TargetContext): Promise<{ lexical: string; real: string }> {
   const home = ctx.home ?? os.homedir();
-  const expanded = requested === '~' ? home : requested.startsWith('~/') ? path.join(home, requested.slice(2)) : requested;
+  const expanded = expandHome(requested, home);
   const lexical = path.resolve(ctx.workspace, expanded);
   let real = lexical;
   // Resolve the deepest existing ancestor, so a symlinked directory is judged by where it leads.

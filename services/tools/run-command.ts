@@ -73,8 +73,7 @@ export interface PreparedCommand {
  */
 export async function prepareCommand(workspace: string, command: string, request?: SandboxRequest, extraEnv: Record<string, string> = {}): Promise<PreparedCommand> {
   const cwd = await workspaceRoot(workspace);
-  // Only variables a build or test needs; secrets (API keys, tokens, DATABASE_URL) never reach a command.
-  const env = { ...allowListedEnv(hostEnvironment()), ...extraEnv };
+  const env = commandEnv(extraEnv);
   // --norc: with a socket on stdin (a hook's JSON), bash takes itself for a remote shell and would run the user's ~/.bashrc.
   if (!request) return { file: '/bin/bash', args: ['--norc', '-c', command], cwd, env, release: async () => null };
   const sandbox = await detectSandbox();
@@ -116,6 +115,11 @@ export async function prepareCommand(workspace: string, command: string, request
       return proxy.summary();
     },
   };
+}
+
+/** A command's environment: only variables a build or test needs (secrets such as API keys, tokens and DATABASE_URL never reach it), with `extraEnv` on top. */
+export function commandEnv(extraEnv: Record<string, string> = {}): Record<string, string> {
+  return { ...allowListedEnv(hostEnvironment()), ...extraEnv };
 }
 
 /** Kills a detached child's whole process group; harmless when it is already gone. */
