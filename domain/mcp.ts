@@ -76,17 +76,3 @@ export function mcpRisk(a: McpAnnotations | undefined): { risk: RiskClass; readO
     hints: said.length ? said.join(', ') : a ? 'not read-only' : 'no annotations',
   };
 }
-
-/** Which tools a rule's tool part names: a built-in tool, `*`, a namespaced MCP tool, a server (`mcp__github`) or a glob (`mcp__github__get_*`). */
-export function ruleNamesTool(ruleTool: string, tool: string): boolean {
-  if (ruleTool === tool || ruleTool === '*') return true;
-  if (!ruleTool.startsWith('mcp__') || !tool.startsWith('mcp__')) return false;
-  if (!ruleTool.slice(5).includes('__')) return tool.startsWith(`${ruleTool}__`);
-  if (!ruleTool.includes('*')) return false;
-  const pattern = new RegExp(`^${ruleTool.split('*').map(escapeRegExp).join('[A-Za-z0-9_-]*')}$`);
-  return pattern.test(tool);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

@@ -11,12 +11,12 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { ruleNamesTool, type McpToolEntry } from '../../domain/mcp';
+import type { McpToolEntry } from '../../domain/mcp';
 import type { Mode, PolicyVerdict } from '../../domain/policy';
 import { TOOL_SPECS, type RiskClass, type ToolName } from '../../domain/tool-catalog';
 import { isInside } from '../paths';
 import { protectedReason } from './protected-reason';
-import { matchesCommand, matchesPath, type Effect, type Rule } from './rules';
+import { matchesCommand, matchesPath, ruleNamesTool, type Effect, type Rule } from './rules';
 import type { ShellAnalysis } from './shell/analysis';
 import { resolveTarget, type PolicyTarget } from './target';
 

@@ -66,6 +66,18 @@ export function matchesCommand(specifier: string, argv: readonly string[]): bool
   return argv.length === pattern.length;
 }
 
+/**
+ * Which tools a rule's tool part names: a built-in tool, `*`, a namespaced MCP tool, a server
+ * (`mcp__github`) or a glob (`mcp__github__get_*`; tool names hold no `/`, so `*` spans any run of
+ * their characters).
+ */
+export function ruleNamesTool(ruleTool: string, tool: string): boolean {
+  if (ruleTool === tool || ruleTool === '*') return true;
+  if (!ruleTool.startsWith('mcp__') || !tool.startsWith('mcp__')) return false;
+  if (!ruleTool.slice(5).includes('__')) return tool.startsWith(`${ruleTool}__`);
+  return ruleTool.includes('*') && picomatch.isMatch(tool, ruleTool);
+}
+
 const MATCHERS = new Map<string, picomatch.Matcher>();
 
 /** `~` and `~/…` as paths under `home` (the user's home directory unless given); other paths as they are. */
