@@ -87,7 +87,11 @@ export class McpHub {
 
   /** The servers in force for a workspace, with notices. Never throws for a bad file. */
   async servers(workspace: string): Promise<McpServers> {
-    const root = await workspaceRoot(workspace);
+    return await this.serversAt(await workspaceRoot(workspace));
+  }
+
+  /** The same, for a workspace already resolved to its root. */
+  private async serversAt(root: string): Promise<McpServers> {
     return await loadMcpServers(this.options.home, root, (text) => this.options.trusted(root, text));
   }
 
@@ -97,7 +101,7 @@ export class McpHub {
    */
   async catalog(workspace: string): Promise<McpCatalog> {
     const root = await workspaceRoot(workspace);
-    const { servers, notices } = await this.servers(root);
+    const { servers, notices } = await this.serversAt(root);
     const listed = await Promise.all(
       servers.map(async (server) => {
         try {
@@ -130,7 +134,7 @@ export class McpHub {
    */
   async call(workspace: string, target: McpToolTarget, args: Record<string, unknown>, signal: AbortSignal): Promise<string> {
     const root = await workspaceRoot(workspace);
-    const server = (await this.servers(root)).servers.find((s) => s.name === target.server);
+    const server = (await this.serversAt(root)).servers.find((s) => s.name === target.server);
     if (!server) throw new ToolInputError(`MCP server "${target.server}" is no longer configured for this workspace, so ${target.tool} was not called`);
     const connection = await this.connect(server, root).catch((err: Error) => {
       throw new ToolInputError(`MCP server "${server.name}" could not be started: ${err.message}`);
@@ -158,7 +162,7 @@ export class McpHub {
   /** Starts (or reuses) a server and lists its tools, for `agent mcp test`. Throws with the reason it failed. */
   async probe(workspace: string, name: string): Promise<{ server: McpServerConfig; tools: McpToolEntry[]; skipped: string[]; ms: number }> {
     const root = await workspaceRoot(workspace);
-    const { servers } = await this.servers(root);
+    const { servers } = await this.serversAt(root);
     const server = servers.find((s) => s.name === name);
     if (!server) throw new McpConfigError(`no MCP server "${name}" is configured here (configured: ${servers.map((s) => s.name).join(', ') || 'none'})`);
     const started = performance.now();
